@@ -1,0 +1,1 @@
+"""Campaign modules: group-buy lottery, pre-sale rebate, red-envelope group, blind box."""

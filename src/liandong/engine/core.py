@@ -1,0 +1,557 @@
+"""The engine: ``state + event -> postings + facts``, deterministic, one event at a time.
+
+``Engine.apply(event)`` moves the clock (deadlines that pass fire first), checks the event (core checks, then
+each module's), and either records a refusal that changed nothing or applies it whole: the core's postings,
+then each module's hooks in the shop's order. The ledger is checked for balance on every posting.
+
+The core owns members, products, orders, withdrawals and the shared reward mechanics that every plan uses:
+``credit_reward`` (settlement window and the frozen part of a reward), ``settle_due`` and ``reverse_rewards``
+(a refund takes back what each reward put where). Plans and campaigns are modules (see ``module.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import events as ev
+from .errors import Code, Refusal, refuse
+from .ledger import Account, Ledger, Transaction, register_reward_rules
+from .module import ConfigError, Module, validate_config
+from .money import format_fen
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_START = dt.datetime(2026, 1, 1, 8, 0, 0, tzinfo=SHANGHAI)
+
+EXTERNAL: Account = ("@external", "payments")
+SALES: Account = ("@platform", "sales")
+REWARD_EXPENSE: Account = ("@platform", "reward_expense")
+WITHDRAWAL_FEES: Account = ("@platform", "withdrawal_fees")
+
+MEMBER_BOOKS = ("available", "pending", "help_fund", "withdrawing", "withdrawn")
+
+
+@dataclass(slots=True)
+class Product:
+    sku: str
+    price: int
+    gift_pack: bool = False
+    red_envelope: int | None = None
+    name: str | None = None
+    active: bool = True
+
+
+@dataclass(slots=True)
+class Member:
+    id: str
+    index: int  # join order, 0-based
+    referrer: str | None
+    joined_at: dt.datetime
+    children: list[str] = field(default_factory=list)
+    birth_date: dt.date | None = None
+    guardian_consent: bool = False
+
+
+@dataclass(slots=True)
+class RewardRecord:
+    """One reward credited to a member, kept with its order so a refund can take it back from where it is."""
+
+    txn: int
+    member: str
+    amount: int
+    frozen: int  # the part that goes (or went) to the help fund
+    rule: str
+    plan: str
+    order: str | None
+    source: str | None
+    from_account: Account
+    due_day: dt.date | None  # None once settled (or when credited in real time)
+    reversed: bool = False
+
+
+@dataclass(slots=True)
+class Order:
+    id: str
+    member: str
+    sku: str
+    quantity: int
+    amount: int
+    at: dt.datetime
+    day: dt.date
+    seq: int
+    closes_before: int  # how many close_day events had happened when it was paid
+    gift_pack: bool = False
+    refunded: bool = False
+    rewards: list[RewardRecord] = field(default_factory=list)
+    campaign: str | None = None  # a campaign purchase (no plan rewards unless the campaign says so)
+    data: dict[str, Any] = field(default_factory=dict)  # per-module facts about the order
+
+
+@dataclass(slots=True)
+class Withdrawal:
+    id: str
+    member: str
+    amount: int
+    requested_at: dt.datetime
+    status: str = "requested"  # requested, approved, rejected, paid
+    decided_at: dt.datetime | None = None
+    fee: int = 0
+    reference: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    seq: int
+    event: ev.Event
+    refusal: Refusal | None
+    transactions: list[Transaction]
+    facts: list[dict[str, Any]]
+    config_version: int
+
+    @property
+    def applied(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass
+class Shop:
+    """What a shop is made of before its first event: products, the plans it runs, its clock and time zone."""
+
+    products: list[Product] = field(default_factory=list)
+    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    start: dt.datetime = DEFAULT_START
+    timezone: str = "Asia/Shanghai"
+    keep_transactions: bool = True
+
+
+register_reward_rules()
+
+
+class Engine:
+    """One shop's state. Not thread-safe by design: one writer applies events in order."""
+
+    def __init__(self, shop: Shop) -> None:
+        from .registry import CAMPAIGNS, PLANS
+
+        self.shop = shop
+        self.tz = ZoneInfo(shop.timezone)
+        self.clock: dt.datetime = shop.start
+        self.seq = 0
+        self.ledger = Ledger(keep_transactions=shop.keep_transactions)
+        self.products: dict[str, Product] = {p.sku: p for p in shop.products}
+        self.members: dict[str, Member] = {}
+        self.orders: dict[str, Order] = {}
+        self.withdrawals: dict[str, Withdrawal] = {}
+        self.refused: list[tuple[int, Refusal]] = []
+        self.closes = 0  # close_day events applied
+        self.last_closed_day: dt.date | None = None
+        self.pending: deque[RewardRecord] = deque()
+        self.config_version = 1
+        self.facts: list[dict[str, Any]] = []
+        self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
+        self.modules: dict[str, Module] = {}
+        for kind, raw in shop.plans.items():
+            if kind not in PLANS:
+                raise ConfigError(kind, [("plan", kind, f"unknown plan; known: {', '.join(sorted(PLANS))}")])
+            cls = PLANS[kind]
+            self.modules[kind] = cls(validate_config(kind, cls.Config, dict(raw or {})))
+        for kind, cls in CAMPAIGNS.items():
+            self.modules[kind] = cls(validate_config(kind, cls.Config, {}))
+        self.plans = [m for k, m in self.modules.items() if k in PLANS]
+        self.handlers: dict[type[ev.Event], tuple[Any, Any]] = {
+            ev.Join: (check_join, apply_join),
+            ev.SetProduct: (check_product, apply_product),
+            ev.Pay: (check_pay, apply_pay),
+            ev.Refund: (check_refund, apply_refund),
+            ev.CloseDay: (check_close_day, apply_close_day),
+            ev.Tick: (_no_check, _no_apply),
+            ev.Withdraw: (check_withdraw, apply_withdraw),
+            ev.ApproveWithdrawal: (check_decide_withdrawal, apply_approve_withdrawal),
+            ev.RejectWithdrawal: (check_decide_withdrawal, apply_reject_withdrawal),
+            ev.MarkWithdrawalPaid: (check_mark_paid, apply_mark_paid),
+            ev.ConfigurePlan: (check_configure_plan, apply_configure_plan),
+        }
+        for module in self.modules.values():
+            for verb, pair in module.handlers.items():
+                self.handlers[ev.EVENT_TYPES[verb]] = pair
+        self._tick_modules = [m for m in self.modules.values() if type(m).on_clock is not Module.on_clock]
+
+    # --- time ------------------------------------------------------------------------------------------------
+    def day_of(self, at: dt.datetime) -> dt.date:
+        return at.astimezone(self.tz).date()
+
+    @property
+    def today(self) -> dt.date:
+        return self.day_of(self.clock)
+
+    def end_of_day(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.tz)
+
+    # --- applying events ---------------------------------------------------------------------------------------
+    def apply(self, event: ev.Event) -> Outcome:
+        self.seq += 1
+        seq = self.seq
+        start = len(self.ledger.transactions)
+        self.facts = []
+        at = event.at
+        refusal: Refusal | None = None
+        if at < self.clock:
+            refusal = refuse(Code.AT_BEFORE_CLOCK, "at", at.isoformat(), clock=self.clock.isoformat())
+        elif isinstance(event, ev.CloseDay) and event.day < self.today:
+            refusal = refuse(Code.DAY_BEFORE_CLOCK, "close_day", event.day.isoformat(), clock=self.today.isoformat())
+        if refusal is None:
+            new_clock = max(at, self.end_of_day(event.day)) if isinstance(event, ev.CloseDay) else at
+            if new_clock > self.clock:
+                self.clock = new_clock
+                for module in self._tick_modules:
+                    module.on_clock(self, self.clock)
+            pair = self.handlers.get(type(event))
+            if pair is None:  # a verb of a plan this shop does not run
+                refusal = refuse(Code.PLAN_NOT_RUNNING, type(event).verb, type(event).verb)
+            else:
+                refusal = pair[0](self, event)
+                if refusal is None:
+                    pair[1](self, event)
+        if refusal is not None:
+            self.refused.append((seq, refusal))
+        txns = self.ledger.transactions[start:] if self.ledger.keep_transactions else []
+        return Outcome(seq, event, refusal, txns, self.facts, self.config_version)
+
+    def fact(self, kind: str, **data: Any) -> None:
+        """A business fact worth telling someone (a promotion, a draw, a release): notices and webhooks read them."""
+        self.facts.append({"fact": kind, **data})
+
+    # --- posting -----------------------------------------------------------------------------------------------
+    def post(self, rule: str, entries: Any, **cause: Any) -> Transaction:
+        return self.ledger.post(self.seq, rule, entries, at=int(self.clock.timestamp()), **cause)
+
+    def transfer(self, rule: str, src: Account, dst: Account, amount: int, **cause: Any) -> Transaction | None:
+        if amount == 0:
+            return None
+        return self.post(rule, ((src, -amount), (dst, amount)), **cause)
+
+    def balance(self, member: str, book: str = "available") -> int:
+        return self.ledger.balances.get((member, book), 0)
+
+    def credit_reward(
+        self,
+        member: str,
+        amount: int,
+        rule: str,
+        plan: str,
+        *,
+        order: Order | None = None,
+        source: str | None = None,
+        frozen: int = 0,
+        settle_after_days: int = 0,
+        from_account: Account = REWARD_EXPENSE,
+        ref: str | None = None,
+    ) -> RewardRecord | None:
+        """Credit a reward: to ``pending`` while the settlement window runs, else ``frozen`` of it to the help
+        fund and the rest to available. Kept with its order, so a refund can reverse it."""
+        if amount <= 0:
+            return None
+        order_id = order.id if order is not None else None
+        if settle_after_days > 0 and order is not None:
+            txn = self.post(
+                rule, ((from_account, -amount), ((member, "pending"), amount)),
+                plan=plan, order=order_id, source=source, ref=ref,
+            )
+            due: dt.date | None = order.day + dt.timedelta(days=settle_after_days)
+        else:
+            entries: list[tuple[Account, int]] = [(from_account, -amount), ((member, "available"), amount - frozen)]
+            if frozen:
+                entries.append(((member, "help_fund"), frozen))
+            txn = self.post(rule, entries, plan=plan, order=order_id, source=source, ref=ref)
+            due = None
+        record = RewardRecord(txn.id, member, amount, frozen, rule, plan, order_id, source, from_account, due)
+        if order is not None:
+            order.rewards.append(record)
+        if due is not None:
+            self.pending.append(record)
+        return record
+
+    def settle_due(self, day: dt.date) -> None:
+        """Move pending rewards whose window has passed by ``day`` to available (and the help fund)."""
+        pending = self.pending
+        keep: deque[RewardRecord] = deque()
+        while pending:
+            record = pending.popleft()
+            if record.reversed:
+                continue
+            assert record.due_day is not None
+            if record.due_day > day:
+                keep.append(record)
+                continue
+            module = self.modules.get(record.plan)
+            frozen = record.frozen if module is None or module.help_fund_open(self, record.member) else 0
+            record.frozen = frozen
+            entries: list[tuple[Account, int]] = [
+                ((record.member, "pending"), -record.amount),
+                ((record.member, "available"), record.amount - frozen),
+            ]
+            if frozen:
+                entries.append(((record.member, "help_fund"), frozen))
+            self.post("settlement", entries, plan=record.plan, order=record.order, source=record.source,
+                      ref=record.rule)
+            record.due_day = None
+        self.pending = keep
+
+    def reverse_rewards(self, order: Order) -> None:
+        """Take back every reward of ``order`` from where it is: pending while pending; else the frozen part from
+        the help fund as far as it still holds it, and the rest from available (which may go below zero)."""
+        for record in order.rewards:
+            if record.reversed:
+                continue
+            record.reversed = True
+            m = record.member
+            if record.due_day is not None:
+                entries: list[tuple[Account, int]] = [((m, "pending"), -record.amount)]
+            else:
+                from_help = min(record.frozen, max(self.balance(m, "help_fund"), 0))
+                entries = [((m, "available"), -(record.amount - from_help))]
+                if from_help:
+                    entries.append(((m, "help_fund"), -from_help))
+            entries.append((record.from_account, record.amount))
+            self.post(record.rule, entries, plan=record.plan, order=order.id, source=record.source,
+                      reverses=record.txn)
+
+    def record_sale(self, order: Order, *, plans_apply: bool = True) -> None:
+        """Book a paid order as a sale and run the plans that apply to it (campaigns call this for winners)."""
+        self.orders[order.id] = order
+        self.transfer("sale", EXTERNAL, SALES, order.amount, order=order.id, source=order.member, ref=order.campaign)
+        if plans_apply:
+            for plan in self.plans:
+                if plan.applies_to(order.sku):
+                    plan.on_pay(self, order)
+
+    def new_order(self, order_id: str, member: str, sku: str, quantity: int = 1,
+                  amount: int | None = None, campaign: str | None = None) -> Order:
+        product = self.products[sku]
+        return Order(
+            order_id, member, sku, quantity, product.price * quantity if amount is None else amount,
+            self.clock, self.today, self.seq, self.closes, product.gift_pack, campaign=campaign,
+        )
+
+    # --- reading -----------------------------------------------------------------------------------------------
+    def member_view(self, member_id: str) -> dict[str, Any]:
+        m = self.members[member_id]
+        view: dict[str, Any] = {"referrer": m.referrer}
+        for module in self.plans:
+            view.update(module.member_view(self, member_id))
+        for book in MEMBER_BOOKS:
+            view[book] = format_fen(self.balance(member_id, book))
+        for module in self.modules.values():
+            if module not in self.plans:
+                view.update(module.member_view(self, member_id))
+        return view
+
+    def check_invariants(self) -> list[str]:
+        problems = self.ledger.check_invariants()
+        for module in self.modules.values():
+            problems.extend(module.check_invariants(self))
+        return problems
+
+
+# --- core actions: check_* decides (reads only), apply_* changes ------------------------------------------------
+
+
+def _no_check(engine: Engine, event: Any) -> Refusal | None:
+    return None
+
+
+def _no_apply(engine: Engine, event: Any) -> None:
+    return None
+
+
+def check_join(engine: Engine, event: ev.Join) -> Refusal | None:
+    if event.member in engine.members:
+        return refuse(Code.MEMBER_EXISTS, "member", event.member)
+    if event.referrer is not None and event.referrer not in engine.members:
+        return refuse(Code.REFERRER_UNKNOWN, "referrer", event.referrer)
+    return None
+
+
+def apply_join(engine: Engine, event: ev.Join) -> None:
+    member = Member(event.member, len(engine.members), event.referrer, event.at,
+                    birth_date=event.birth_date, guardian_consent=event.guardian_consent)
+    engine.members[member.id] = member
+    if event.referrer is not None:
+        engine.members[event.referrer].children.append(member.id)
+    for module in engine.plans:
+        module.on_join(engine, member)
+
+
+def check_product(engine: Engine, event: ev.SetProduct) -> Refusal | None:
+    return None
+
+
+def apply_product(engine: Engine, event: ev.SetProduct) -> None:
+    engine.products[event.sku] = Product(event.sku, event.price, event.gift_pack, event.red_envelope,
+                                         event.name, event.active)
+
+
+def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
+    if event.member not in engine.members:
+        return refuse(Code.MEMBER_UNKNOWN, "member", event.member)
+    product = engine.products.get(event.sku)
+    if product is None or not product.active:
+        return refuse(Code.PRODUCT_UNKNOWN, "sku", event.sku)
+    if event.order in engine.orders:
+        return refuse(Code.ORDER_EXISTS, "order", event.order)
+    if event.quantity < 1:
+        return refuse(Code.QUANTITY_INVALID, "quantity", event.quantity)
+    for plan in engine.plans:
+        if plan.applies_to(event.sku):
+            refusal = plan.check_pay(engine, event)
+            if refusal is not None:
+                return refusal
+    if event.points is not None and not any(p.kind == "points" for p in engine.plans):
+        return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
+    return None
+
+
+def apply_pay(engine: Engine, event: ev.Pay) -> None:
+    order = engine.new_order(event.order, event.member, event.sku, event.quantity)
+    if event.points is not None:
+        order.data["points"] = event.points
+    engine.record_sale(order)
+
+
+def check_refund(engine: Engine, event: ev.Refund) -> Refusal | None:
+    order = engine.orders.get(event.order)
+    if order is None:
+        return refuse(Code.ORDER_UNKNOWN, "order", event.order)
+    if order.refunded:
+        return refuse(Code.ORDER_REFUNDED, "order", event.order)
+    if order.campaign is not None and not order.data.get("refundable", False):
+        return refuse(Code.ORDER_NOT_REFUNDABLE, "order", event.order,
+                      why=f"it belongs to campaign {order.campaign}; refund it through the campaign")
+    for module in engine.modules.values():
+        refusal = module.check_refund(engine, order)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def apply_refund(engine: Engine, event: ev.Refund) -> None:
+    refund_order(engine, engine.orders[event.order])
+
+
+def refund_order(engine: Engine, order: Order) -> None:
+    """Reverse everything a paid order caused: the sale, every reward, and each module's own postings."""
+    order.refunded = True
+    engine.transfer("sale", SALES, EXTERNAL, order.amount, order=order.id, source=order.member,
+                    ref=order.campaign)
+    engine.reverse_rewards(order)
+    for module in engine.modules.values():
+        module.on_refund(engine, order)
+    engine.fact("refunded", order=order.id, member=order.member)
+
+
+def check_close_day(engine: Engine, event: ev.CloseDay) -> Refusal | None:
+    return None
+
+
+def apply_close_day(engine: Engine, event: ev.CloseDay) -> None:
+    engine.settle_due(event.day)
+    for module in engine.modules.values():
+        module.on_close_day(engine, event.day)
+    engine.closes += 1
+    engine.last_closed_day = event.day
+
+
+def withdrawal_policy(engine: Engine) -> tuple[int, Any]:
+    """The shop's minimum withdrawal (the highest any running plan asks for; 10.00 by default) and fee rate."""
+    minimums = [m for p in engine.plans if (m := p.min_withdrawal_fen()) is not None]
+    fees = [f for p in engine.plans if (f := p.withdrawal_fee_rate()) is not None]
+    return (max(minimums) if minimums else 1000), (max(fees) if fees else None)
+
+
+def check_withdraw(engine: Engine, event: ev.Withdraw) -> Refusal | None:
+    if event.member not in engine.members:
+        return refuse(Code.MEMBER_UNKNOWN, "member", event.member)
+    if event.withdrawal in engine.withdrawals:
+        return refuse(Code.WITHDRAWAL_EXISTS, "withdrawal", event.withdrawal)
+    minimum, _fee = withdrawal_policy(engine)
+    if event.amount < minimum:
+        return refuse(Code.WITHDRAWAL_BELOW_MINIMUM, "amount", format_fen(event.amount), minimum=format_fen(minimum))
+    available = engine.balance(event.member)
+    if event.amount > available:
+        return refuse(Code.WITHDRAWAL_ABOVE_AVAILABLE, "amount", format_fen(event.amount),
+                      available=format_fen(available))
+    return None
+
+
+def apply_withdraw(engine: Engine, event: ev.Withdraw) -> None:
+    engine.withdrawals[event.withdrawal] = Withdrawal(event.withdrawal, event.member, event.amount, event.at)
+    engine.transfer("withdrawal", (event.member, "available"), (event.member, "withdrawing"), event.amount,
+                    ref=event.withdrawal)
+
+
+def check_decide_withdrawal(engine: Engine, event: ev.ApproveWithdrawal | ev.RejectWithdrawal) -> Refusal | None:
+    w = engine.withdrawals.get(event.withdrawal)
+    if w is None:
+        return refuse(Code.WITHDRAWAL_UNKNOWN, "withdrawal", event.withdrawal)
+    if w.status != "requested":
+        return refuse(Code.WITHDRAWAL_DECIDED, "withdrawal", event.withdrawal, status=w.status)
+    return None
+
+
+def apply_approve_withdrawal(engine: Engine, event: ev.ApproveWithdrawal) -> None:
+    from .money import apply_rate
+
+    w = engine.withdrawals[event.withdrawal]
+    _minimum, fee_rate = withdrawal_policy(engine)
+    w.fee = apply_rate(w.amount, fee_rate) if fee_rate else 0
+    w.status, w.decided_at = "approved", event.at
+    entries: list[tuple[Account, int]] = [
+        ((w.member, "withdrawing"), -w.amount),
+        ((w.member, "withdrawn"), w.amount - w.fee),
+    ]
+    if w.fee:
+        entries.append((WITHDRAWAL_FEES, w.fee))
+    engine.post("withdrawal_approved", entries, ref=w.id)
+
+
+def apply_reject_withdrawal(engine: Engine, event: ev.RejectWithdrawal) -> None:
+    w = engine.withdrawals[event.withdrawal]
+    w.status, w.decided_at = "rejected", event.at
+    engine.transfer("withdrawal_rejected", (w.member, "withdrawing"), (w.member, "available"), w.amount, ref=w.id)
+
+
+def check_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> Refusal | None:
+    w = engine.withdrawals.get(event.withdrawal)
+    if w is None:
+        return refuse(Code.WITHDRAWAL_UNKNOWN, "withdrawal", event.withdrawal)
+    if w.status != "approved":
+        return refuse(Code.NOT_ALLOWED, "withdrawal", event.withdrawal,
+                      why=f"only an approved withdrawal can be marked paid; it is {w.status}")
+    return None
+
+
+def apply_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> None:
+    w = engine.withdrawals[event.withdrawal]
+    w.status, w.reference = "paid", event.reference
+
+
+def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | None:
+    module = engine.modules.get(event.plan)
+    if module is None or module not in engine.plans:
+        return refuse(Code.PLAN_NOT_RUNNING, "plan", event.plan)
+    try:
+        validate_config(event.plan, type(module).Config, event.config)
+    except ConfigError as exc:
+        key, value, msg = exc.problems[0]
+        return refuse(Code.INVALID, f"config.{key}", value, why=msg)
+    return None
+
+
+def apply_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> None:
+    module = engine.modules[event.plan]
+    module.reconfigure(validate_config(event.plan, type(module).Config, event.config))
+    engine.config_version += 1
+    engine.fact("plan_configured", plan=event.plan, version=engine.config_version)

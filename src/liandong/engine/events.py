@@ -1,0 +1,196 @@
+"""Typed events: what happened, applied in order. Commands are imperative verbs (``pay``, ``refund``).
+
+Every event carries ``at``, the instant it happened (time comes in the event, never from the machine's clock),
+so replaying the same events gives the same ledger. Money fields are integer fen inside; at the edges they are
+two-decimal strings, which the ``Money`` annotation parses (an int given to it is already fen).
+
+The core events are here; plan and campaign modules define their own with ``register_event`` (e.g. chain21's
+``transpose``). ``EVENT_TYPES`` maps each verb to its class: the one table of what the engine understands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .money import parse_yuan
+
+
+def _money(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return parse_yuan(value)
+
+
+#: An amount: "12.30" at the edge, 1230 inside.
+Money = Annotated[int, BeforeValidator(_money)]
+MemberId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^@\s][^\s]*$")]
+ObjectId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Event(BaseModel):
+    """Base of every event. ``verb`` is its name in scenario files and the API; ``primary`` the field the verb's
+    value fills (``{pay: B}`` sets ``member``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    verb: ClassVar[str] = ""
+    primary: ClassVar[str] = ""
+    #: Fields that default to a counted id in scenario files: (field, prefix), e.g. ("order", "o").
+    counted_id: ClassVar[tuple[str, str] | None] = None
+    #: Fields holding money (parsed from two-decimal strings at the edges).
+    money_fields: ClassVar[tuple[str, ...]] = ()
+
+    at: dt.datetime
+
+    def describe(self) -> dict[str, Any]:
+        """The event as it reads in a scenario file (money as yuan strings)."""
+        from .money import format_fen
+
+        out: dict[str, Any] = {}
+        for name, fieldinfo in type(self).model_fields.items():
+            if name == "at":
+                continue
+            value = getattr(self, name)
+            if value is None or (value is False and name != type(self).primary):
+                continue
+            if name in type(self).money_fields and isinstance(value, int):
+                value = format_fen(value)
+            elif isinstance(value, (dt.date, dt.datetime)):
+                value = value.isoformat()
+            out[fieldinfo.alias or name] = value
+        key = type(self).primary
+        head = {type(self).verb: out.pop(key, None)}
+        head.update(out)
+        head["at"] = self.at.isoformat()
+        return head
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def register_event(cls: type[Event]) -> type[Event]:
+    """Class decorator: make ``cls`` known by its verb. A verb is registered once."""
+    assert cls.verb and cls.verb not in EVENT_TYPES, f"verb {cls.verb!r} registered twice"
+    EVENT_TYPES[cls.verb] = cls
+    return cls
+
+
+# --- the shop ------------------------------------------------------------------------------------------------
+
+
+@register_event
+class Join(Event):
+    """A member joins, with or without a referrer (the member who invited them)."""
+
+    verb: ClassVar[str] = "join"
+    primary: ClassVar[str] = "member"
+    member: MemberId
+    referrer: MemberId | None = None
+    birth_date: dt.date | None = None
+    guardian_consent: bool = False
+
+
+@register_event
+class SetProduct(Event):
+    """The operator creates or changes a product; it applies to orders paid after it."""
+
+    verb: ClassVar[str] = "product"
+    primary: ClassVar[str] = "sku"
+    money_fields: ClassVar[tuple[str, ...]] = ("price", "red_envelope")
+    sku: ObjectId
+    price: Money = Field(ge=0)
+    gift_pack: bool = False
+    red_envelope: Money | None = None
+    name: str | None = None
+    active: bool = True
+
+
+@register_event
+class Pay(Event):
+    """An order is paid (the payment provider confirmed it). ``points`` pays part of it with points."""
+
+    verb: ClassVar[str] = "pay"
+    primary: ClassVar[str] = "member"
+    counted_id: ClassVar[tuple[str, str] | None] = ("order", "o")
+    money_fields: ClassVar[tuple[str, ...]] = ("points",)
+    member: MemberId
+    sku: ObjectId
+    order: ObjectId
+    quantity: int = 1
+    points: Money | None = None
+
+
+@register_event
+class Refund(Event):
+    """The operator refunds a paid order: every posting it caused is reversed."""
+
+    verb: ClassVar[str] = "refund"
+    primary: ClassVar[str] = "order"
+    order: ObjectId
+
+
+@register_event
+class CloseDay(Event):
+    """The business day ends: pools are shared, pending rewards settle, points release, contests stand."""
+
+    verb: ClassVar[str] = "close_day"
+    primary: ClassVar[str] = "day"
+    day: dt.date
+
+
+@register_event
+class Tick(Event):
+    """Only moves the clock (deadlines pass: unfilled groups dissolve). The service sends one each minute."""
+
+    verb: ClassVar[str] = "tick"
+    primary: ClassVar[str] = "note"
+    note: str | None = None
+
+
+@register_event
+class Withdraw(Event):
+    """A member asks to withdraw part of the available balance."""
+
+    verb: ClassVar[str] = "withdraw"
+    primary: ClassVar[str] = "member"
+    counted_id: ClassVar[tuple[str, str] | None] = ("withdrawal", "w")
+    money_fields: ClassVar[tuple[str, ...]] = ("amount",)
+    member: MemberId
+    amount: Money
+    withdrawal: ObjectId
+
+
+@register_event
+class ApproveWithdrawal(Event):
+    verb: ClassVar[str] = "approve_withdrawal"
+    primary: ClassVar[str] = "withdrawal"
+    withdrawal: ObjectId
+
+
+@register_event
+class RejectWithdrawal(Event):
+    verb: ClassVar[str] = "reject_withdrawal"
+    primary: ClassVar[str] = "withdrawal"
+    withdrawal: ObjectId
+
+
+@register_event
+class MarkWithdrawalPaid(Event):
+    """The payout of an approved withdrawal was sent (bank or wallet reference); no money moves in the ledger."""
+
+    verb: ClassVar[str] = "mark_withdrawal_paid"
+    primary: ClassVar[str] = "withdrawal"
+    withdrawal: ObjectId
+    reference: str | None = None
+
+
+@register_event
+class ConfigurePlan(Event):
+    """The operator changes a plan's config; it applies to events after this one. Refused when invalid."""
+
+    verb: ClassVar[str] = "configure_plan"
+    primary: ClassVar[str] = "plan"
+    plan: ObjectId
+    config: dict[str, Any]

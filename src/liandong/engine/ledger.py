@@ -1,0 +1,173 @@
+"""The double-entry ledger: append-only transactions whose entries sum to zero, in integer fen.
+
+An account is a pair ``(owner, book)``. Members own their accounts under their own id; the shop's accounts are
+owned by names that start with ``@`` (members may not use ``@``)::
+
+    ("B", "available")            what B may withdraw now (may go below zero: a debt later income repays)
+    ("B", "pending")              rewards inside the settlement window
+    ("B", "help_fund")            the frozen part of a partner's rewards (chain21 help fund)
+    ("B", "withdrawing")          requested withdrawals awaiting review
+    ("B", "withdrawn")            withdrawals paid out
+    ("@platform", "sales")        paid order amounts less refunds
+    ("@platform", "reward_expense")  rewards the platform pays (direct, team, peer, rebate, …)
+    ("@pool", "bonus")            the chain21 bonus pool
+    ("@external", "payments")     money from outside (buyers paying)
+
+A paid 699.00 gift pack whose buyer's referrer is an agent posts, as separate transactions naming their rule::
+
+    sale              @external/payments -699.00   @platform/sales +699.00
+    pool_contribution @platform/pool_contribution -34.95   @pool/bonus +34.95
+    direct_reward     @platform/reward_expense -100.00   A/available +100.00
+
+Books that are not money (blind-box coupons, points) carry their own unit and balance separately: a transaction
+sums to zero in each unit. Entries are never changed; a refund posts a reversal that names what it reverses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+Account = tuple[str, str]
+Entry = tuple[Account, int]
+
+#: Books whose unit is not the fen; every other book is money.
+NON_CASH_UNITS: dict[str, str] = {"coupons": "coupon", "coupons_issued": "coupon"}
+
+#: Rules whose member-side credits are rewards (reported as ``platform.rewards``).
+REWARD_RULES: set[str] = set()
+
+
+def register_unit(book: str, unit: str) -> None:
+    """Declare a non-cash book (e.g. points). Called by plan modules at import."""
+    NON_CASH_UNITS[book] = unit
+
+
+def register_reward_rules(*rules: str) -> None:
+    REWARD_RULES.update(rules)
+
+
+def is_member_account(account: Account) -> bool:
+    return not account[0].startswith("@")
+
+
+class LedgerError(AssertionError):
+    """A bug: an unbalanced transaction or a broken invariant. Never an expected refusal."""
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One balanced movement. ``event`` is the 1-based position of the event that caused it."""
+
+    id: int
+    event: int
+    rule: str
+    entries: tuple[Entry, ...]
+    plan: str = ""
+    order: str | None = None
+    source: str | None = None  # for rewards: the member whose purchase caused it
+    reverses: int | None = None  # id of the transaction this one reverses
+    ref: str | None = None  # another object it concerns: a withdrawal, a campaign, a group, a day
+    at: int = 0  # epoch seconds of the event
+
+    def amount_for(self, owner: str) -> int:
+        return sum(a for (o, book), a in self.entries if o == owner and book not in NON_CASH_UNITS)
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Balances are a projection of the entries; ``check_invariants`` recomputes them."""
+
+    keep_transactions: bool = True
+    balances: dict[Account, int] = field(default_factory=dict)
+    transactions: list[Transaction] = field(default_factory=list)
+    count: int = 0
+    member_credits_by_rule: dict[str, int] = field(default_factory=dict)
+
+    def post(
+        self,
+        event: int,
+        rule: str,
+        entries: Iterable[Entry],
+        *,
+        plan: str = "",
+        order: str | None = None,
+        source: str | None = None,
+        reverses: int | None = None,
+        ref: str | None = None,
+        at: int = 0,
+    ) -> Transaction:
+        entries = tuple(e for e in entries if e[1] != 0)
+        total = 0
+        noncash: dict[str, int] | None = None
+        member_side = 0
+        balances = self.balances
+        for account, amount in entries:
+            unit = NON_CASH_UNITS.get(account[1])
+            if unit is None:
+                total += amount
+                if account[0][0] != "@":
+                    member_side += amount
+            else:
+                if noncash is None:
+                    noncash = {}
+                noncash[unit] = noncash.get(unit, 0) + amount
+            balances[account] = balances.get(account, 0) + amount
+        if total != 0 or (noncash and any(noncash.values())):
+            for account, amount in entries:  # undo before failing: a bug must not leave half a posting
+                balances[account] -= amount
+            raise LedgerError(f"unbalanced {rule} transaction: {entries}")
+        self.count += 1
+        txn = Transaction(self.count, event, rule, entries, plan, order, source, reverses, ref, at)
+        if self.keep_transactions:
+            self.transactions.append(txn)
+        if member_side:
+            self.member_credits_by_rule[rule] = self.member_credits_by_rule.get(rule, 0) + member_side
+        return txn
+
+    def transfer(
+        self, event: int, rule: str, src: Account, dst: Account, amount: int, **cause: object
+    ) -> Transaction | None:
+        """Move ``amount`` from ``src`` to ``dst``; nothing is posted for zero."""
+        if amount == 0:
+            return None
+        return self.post(event, rule, ((src, -amount), (dst, amount)), **cause)  # type: ignore[arg-type]
+
+    def balance(self, account: Account) -> int:
+        return self.balances.get(account, 0)
+
+    def rewards_fen(self) -> int:
+        c = self.member_credits_by_rule
+        return sum(c.get(r, 0) for r in REWARD_RULES)
+
+    def for_owner(self, owner: str) -> Iterator[Transaction]:
+        for txn in self.transactions:
+            for (o, _book), _a in txn.entries:
+                if o == owner:
+                    yield txn
+                    break
+
+    def check_invariants(self) -> list[str]:
+        """Every transaction balances per unit and the balances equal the sum of the entries."""
+        problems: list[str] = []
+        if not self.keep_transactions:
+            cash = sum(a for acct, a in self.balances.items() if acct[1] not in NON_CASH_UNITS)
+            if cash != 0:
+                problems.append(f"money balances sum to {cash}, not zero")
+            return problems
+        recomputed: dict[Account, int] = {}
+        for txn in self.transactions:
+            sums: dict[str, int] = {}
+            for account, amount in txn.entries:
+                unit = NON_CASH_UNITS.get(account[1], "fen")
+                sums[unit] = sums.get(unit, 0) + amount
+                recomputed[account] = recomputed.get(account, 0) + amount
+            if any(sums.values()):
+                problems.append(f"transaction {txn.id} ({txn.rule}) does not sum to zero: {sums}")
+        for account in set(recomputed) | set(self.balances):
+            if recomputed.get(account, 0) != self.balances.get(account, 0):
+                problems.append(
+                    f"balance of {account[0]}/{account[1]} is {self.balances.get(account, 0)} "
+                    f"but its entries sum to {recomputed.get(account, 0)}"
+                )
+        return problems

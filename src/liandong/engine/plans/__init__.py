@@ -1,0 +1,1 @@
+"""Plans: chain21, distribution, points."""

@@ -1,0 +1,380 @@
+"""The chain 2+1 plan (链动2+1), as ``shared/spec/chain21.md`` defines it.
+
+Worked example (699.00 gift pack, defaults)::
+
+    A joins, buys                     A agent
+    A1 (referred by A) buys           A +100.00 direct (agent rate)
+    A2 (referred by A) buys           A +100.00 direct; then A is promoted: seeds A1, A2 join A's team
+    B  (referred by A) buys           A +300.00 direct: 240.00 available + 60.00 help fund (seeds not partners)
+    C  (referred by B) buys           B +100.00 direct; A +200.00 team reward (C is in A's team): 160 + 40
+    every order                       5% into the bonus pool, shared at close_day by partners' rewarded sales
+
+Ranks are effective: ``member`` without an unrefunded gift pack, else ``partner`` once promoted, else ``agent``.
+A promotion is permanent; a refund takes away only the gift pack behind the rank. Teams are set at join and when a
+member becomes an agent (``team = R if R is a partner else team(R)``), and move only when a member is promoted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ..config_types import Rate, Yuan, rate_at_most_one
+from ..errors import Code, Refusal, refuse
+from ..events import Event, MemberId, register_event
+from ..labels import register_rule
+from ..ledger import Account, register_reward_rules
+from ..module import Module, ModuleConfig
+from ..money import apply_rate, format_fen
+
+if TYPE_CHECKING:
+    from ..core import Engine, Member, Order
+
+POOL: Account = ("@pool", "bonus")
+POOL_FUNDING: Account = ("@platform", "pool_contribution")
+PLAN = "chain21"
+
+register_reward_rules("direct_reward", "team_reward", "peer_reward", "self_rebate", "bonus_share")
+register_rule("direct_reward", "direct reward", "直推奖", "your referral", "你的直推")
+register_rule("team_reward", "team reward", "团队奖(见点)", "your team", "你的团队")
+register_rule("peer_reward", "peer reward", "平级奖", "your partner's reward", "你推荐的合伙人获奖")
+register_rule("self_rebate", "self-purchase rebate", "自购返利")
+register_rule("bonus_share", "bonus pool share", "分红池分红")
+register_rule("help_fund_release", "help fund released", "帮扶基金解冻")
+register_rule("pool_contribution", "bonus pool contribution", "分红池提取")
+
+Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
+
+
+class RankAmounts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agent: Yuan = Field(ge=0)
+    partner: Yuan = Field(ge=0)
+
+
+class Chain21Config(ModuleConfig):
+    promote_after: int = Field(2, ge=1, le=100)
+    seed_count: int = Field(2, ge=0, le=100)
+    # defaults are fen and exact fractions (a config file writes "100.00" and "0.10")
+    self_rebate: RankAmounts = RankAmounts.model_construct(agent=10000, partner=30000)
+    direct_reward: RankAmounts = RankAmounts.model_construct(agent=10000, partner=30000)
+    team_reward: Yuan = Field(20000, ge=0)
+    peer_rate: Rate01 = Fraction(1, 10)
+    bonus_pool_rate: Rate01 = Fraction(5, 100)
+    help_fund_rate: Rate01 = Fraction(20, 100)
+    transpose_after_days: int = Field(30, ge=0)
+    reward_repeat_purchases: bool = False
+    settle_after_days: int = Field(0, ge=0, le=365)
+    min_withdrawal: Yuan = Field(1000, ge=1)
+    plan: str | None = None  # allowed so a plan file can say `plan: chain21`
+
+    @model_validator(mode="after")
+    def _seeds_fit(self) -> Chain21Config:
+        if self.seed_count > self.promote_after:
+            raise ValueError(f"seed_count {self.seed_count} is more than promote_after {self.promote_after}")
+        return self
+
+
+@register_event
+class Transpose(Event):
+    """换位: replace a stalled seed S of partner R with Z, a partner R referred directly."""
+
+    verb: ClassVar[str] = "transpose"
+    primary: ClassVar[str] = "partner"
+    partner: MemberId
+    seed: MemberId
+    with_: MemberId = Field(alias="with")
+
+
+@dataclass(slots=True)
+class Standing:
+    """A member's place in the plan."""
+
+    gift_orders: int = 0  # unrefunded gift-pack orders
+    agent_since: int = 0  # event seq of the purchase that (last) made it an agent
+    promoted_at: dt.datetime | None = None
+    seeds: list[str] = field(default_factory=list)
+    team: str | None = None
+    direct_agents: int = 0  # referrals who now hold agent or partner rank
+    released: bool = False  # help fund released (all seeds promoted)
+
+    @property
+    def rank(self) -> str:
+        if self.gift_orders == 0:
+            return "member"
+        return "partner" if self.promoted_at is not None else "agent"
+
+
+class Chain21(Module):
+    kind: ClassVar[str] = PLAN
+    Config: ClassVar[type[ModuleConfig]] = Chain21Config
+    config: Chain21Config
+
+    def __init__(self, config: ModuleConfig) -> None:
+        super().__init__(config)
+        self.standing: dict[str, Standing] = {}
+        self.weights: dict[str, int] = {}  # bonus-pool weight since the last close, by partner
+
+    # --- ranks and teams ---------------------------------------------------------------------------------------
+    def rank(self, member: str) -> str:
+        return self.standing[member].rank
+
+    def _team_from(self, referrer: str | None) -> str | None:
+        if referrer is None:
+            return None
+        r = self.standing[referrer]
+        return referrer if r.rank == "partner" else r.team
+
+    def on_join(self, engine: Engine, member: Member) -> None:
+        self.standing[member.id] = Standing(team=self._team_from(member.referrer))
+
+    def _freezes(self, s: Standing) -> bool:
+        return s.promoted_at is not None and not s.released
+
+    def help_fund_open(self, engine: Engine, member: str) -> bool:
+        return self._freezes(self.standing[member])
+
+    # --- rewards -----------------------------------------------------------------------------------------------
+    def _reward(self, engine: Engine, member: str, amount: int, rule: str, order: Order | None,
+                source: str | None, from_account: Account | None = None) -> None:
+        s = self.standing[member]
+        frozen = apply_rate(amount, self.config.help_fund_rate) if self._freezes(s) else 0
+        if from_account is None:
+            engine.credit_reward(member, amount, rule, PLAN, order=order, source=source, frozen=frozen,
+                                 settle_after_days=self.config.settle_after_days)
+        else:
+            engine.credit_reward(member, amount, rule, PLAN, source=source, frozen=frozen,
+                                 from_account=from_account)
+
+    def _referral_reward(self, engine: Engine, member: str, amount: int, rule: str, order: Order) -> None:
+        """A direct or team reward: counts toward the bonus-pool weight and pays the peer reward above."""
+        if amount <= 0:
+            return
+        self._reward(engine, member, amount, rule, order, order.member)
+        if self.standing[member].rank != "partner":
+            return
+        self.weights[member] = self.weights.get(member, 0) + order.amount
+        order.data.setdefault("c21_weight", []).append(member)
+        above = engine.members[member].referrer
+        if above is not None and self.standing[above].rank == "partner":
+            self._reward(engine, above, apply_rate(amount, self.config.peer_rate), "peer_reward", order,
+                         order.member)
+
+    def on_pay(self, engine: Engine, order: Order) -> None:
+        cfg = self.config
+        order.data["c21"] = True
+        contribution = apply_rate(order.amount, cfg.bonus_pool_rate)
+        if contribution:
+            engine.transfer("pool_contribution", POOL_FUNDING, POOL, contribution, plan=PLAN, order=order.id,
+                            source=order.member)
+            order.data["c21_pool"] = contribution
+        if not order.gift_pack:
+            return
+        buyer = order.member
+        x = self.standing[buyer]
+        first = x.rank == "member"
+        if not first:
+            rebate = cfg.self_rebate.partner if x.rank == "partner" else cfg.self_rebate.agent
+            self._reward(engine, buyer, rebate, "self_rebate", order, buyer)
+        x.gift_orders += 1
+        order.data["c21_gift"] = True
+        referrer = engine.members[buyer].referrer
+        if first:
+            x.agent_since = engine.seq
+            if x.promoted_at is None:
+                x.team = self._team_from(referrer)
+            if referrer is not None:
+                self.standing[referrer].direct_agents += 1
+        if first or cfg.reward_repeat_purchases:
+            if referrer is not None:
+                r_rank = self.standing[referrer].rank
+                if r_rank != "member":
+                    amount = cfg.direct_reward.partner if r_rank == "partner" else cfg.direct_reward.agent
+                    self._referral_reward(engine, referrer, amount, "direct_reward", order)
+            leader = x.team
+            if leader is not None and leader != referrer and self.standing[leader].rank == "partner":
+                self._referral_reward(engine, leader, cfg.team_reward, "team_reward", order)
+        if first:
+            if referrer is not None:
+                self._check_promotion(engine, referrer)
+            self._check_promotion(engine, buyer)
+
+    # --- promotion, seeds and the help fund ---------------------------------------------------------------------
+    def _check_promotion(self, engine: Engine, member: str) -> None:
+        s = self.standing[member]
+        if s.promoted_at is None and s.rank == "agent" and s.direct_agents >= self.config.promote_after:
+            self._promote(engine, member)
+
+    def _promote(self, engine: Engine, member: str) -> None:
+        s = self.standing[member]
+        s.promoted_at = engine.clock
+        standing = self.standing
+        agents = [c for c in engine.members[member].children if standing[c].rank != "member"]
+        agents.sort(key=lambda c: (standing[c].agent_since, engine.members[c].index))
+        s.seeds = agents[: self.config.seed_count]
+        if s.team is not None:
+            s.team = None  # it leads its own team now; its seeds stay in the team above (the "2" slides up)
+        else:
+            stack = list(engine.members[member].children)
+            while stack:  # no team above: the teamless, unpromoted part of its subtree joins its team
+                d = stack.pop()
+                ds = standing[d]
+                if ds.team is None and ds.promoted_at is None:
+                    ds.team = member
+                stack.extend(engine.members[d].children)
+        engine.fact("promoted", member=member, seeds=list(s.seeds))
+        self._check_release(engine, member)
+        above = engine.members[member].referrer
+        if above is not None and member in standing[above].seeds:
+            self._check_release(engine, above)
+
+    def _check_release(self, engine: Engine, member: str) -> None:
+        s = self.standing[member]
+        if s.promoted_at is None or s.released:
+            return
+        if all(self.standing[seed].promoted_at is not None for seed in s.seeds):
+            s.released = True
+            held = engine.balance(member, "help_fund")
+            if held > 0:
+                engine.transfer("help_fund_release", (member, "help_fund"), (member, "available"), held,
+                                plan=PLAN, ref=member)
+            engine.fact("help_fund_released", member=member, amount=format_fen(max(held, 0)))
+
+    # --- refunds and the day's close ----------------------------------------------------------------------------
+    def on_refund(self, engine: Engine, order: Order) -> None:
+        if not order.data.get("c21"):
+            return
+        same_day = engine.closes == order.closes_before
+        contribution = order.data.get("c21_pool", 0)
+        if contribution and same_day:  # after the close the platform bears it
+            engine.transfer("pool_contribution", POOL, POOL_FUNDING, contribution, plan=PLAN, order=order.id,
+                            source=order.member)
+        if same_day:
+            for partner in order.data.get("c21_weight", ()):
+                self.weights[partner] -= order.amount
+        if order.data.get("c21_gift"):
+            x = self.standing[order.member]
+            x.gift_orders -= 1
+            if x.gift_orders == 0:
+                referrer = engine.members[order.member].referrer
+                if referrer is not None:
+                    self.standing[referrer].direct_agents -= 1
+                engine.fact("rank_lost", member=order.member)
+
+    def on_close_day(self, engine: Engine, day: dt.date) -> None:
+        pool = engine.ledger.balances.get(POOL, 0)
+        sharing = [
+            (engine.members[p].index, p, w)
+            for p, w in self.weights.items()
+            if w > 0 and self.standing[p].rank == "partner"
+        ]
+        total = sum(w for _i, _p, w in sharing)
+        if pool > 0 and total > 0:
+            for _index, partner, weight in sorted(sharing):
+                share = pool * weight // total
+                if share:
+                    self._reward(engine, partner, share, "bonus_share", None, None, from_account=POOL)
+        self.weights.clear()
+
+    def min_withdrawal_fen(self) -> int:
+        return self.config.min_withdrawal
+
+    # --- reading -----------------------------------------------------------------------------------------------
+    def member_view(self, engine: Engine, member: str) -> dict[str, Any]:
+        s = self.standing[member]
+        return {"rank": s.rank, "team": s.team, "seeds": list(s.seeds)}
+
+    def end_state(self, engine: Engine) -> dict[str, Any]:
+        return {"pools": {"bonus": format_fen(engine.ledger.balances.get(POOL, 0))}}
+
+    def progress(self, engine: Engine, member: str) -> dict[str, Any]:
+        """What a member's page shows: rank, direct agents toward partner, seeds and what releases the fund."""
+        s = self.standing[member]
+        return {
+            "rank": s.rank,
+            "direct_agents": s.direct_agents,
+            "promote_after": self.config.promote_after,
+            "promoted_at": s.promoted_at.isoformat() if s.promoted_at else None,
+            "team": s.team,
+            "seeds": [{"member": seed, "rank": self.standing[seed].rank,
+                       "promoted": self.standing[seed].promoted_at is not None,
+                       "direct_agents": self.standing[seed].direct_agents} for seed in s.seeds],
+            "help_fund": format_fen(engine.balance(member, "help_fund")),
+            "help_fund_released": s.released,
+        }
+
+    def team_members(self, leader: str) -> list[str]:
+        return [m for m, s in self.standing.items() if s.team == leader]
+
+    def check_invariants(self, engine: Engine) -> list[str]:
+        problems: list[str] = []
+        members = engine.members
+        for m, s in self.standing.items():
+            if s.team is not None:
+                if self.standing[s.team].promoted_at is None:
+                    problems.append(f"{m}'s team leader {s.team} was never promoted")
+                ancestor = members[m].referrer
+                while ancestor is not None and ancestor != s.team:
+                    ancestor = members[ancestor].referrer
+                if ancestor is None:
+                    problems.append(f"{m}'s team leader {s.team} is not its ancestor")
+                if s.promoted_at is not None:
+                    problems.append(f"partner {m} is in team {s.team}")
+            released = s.promoted_at is not None and all(self.standing[x].promoted_at for x in s.seeds)
+            if released and engine.balance(m, "help_fund") != 0:
+                    problems.append(f"{m}'s seeds are all partners but its help fund holds "
+                                    f"{format_fen(engine.balance(m, 'help_fund'))}")
+            agents = sum(1 for c in members[m].children if self.standing[c].rank != "member")
+            if agents != s.direct_agents:
+                problems.append(f"{m} counts {s.direct_agents} direct agents but has {agents}")
+        if engine.ledger.balances.get(POOL, 0) < 0:
+            problems.append("the bonus pool is below zero")
+        return problems
+
+
+# --- the plan's own event -------------------------------------------------------------------------------------
+
+
+def check_transpose(engine: Engine, event: Transpose) -> Refusal | None:
+    plan = engine.modules[PLAN]
+    assert isinstance(plan, Chain21)
+    st = plan.standing
+    if event.partner not in st:
+        return refuse(Code.MEMBER_UNKNOWN, "transpose", event.partner)
+    r = st[event.partner]
+    if r.promoted_at is None:
+        return refuse(Code.NOT_A_PARTNER, "transpose", event.partner)
+    if event.seed not in r.seeds:
+        return refuse(Code.NOT_A_SEED, "seed", event.seed, partner=event.partner)
+    if st[event.seed].promoted_at is not None:
+        return refuse(Code.SEED_ALREADY_PARTNER, "seed", event.seed)
+    days = plan.config.transpose_after_days
+    if event.at < r.promoted_at + dt.timedelta(days=days):
+        return refuse(Code.TRANSPOSE_TOO_EARLY, "at", event.at.isoformat(), days=days, partner=event.partner,
+                      promoted=r.promoted_at.isoformat())
+    z = event.with_
+    if z not in st:
+        return refuse(Code.MEMBER_UNKNOWN, "with", z)
+    if engine.members[z].referrer != event.partner:
+        return refuse(Code.NOT_REFERRED_BY, "with", z, partner=event.partner)
+    if st[z].promoted_at is None:
+        return refuse(Code.NOT_A_PARTNER, "with", z)
+    if z in r.seeds:
+        return refuse(Code.ALREADY_A_SEED, "with", z, partner=event.partner)
+    return None
+
+
+def apply_transpose(engine: Engine, event: Transpose) -> None:
+    plan = engine.modules[PLAN]
+    assert isinstance(plan, Chain21)
+    r = plan.standing[event.partner]
+    r.seeds[r.seeds.index(event.seed)] = event.with_
+    engine.fact("transposed", partner=event.partner, seed=event.seed, with_=event.with_)
+    plan._check_release(engine, event.partner)
+
+
+Chain21.handlers = {"transpose": (check_transpose, apply_transpose)}

@@ -1,0 +1,407 @@
+"""Scenario files (``shared/spec/scenarios.md``): load, validate, replay through the engine, compare with ``expect``.
+
+A malformed file is not a refusal: ``ScenarioError`` names the file, the line and the key. Replaying runs every
+event through the same ``Engine`` the service and the simulator run, in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import ValidationError
+
+from .engine import events as ev
+from .engine.core import DEFAULT_START, Engine, Product, Shop
+from .engine.labels import RULES
+from .engine.ledger import NON_CASH_UNITS, Transaction
+from .engine.module import ConfigError
+from .engine.money import MoneyError, format_fen, parse_yuan
+
+TOP_KEYS = {"name", "description", "plan", "plan_file", "config", "plans", "start", "timezone", "products",
+            "events", "expect"}
+PRODUCT_KEYS = {"sku", "price", "gift_pack", "red_envelope", "name", "cost", "shipping"}
+
+
+class ScenarioError(ValueError):
+    """A malformed scenario file: names the file, the line and the key."""
+
+    def __init__(self, path: str, line: int | None, key: str, message: str) -> None:
+        self.path, self.line, self.key = path, line, key
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {key}: {message}")
+
+
+class _Map(dict[Any, Any]):
+    """A YAML mapping that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    loader.flatten_mapping(node)
+    out = _Map()
+    out.line = node.start_mark.line + 1
+    out.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line(obj: Any, key: Any = None) -> int | None:
+    if isinstance(obj, _Map):
+        return obj.lines.get(key, obj.line) if key is not None else obj.line
+    return None
+
+
+@dataclass
+class ParsedEvent:
+    cls: type[ev.Event]
+    fields: dict[str, Any]
+    at: dt.datetime | None
+    line: int | None
+    index: int  # 1-based position in `events`
+
+
+@dataclass
+class Scenario:
+    path: str
+    name: str
+    shop: Shop
+    events: list[ParsedEvent]
+    expect: dict[str, Any] | None
+    costs: dict[str, tuple[int, int]] = field(default_factory=dict)  # sku -> (unit cost, shipping) in fen
+
+
+def _to_plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_plain(v) for v in obj]
+    return obj
+
+
+def parse_time(value: Any, tz: dt.tzinfo) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value)
+    else:
+        raise ValueError(f"{value!r} is not an ISO time")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def load(path: str | Path) -> Scenario:
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.load(fh, Loader=_Loader)
+    except OSError as exc:
+        raise ScenarioError(path, None, "file", str(exc)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError(path, mark.line + 1 if mark else None, "yaml", str(exc).splitlines()[0]) from None
+    return parse(doc, path)
+
+
+def parse(doc: Any, path: str = "<scenario>") -> Scenario:
+    if not isinstance(doc, dict):
+        raise ScenarioError(path, None, "(file)", "a scenario is a mapping with name, products and events")
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise ScenarioError(path, _line(doc, key), str(key), f"unknown key; known: {', '.join(sorted(TOP_KEYS))}")
+    tz_name = doc.get("timezone", "Asia/Shanghai")
+    shop = Shop(timezone=tz_name)
+    try:
+        tz: dt.tzinfo = ZoneInfo(tz_name)
+    except Exception:
+        raise ScenarioError(path, _line(doc, "timezone"), "timezone", f"{tz_name!r} is not a time zone") from None
+    if "start" in doc:
+        try:
+            shop.start = parse_time(doc["start"], tz)
+        except ValueError as exc:
+            raise ScenarioError(path, _line(doc, "start"), "start", str(exc)) from None
+    else:
+        shop.start = DEFAULT_START.astimezone(tz)
+    shop.plans = _plans(doc, path)
+    costs: dict[str, tuple[int, int]] = {}
+    products = doc.get("products") or []
+    if not isinstance(products, list):
+        raise ScenarioError(path, _line(doc, "products"), "products", "a list of products")
+    for i, raw in enumerate(products):
+        if not isinstance(raw, dict):
+            raise ScenarioError(path, _line(doc, "products"), f"products[{i}]", "a product is a mapping")
+        for key in raw:
+            if key not in PRODUCT_KEYS:
+                raise ScenarioError(path, _line(raw, key), f"products[{i}].{key}", "unknown key")
+        if "sku" not in raw or "price" not in raw:
+            raise ScenarioError(path, _line(raw), f"products[{i}]", "a product needs sku and price")
+        try:
+            price = parse_yuan(raw["price"])
+            envelope = parse_yuan(raw["red_envelope"]) if raw.get("red_envelope") is not None else None
+            costs[str(raw["sku"])] = (parse_yuan(raw.get("cost", "0.00")), parse_yuan(raw.get("shipping", "0.00")))
+        except MoneyError as exc:
+            raise ScenarioError(path, _line(raw), f"products[{i}]", str(exc)) from None
+        shop.products.append(Product(str(raw["sku"]), price, bool(raw.get("gift_pack", False)), envelope,
+                                     raw.get("name")))
+    try:
+        Engine(shop)  # validates every plan config
+    except ConfigError as exc:
+        key = exc.problems[0][0] if exc.problems else exc.plan
+        where = "config" if "plan" in doc else "plans"
+        raise ScenarioError(path, _line(doc, where), f"{where}.{key}", str(exc)) from None
+    events = _events(doc.get("events") or [], doc, path, tz)
+    expect = doc.get("expect")
+    if expect is not None and not isinstance(expect, dict):
+        raise ScenarioError(path, _line(doc, "expect"), "expect", "a mapping")
+    return Scenario(path, str(doc.get("name", Path(path).stem)), shop, events, _to_plain(expect), costs)
+
+
+def _plans(doc: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    given = [k for k in ("plan", "plan_file", "plans") if k in doc]
+    if len(given) > 1:
+        raise ScenarioError(path, _line(doc, given[1]), given[1], f"give only one of {', '.join(given)}")
+    if "plans" in doc:
+        if "config" in doc:
+            raise ScenarioError(path, _line(doc, "config"), "config", "with `plans:` put each config under its plan")
+        plans = doc["plans"]
+        if not isinstance(plans, dict):
+            raise ScenarioError(path, _line(doc, "plans"), "plans", "a mapping from plan kind to its config")
+        return {str(k): _to_plain(v or {}) for k, v in plans.items()}
+    config = _to_plain(doc.get("config") or {})
+    if "plan_file" in doc:
+        base = Path(path).parent
+        plan_path = base / str(doc["plan_file"])
+        try:
+            plan_doc = yaml.safe_load(plan_path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ScenarioError(path, _line(doc, "plan_file"), "plan_file", str(exc).splitlines()[0]) from None
+        return load_plan_file_doc(plan_doc, str(plan_path), overrides=config)
+    if "plan" not in doc:
+        return {}
+    return {str(doc["plan"]): config}
+
+
+def load_plan_file_doc(plan_doc: Any, path: str, overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """A plan file holds ``plan: chain21`` with its keys, or ``plans:`` for several."""
+    if not isinstance(plan_doc, dict):
+        raise ScenarioError(path, None, "(file)", "a plan file is a mapping")
+    if "plans" in plan_doc:
+        return {str(k): dict(v or {}) for k, v in plan_doc["plans"].items()}
+    if "plan" not in plan_doc:
+        raise ScenarioError(path, None, "plan", "a plan file names its plan (`plan: chain21`) or lists `plans:`")
+    kind = str(plan_doc["plan"])
+    config = {k: v for k, v in plan_doc.items() if k != "plan"}
+    config.update(overrides or {})
+    return {kind: config}
+
+
+def _events(raw_events: Any, doc: dict[str, Any], path: str, tz: dt.tzinfo) -> list[ParsedEvent]:
+    if not isinstance(raw_events, list):
+        raise ScenarioError(path, _line(doc, "events"), "events", "a list of events")
+    counters: dict[str, int] = {}
+    out: list[ParsedEvent] = []
+    placeholder = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    for index, raw in enumerate(raw_events, start=1):
+        line = _line(raw) or _line(doc, "events")
+        if not isinstance(raw, dict):
+            raise ScenarioError(path, line, f"events[{index}]", "an event is a mapping like {pay: B, sku: GIFT}")
+        verbs = [k for k in raw if k in ev.EVENT_TYPES]
+        if len(verbs) != 1:
+            unknown = [k for k in raw if k not in ev.EVENT_TYPES]
+            what = f"unknown event {unknown[0]!r}" if not verbs and unknown else "exactly one verb per event"
+            raise ScenarioError(path, line, f"events[{index}]", f"{what}; known: {', '.join(sorted(ev.EVENT_TYPES))}")
+        verb = verbs[0]
+        cls = ev.EVENT_TYPES[verb]
+        counters[verb] = counters.get(verb, 0) + 1
+        fields: dict[str, Any] = {}
+        at: dt.datetime | None = None
+        known = {(f.alias or n) for n, f in cls.model_fields.items()} | set(cls.model_fields)
+        for key, value in raw.items():
+            if key == verb:
+                fields[cls.primary] = value
+            elif key == "at":
+                try:
+                    at = parse_time(value, tz)
+                except ValueError as exc:
+                    raise ScenarioError(path, _line(raw, key), f"events[{index}].at", str(exc)) from None
+            elif key not in known:
+                raise ScenarioError(path, _line(raw, key), f"events[{index}].{key}", f"unknown key for {verb}")
+            else:
+                fields[key] = value
+        for name in cls.money_fields:
+            if name in fields and fields[name] is not None:
+                try:
+                    fields[name] = parse_yuan(fields[name])
+                except MoneyError as exc:
+                    raise ScenarioError(path, _line(raw, name), f"events[{index}].{name}", str(exc)) from None
+        if cls.counted_id is not None:
+            name, prefix = cls.counted_id
+            fields.setdefault(name, f"{prefix}{counters[verb]}")
+        try:
+            cls(at=placeholder, **fields)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            raise ScenarioError(path, _line(raw, key if key in raw else verb), f"events[{index}].{key}",
+                                f"{err['msg']} (got {err.get('input')!r})") from None
+        out.append(ParsedEvent(cls, fields, at, line, index))
+    return out
+
+
+# --- replay -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Replay:
+    scenario: Scenario
+    engine: Engine
+    outcomes: list[Any]
+
+    def end_state(self) -> dict[str, Any]:
+        return end_state(self.engine)
+
+
+def replay(scenario: Scenario, *, check_invariants: bool = False) -> Replay:
+    engine = Engine(scenario.shop)
+    outcomes = []
+    for parsed in scenario.events:
+        at = parsed.at if parsed.at is not None else engine.clock + dt.timedelta(seconds=1)
+        event = parsed.cls(at=at, **parsed.fields)
+        outcomes.append(engine.apply(event))
+        if check_invariants:
+            problems = engine.check_invariants()
+            assert not problems, f"after event {parsed.index}: {problems}"
+    return Replay(scenario, engine, outcomes)
+
+
+def end_state(engine: Engine) -> dict[str, Any]:
+    from .engine.core import SALES
+
+    state: dict[str, Any] = {"members": {m: engine.member_view(m) for m in engine.members}, "pools": {}}
+    for module in engine.modules.values():
+        for key, value in module.end_state(engine).items():
+            if isinstance(value, dict) and isinstance(state.get(key), dict):
+                state[key].update(value)
+            else:
+                state[key] = value
+    state["platform"] = {
+        "sales": format_fen(engine.ledger.balance(SALES)),
+        "rewards": format_fen(engine.ledger.rewards_fen()),
+    }
+    state["refused"] = [{"event": seq, "code": str(r.code), "field": r.field, "reason": r.reason}
+                        for seq, r in engine.refused]
+    state["draws"] = list(engine.draws)
+    problems = engine.ledger.check_invariants()
+    state["ledger"] = {"balanced": not problems, "transactions": engine.ledger.count}
+    return state
+
+
+def compare(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Differences between what ``expect`` lists and the end state; keys not listed are not compared."""
+    if path == "refused" and isinstance(expected, int) and isinstance(actual, list):
+        if expected != len(actual):
+            shown = "; ".join(f"#{r['event']} {r['reason']}" for r in actual) or "none"
+            return [f"refused: expected {expected} refused events, got {len(actual)} ({shown})"]
+        return []
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{path}: expected a mapping, got {actual!r}"]
+        diffs: list[str] = []
+        for key, value in expected.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                diffs.append(f"{sub}: expected {_show(value)}, but there is no such key")
+            else:
+                diffs.extend(compare(value, actual[key], sub))
+        return diffs
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        diffs = []
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            diffs.extend(compare(e, a, f"{path}[{i}]"))
+        return diffs
+    if _norm(expected) != _norm(actual):
+        return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+    return []
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _show(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+# --- the statement ------------------------------------------------------------------------------------------------
+
+BOOK_NAMES = {"available": ("", ""), "pending": ("pending", "待结算"), "help_fund": ("help fund", "帮扶基金"),
+              "withdrawing": ("withdrawing", "提现中"), "withdrawn": ("withdrawn", "已提现")}
+
+
+def statement_lines(engine: Engine, member: str, lang: str = "en") -> list[str]:
+    """One line per entry on the member's accounts, with its cause and the book's balance after it."""
+    running: dict[str, int] = {}
+    lines = []
+    for txn in engine.ledger.for_owner(member):
+        for (owner, book), amount in txn.entries:
+            if owner != member:
+                continue
+            running[book] = running.get(book, 0) + amount
+            lines.append(describe_entry(engine, txn, member, book, amount, running[book], lang))
+    return lines
+
+
+def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amount: int, after: int,
+                   lang: str = "en") -> str:
+    zh = lang.startswith("zh")
+    rule = RULES.get(txn.rule)
+    name = (rule.zh if zh else rule.en) if rule else txn.rule.replace("_", " ")
+    unit = NON_CASH_UNITS.get(book)
+    shown = f"{amount:+d} {unit}s" if unit else ("+" if amount > 0 else "") + format_fen(amount)
+    text = f"{shown} {name}"
+    if txn.reverses is not None:
+        text += " 冲回" if zh else " reversed"
+    book_name = BOOK_NAMES.get(book, (book.replace("_", " "), book))[1 if zh else 0]
+    if book_name and txn.rule != "settlement":
+        text += f" → {book_name}"
+    details = []
+    if txn.order:
+        buyer = txn.source if txn.source and txn.source != member else None
+        if zh:
+            details.append(f"订单 {txn.order}" + (f" 买家 {buyer}" if buyer else ""))
+        else:
+            details.append(f"order {txn.order}" + (f" by {buyer}" if buyer else ""))
+    elif txn.ref and txn.rule not in ("settlement",):
+        details.append(str(txn.ref))
+    note = (rule.note_zh if zh else rule.note_en) if rule else ""
+    if details:
+        text += " · " + ", ".join(details)
+    if note and txn.reverses is None:
+        text += f" ({note})"
+    when = dt.datetime.fromtimestamp(txn.at, engine.tz).strftime("%Y-%m-%d %H:%M:%S")
+    after_text = f"{after:d}" if unit else format_fen(after)
+    label = book_name or ("可用" if zh else "available")
+    return f"{when}  {text}  [{label} {after_text}]"
