@@ -220,9 +220,9 @@ class Engine:
         txns = self.ledger.transactions[start:] if self.ledger.keep_transactions else []
         return Outcome(seq, event, refusal, txns, self.facts, self.config_version)
 
-    def fact(self, kind: str, **data: Any) -> None:
+    def fact(self, name: str, /, **data: Any) -> None:
         """A business fact worth telling someone (a promotion, a draw, a release): notices and webhooks read them."""
-        self.facts.append({"fact": kind, **data})
+        self.facts.append({"fact": name, **data})
 
     # --- posting -----------------------------------------------------------------------------------------------
     def post(self, rule: str, entries: Any, **cause: Any) -> Transaction:
@@ -319,10 +319,11 @@ class Engine:
             self.post(record.rule, entries, plan=record.plan, order=order.id, source=record.source,
                       reverses=record.txn)
 
-    def record_sale(self, order: Order, *, plans_apply: bool = True) -> None:
-        """Book a paid order as a sale and run the plans that apply to it (campaigns call this for winners)."""
+    def record_sale(self, order: Order, *, plans_apply: bool = True, paid_from: Account = EXTERNAL) -> None:
+        """Book a paid order as a sale and run the plans that apply to it. Campaigns call this for a winner's
+        purchase with ``paid_from`` their escrow and ``plans_apply`` as the campaign publishes it."""
         self.orders[order.id] = order
-        self.transfer("sale", EXTERNAL, SALES, order.amount, order=order.id, source=order.member, ref=order.campaign)
+        self.transfer("sale", paid_from, SALES, order.amount, order=order.id, source=order.member, ref=order.campaign)
         if plans_apply:
             for plan in self.plans:
                 if plan.applies_to(order.sku):
@@ -381,7 +382,7 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
     engine.members[member.id] = member
     if event.referrer is not None:
         engine.members[event.referrer].children.append(member.id)
-    for module in engine.plans:
+    for module in engine.modules.values():
         module.on_join(engine, member)
 
 

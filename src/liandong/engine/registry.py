@@ -5,6 +5,7 @@ A new plan or campaign is a new module and one line here; adding one changes no 
 
 from __future__ import annotations
 
+from .campaigns.base import CampaignLifecycle
 from .module import Module
 from .plans.chain21 import Chain21
 
@@ -14,4 +15,6 @@ PLANS: dict[str, type[Module]] = {
 }
 
 #: Campaign modules: always loaded; each campaign is created by an event with its own published parameters.
-CAMPAIGNS: dict[str, type[Module]] = {}
+CAMPAIGNS: dict[str, type[Module]] = {
+    "campaigns": CampaignLifecycle,
+}
