@@ -1,0 +1,148 @@
+"""The event log (the source of truth), the ledger and the projections the worker commits.
+
+Who writes what:
+- the web layer appends ``LoggedEvent`` rows (``store.services.append_event``) and never writes anything else here;
+- the worker (``liandong worker``, one at a time) applies events in ``position`` order and commits, in one database
+  transaction per batch: ``EventOutcome`` rows, ``LedgerTransaction`` and ``LedgerEntry`` rows, every changed
+  projection (``MemberState``, ``Balance``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
+  ``CampaignState``) and ``WorkerPosition``.
+The log, outcomes, transactions and entries are append-only (database triggers refuse UPDATE and DELETE, and a
+transaction whose entries do not sum to zero per unit; see the migrations).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LoggedEvent(models.Model):
+    """One event as it entered: its verb and fields (money as two-decimal strings, ``at`` as ISO time)."""
+
+    position = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=200, unique=True, help_text="idempotency key")
+    verb = models.CharField(max_length=64)
+    payload = models.JSONField(help_text="the event's fields as in a scenario file, with `at`")
+    request_hash = models.CharField(max_length=64, help_text="sha256 of the request that created it")
+    actor = models.CharField(max_length=150, blank=True, help_text="member:ID, operator:USERNAME, payment, system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class EventOutcome(models.Model):
+    """What the engine did with an event: applied (with the config version it used) or refused (with the reason)."""
+
+    event = models.OneToOneField(LoggedEvent, on_delete=models.PROTECT, primary_key=True, related_name="outcome")
+    applied = models.BooleanField()
+    refusal = models.JSONField(null=True, blank=True, help_text="code, field, value, reason, reason_zh")
+    facts = models.JSONField(default=list, blank=True)
+    config_version = models.IntegerField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+
+class LedgerTransaction(models.Model):
+    """One balanced movement; ``id`` is the engine's transaction number (1, 2, … in log order)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    event = models.ForeignKey(LoggedEvent, on_delete=models.PROTECT, related_name="transactions")
+    rule = models.CharField(max_length=64)
+    plan = models.CharField(max_length=64, blank=True)
+    order = models.CharField(max_length=64, blank=True, db_index=True)
+    source = models.CharField(max_length=64, blank=True, help_text="the member whose purchase caused a reward")
+    reverses = models.BigIntegerField(null=True, blank=True)
+    ref = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+
+class LedgerEntry(models.Model):
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    owner = models.CharField(max_length=64)
+    book = models.CharField(max_length=64)
+    unit = models.CharField(max_length=16, default="fen")
+    amount = models.BigIntegerField(help_text="fen (or the book's unit)")
+    balance_after = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "book", "id"])]
+
+
+class Balance(models.Model):
+    owner = models.CharField(max_length=64)
+    book = models.CharField(max_length=64)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "book"], name="one_balance_per_account")]
+
+
+class MemberState(models.Model):
+    """A member as the engine sees it (``view`` is ``Engine.member_view``: rank, team, seeds, balances, …)."""
+
+    member = models.CharField(max_length=64, unique=True)
+    referrer = models.CharField(max_length=64, blank=True, db_index=True)
+    joined_at = models.DateTimeField()
+    join_index = models.IntegerField()
+    rank = models.CharField(max_length=16, blank=True)
+    team = models.CharField(max_length=64, blank=True, db_index=True)
+    view = models.JSONField(default=dict)
+    progress = models.JSONField(default=dict, help_text="chain21 progress: direct agents, seeds, help fund")
+
+
+class ProductState(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    price = models.BigIntegerField()
+    gift_pack = models.BooleanField(default=False)
+    red_envelope = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+
+class OrderState(models.Model):
+    order = models.CharField(max_length=64, unique=True)
+    member = models.CharField(max_length=64, db_index=True)
+    sku = models.CharField(max_length=64)
+    quantity = models.IntegerField(default=1)
+    amount = models.BigIntegerField()
+    paid_at = models.DateTimeField()
+    refunded = models.BooleanField(default=False)
+    campaign = models.CharField(max_length=64, blank=True)
+
+
+class WithdrawalState(models.Model):
+    withdrawal = models.CharField(max_length=64, unique=True)
+    member = models.CharField(max_length=64, db_index=True)
+    amount = models.BigIntegerField()
+    fee = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16)  # requested, approved, rejected, paid
+    requested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+
+
+class CampaignState(models.Model):
+    """A campaign's public view (rules, commitment, groups, draw records) as the engine shows it."""
+
+    campaign = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32)
+    status = models.CharField(max_length=16)
+    view = models.JSONField(default=dict)
+
+
+class WorkerPosition(models.Model):
+    """The last event position whose effects are committed. One row (id 1)."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    position = models.BigIntegerField(default=0)
+    transactions = models.BigIntegerField(default=0, help_text="the engine's transaction count at that position")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ShopSetup(models.Model):
+    """The shop's plans (kind -> config), time zone and start: what the engine is built from before event 1.
+    Plan config changes after that are ``configure_plan`` events in the log (versioned)."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    plans = models.JSONField(default=dict)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    start = models.DateTimeField()
