@@ -16,12 +16,23 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/liandong demo ../shared/scenarios
+	$(BIN)/liandong run
+
+# The database tests (tests/web) run twice: on SQLite, then on PostgreSQL. Without PostgreSQL, locally, that second
+# run is skipped with a message; under CI=true it fails (scripts/ensure-postgres).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@scripts/ensure-postgres; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+	  echo "database tests again, on PostgreSQL ($(PG_TEST_URL))"; \
+	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest tests/web $(PYTEST_ARGS) || exit 1; \
+	elif [ $$status -eq 3 ]; then \
+	  echo "SKIPPED: the database tests on PostgreSQL (not available here; CI=true makes this a failure)"; \
+	else exit $$status; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -12,8 +12,9 @@ from rich.console import Console
 from . import scenario as sc
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Liandong (链动): an auditable incentive engine.")
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a long line (a diff naming a key path, a file:line: key message) stays one line, whatever the width
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()
@@ -89,6 +90,143 @@ def demo(
         failed += bool(diffs)
     out.print(f"{len(files) - failed} passed, {failed} failed", highlight=False)
     raise typer.Exit(1 if failed else 0)
+
+
+# --- the simulator and the audit (see docs/simulator.md and docs/audit.md) ---------------------------------------
+
+PresetOption = Annotated[Path | None, typer.Option("--preset", help="a scenario preset YAML (default: the built-in)")]
+OutOption = Annotated[Path, typer.Option("--out", help="folder for the JSON and HTML reports")]
+
+
+@app.command()
+def simulate(
+    plan_file: Annotated[Path, typer.Argument(help="a plan file: `plan: chain21` and its keys, or `plans:`")],
+    preset: PresetOption = None,
+    members: Annotated[int | None, typer.Option(help="members cap (overrides the preset)")] = None,
+    days: Annotated[int | None, typer.Option(help="days to simulate (overrides the preset)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed of the first run (overrides the preset)")] = None,
+    stall_day: Annotated[int | None, typer.Option(help="nobody joins from this day on")] = None,
+    runs: Annotated[int, typer.Option(help="runs with seeds seed, seed+1, …; reports means and ranges")] = 1,
+    workers: Annotated[int | None, typer.Option(help="processes for --runs (default: one per CPU)")] = None,
+    dask: Annotated[str | None, typer.Option(help="run on a Dask scheduler ADDRESS, or `local` for a local cluster")]
+    = None,
+    events: Annotated[Path | None, typer.Option(help="write the first run's events as a scenario for replay")] = None,
+    out_dir: OutOption = Path("."),
+) -> None:
+    """Grow a synthetic shop under a plan, day by day, through the engine; write metrics JSON and an HTML report."""
+    from .sim.commands import simulate_command
+
+    raise typer.Exit(simulate_command(plan_file, preset, runs=runs, workers=workers, dask=dask, events=events,
+                                      out_dir=out_dir, console=out, err=err, members=members, days=days,
+                                      seed=seed, stall_day=stall_day))
+
+
+@app.command()
+def audit(
+    plan_file: Annotated[Path, typer.Argument(help="a plan file: `plan: chain21` and its keys, or `plans:`")],
+    preset: PresetOption = None,
+    members: Annotated[int | None, typer.Option(help="members cap (overrides the preset)")] = None,
+    days: Annotated[int, typer.Option(help="days of each simulation (400 reaches the 365-day figures)")] = 400,
+    seed: Annotated[int | None, typer.Option(help="random seed (overrides the preset)")] = None,
+    stall_day: Annotated[int, typer.Option(help="the stall run: nobody joins from this day on")] = 90,
+    workers: Annotated[int | None, typer.Option(help="processes for the two simulations")] = None,
+    dask: Annotated[str | None, typer.Option(help="run on a Dask scheduler ADDRESS, or `local`")] = None,
+    out_dir: OutOption = Path("."),
+) -> None:
+    """Simulate growth and a growth stall, probe attacks, grade each check against its cited threshold; write JSON
+    and HTML. Exit 0 when all pass or warn, 1 when any fails, 2 for bad input."""
+    from .sim.commands import audit_command
+
+    raise typer.Exit(audit_command(plan_file, preset, stall_day=stall_day, workers=workers, dask=dask,
+                                   out_dir=out_dir, console=out, err=err, members=members, days=days, seed=seed))
+
+
+# --- the service (Django; see docs/service.md) --------------------------------------------------------------------
+
+
+def _django() -> None:
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liandong.web.settings")
+    django.setup()
+
+
+@app.command()
+def worker(
+    batch: Annotated[int, typer.Option(help="events applied per database transaction, at most")] = 500,
+) -> None:
+    """The engine worker, the single writer: applies the event log in batches and commits; a second one waits."""
+    _django()
+    from .worker import run_worker_process
+
+    run_worker_process(batch_size=batch)
+
+
+@app.command()
+def verify() -> None:
+    """Replay the whole event log in memory and compare every outcome, entry, balance and projection with the
+    database: exit 0 when all match, 1 listing the differences."""
+    _django()
+    from .web.store.verify import verify as verify_database
+
+    report = verify_database()
+    if report.ok:
+        out.print(report.summary(), highlight=False, markup=False)
+        raise typer.Exit(0)
+    for line in report.differences:
+        err.print(line, highlight=False, markup=False)
+    if report.hidden:
+        err.print(f"… and {report.hidden} more", highlight=False, markup=False)
+    err.print(f"FAIL: {len(report.differences) + report.hidden} differences; {report.summary()}",
+              highlight=False, markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    port: Annotated[int, typer.Option(help="the web server's port on 127.0.0.1")] = 8000,
+    members: Annotated[int, typer.Option(help="members in the seeded demo shop")] = 300,
+    seed: Annotated[int, typer.Option(help="random seed of the demo shop")] = 2026,
+) -> None:
+    """The demo (`make run`): migrate, seed a demo shop if the database is empty, start the web server and the
+    worker, print the URLs and the demo logins. Ctrl-C stops both. SQLite under ./var unless DATABASE_URL is set."""
+    import os
+
+    os.environ["LIANDONG_DEBUG"] = "1"
+    _django()
+    from .web.demo import run_demo
+
+    run_demo(port=port, members=members, seed=seed)
+
+
+@app.command()
+def serve(
+    bind: Annotated[str, typer.Option(help="address:port to listen on")] = "127.0.0.1:8000",
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes (0: 2 × CPUs + 1)")] = 0,
+) -> None:
+    """The production web server (gunicorn). Run `liandong worker` beside it, and `liandong manage migrate` first."""
+    import os
+    import sys
+
+    count = workers or 2 * (os.cpu_count() or 1) + 1
+    _django()
+    from .web.store.shopfile import ensure_shop_setup
+
+    ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
+    argv = [sys.executable, "-m", "gunicorn", "liandong.web.wsgi:application", "--bind", bind,
+            "--workers", str(count), "--access-logfile", "-"]
+    os.execv(sys.executable, argv)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Django's management commands: `liandong manage migrate`, `liandong manage createsuperuser`, …"""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["liandong manage", *ctx.args])
 
 
 def main() -> None:

@@ -152,25 +152,42 @@ def parse(doc: Any, path: str = "<scenario>") -> Scenario:
                 raise ScenarioError(path, _line(raw, key), f"products[{i}].{key}", "unknown key")
         if "sku" not in raw or "price" not in raw:
             raise ScenarioError(path, _line(raw), f"products[{i}]", "a product needs sku and price")
-        try:
-            price = parse_yuan(raw["price"])
-            envelope = parse_yuan(raw["red_envelope"]) if raw.get("red_envelope") is not None else None
-            costs[str(raw["sku"])] = (parse_yuan(raw.get("cost", "0.00")), parse_yuan(raw.get("shipping", "0.00")))
-        except MoneyError as exc:
-            raise ScenarioError(path, _line(raw), f"products[{i}]", str(exc)) from None
+        money: dict[str, int] = {}
+        for name in ("price", "red_envelope", "cost", "shipping"):
+            if raw.get(name) is not None:
+                try:
+                    money[name] = parse_yuan(raw[name])
+                except MoneyError as exc:
+                    raise ScenarioError(path, _line(raw, name), f"products[{i}].{name}", str(exc)) from None
+        price, envelope = money["price"], money.get("red_envelope")
+        costs[str(raw["sku"])] = (money.get("cost", 0), money.get("shipping", 0))
         shop.products.append(Product(str(raw["sku"]), price, bool(raw.get("gift_pack", False)), envelope,
                                      raw.get("name")))
     try:
         Engine(shop)  # validates every plan config
     except ConfigError as exc:
-        key = exc.problems[0][0] if exc.problems else exc.plan
-        where = "config" if "plan" in doc else "plans"
-        raise ScenarioError(path, _line(doc, where), f"{where}.{key}", str(exc)) from None
+        raise _config_error(doc, path, exc) from None
     events = _events(doc.get("events") or [], doc, path, tz)
     expect = doc.get("expect")
     if expect is not None and not isinstance(expect, dict):
         raise ScenarioError(path, _line(doc, "expect"), "expect", "a mapping")
     return Scenario(path, str(doc.get("name", Path(path).stem)), shop, events, _to_plain(expect), costs)
+
+
+def _config_error(doc: dict[str, Any], path: str, exc: ConfigError) -> ScenarioError:
+    """Name where an invalid plan config is written: ``config.<key>`` or ``plans.<kind>.<key>``, with its line."""
+    key = str(exc.problems[0][0]) if exc.problems else "(config)"
+    if "plans" in doc:
+        section, prefix = doc["plans"].get(exc.plan), f"plans.{exc.plan}"
+        if key == "plan":  # an unknown plan kind
+            return ScenarioError(path, _line(doc["plans"], exc.plan), prefix, str(exc))
+    elif key == "plan" and "plan" in doc:
+        return ScenarioError(path, _line(doc, "plan"), "plan", str(exc))
+    else:
+        section, prefix = doc.get("config"), "config"
+    top = key.split(".")[0]
+    line = _line(section, top) if isinstance(section, _Map) and top in section else _line(doc, prefix.split(".")[0])
+    return ScenarioError(path, line, f"{prefix}.{key}", str(exc))
 
 
 def _plans(doc: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
@@ -401,7 +418,7 @@ def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amo
         text += " · " + ", ".join(details)
     if note and txn.reverses is None:
         text += f" ({note})"
-    when = dt.datetime.fromtimestamp(txn.at, engine.tz).strftime("%Y-%m-%d %H:%M:%S")
+    when = txn.at.astimezone(engine.tz).strftime("%Y-%m-%d %H:%M:%S") if txn.at else ""
     after_text = f"{after:d}" if unit else format_fen(after)
     label = book_name or ("可用" if zh else "available")
     return f"{when}  {text}  [{label} {after_text}]"

@@ -226,12 +226,10 @@ class Engine:
 
     # --- posting -----------------------------------------------------------------------------------------------
     def post(self, rule: str, entries: Any, **cause: Any) -> Transaction:
-        return self.ledger.post(self.seq, rule, entries, at=int(self.clock.timestamp()), **cause)
+        return self.ledger.post(self.seq, rule, entries, at=self.clock, **cause)
 
     def transfer(self, rule: str, src: Account, dst: Account, amount: int, **cause: Any) -> Transaction | None:
-        if amount == 0:
-            return None
-        return self.post(rule, ((src, -amount), (dst, amount)), **cause)
+        return self.ledger.transfer(self.seq, rule, src, dst, amount, at=self.clock, **cause)
 
     def balance(self, member: str, book: str = "available") -> int:
         return self.ledger.balances.get((member, book), 0)
@@ -255,18 +253,24 @@ class Engine:
         if amount <= 0:
             return None
         order_id = order.id if order is not None else None
+        ledger = self.ledger
+        due: dt.date | None = None
         if settle_after_days > 0 and order is not None:
-            txn = self.post(
-                rule, ((from_account, -amount), ((member, "pending"), amount)),
-                plan=plan, order=order_id, source=source, ref=ref,
+            txn = ledger.transfer(self.seq, rule, from_account, (member, "pending"), amount, plan=plan,
+                                  order=order_id, source=source, ref=ref, at=self.clock)
+            due = order.day + dt.timedelta(days=settle_after_days)
+        elif frozen:
+            entries = (
+                (from_account, -amount),
+                ((member, "available"), amount - frozen),
+                ((member, "help_fund"), frozen),
             )
-            due: dt.date | None = order.day + dt.timedelta(days=settle_after_days)
+            txn = ledger.post(self.seq, rule, entries, plan=plan, order=order_id, source=source, ref=ref,
+                              at=self.clock)
         else:
-            entries: list[tuple[Account, int]] = [(from_account, -amount), ((member, "available"), amount - frozen)]
-            if frozen:
-                entries.append(((member, "help_fund"), frozen))
-            txn = self.post(rule, entries, plan=plan, order=order_id, source=source, ref=ref)
-            due = None
+            txn = ledger.transfer(self.seq, rule, from_account, (member, "available"), amount, plan=plan,
+                                  order=order_id, source=source, ref=ref, at=self.clock)
+        assert txn is not None
         record = RewardRecord(txn.id, member, amount, frozen, rule, plan, order_id, source, from_account, due)
         if order is not None:
             order.rewards.append(record)
@@ -410,8 +414,16 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
             refusal = plan.check_pay(engine, event)
             if refusal is not None:
                 return refusal
+    for module in engine.modules.values():
+        if module not in engine.plans:  # campaign modules, e.g. an order id that a group seat already holds
+            refusal = module.check_pay(engine, event)
+            if refusal is not None:
+                return refusal
     if event.points is not None and not any(p.kind == "points" for p in engine.plans):
         return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
+    if event.points is not None and not any(p.kind == "points" and p.applies_to(event.sku) for p in engine.plans):
+        return refuse(Code.NOT_ALLOWED, "points", format_fen(event.points),
+                      why=f"the points plan does not apply to {event.sku}")
     return None
 
 
@@ -544,15 +556,20 @@ def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | N
     if module is None or module not in engine.plans:
         return refuse(Code.PLAN_NOT_RUNNING, "plan", event.plan)
     try:
-        validate_config(event.plan, type(module).Config, event.config)
+        validate_config(event.plan, type(module).Config, _changed_config(module, event))
     except ConfigError as exc:
         key, value, msg = exc.problems[0]
         return refuse(Code.INVALID, f"config.{key}", value, why=msg)
     return None
 
 
+def _changed_config(module: Module, event: ev.ConfigurePlan) -> dict[str, Any]:
+    """The plan's config with the keys the event names changed; the keys it does not name keep their values."""
+    return {**module.config.model_dump(exclude_unset=True), **event.config}
+
+
 def apply_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> None:
     module = engine.modules[event.plan]
-    module.reconfigure(validate_config(event.plan, type(module).Config, event.config))
+    module.reconfigure(validate_config(event.plan, type(module).Config, _changed_config(module, event)))
     engine.config_version += 1
     engine.fact("plan_configured", plan=event.plan, version=engine.config_version)

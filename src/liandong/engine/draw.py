@@ -183,7 +183,7 @@ def position(secret_hex: str, campaign: str, win_from: int, win_to: int) -> int:
 # --------------------------------------------------------------------------- the record
 
 
-class MalformedDrawRecord(ValueError):  # noqa: N818 - the name is part of the agreed API
+class MalformedDrawRecord(ValueError):
     """A draw record that is not shaped as the rulebook says; names the key and its value."""
 
     def __init__(self, key: str, message: str) -> None:

@@ -25,6 +25,7 @@ sums to zero in each unit. Entries are never changed; a refund posts a reversal 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -68,7 +69,7 @@ class Transaction:
     source: str | None = None  # for rewards: the member whose purchase caused it
     reverses: int | None = None  # id of the transaction this one reverses
     ref: str | None = None  # another object it concerns: a withdrawal, a campaign, a group, a day
-    at: int = 0  # epoch seconds of the event
+    at: dt.datetime | None = None  # the instant of the event
 
     def amount_for(self, owner: str) -> int:
         return sum(a for (o, book), a in self.entries if o == owner and book not in NON_CASH_UNITS)
@@ -95,15 +96,15 @@ class Ledger:
         source: str | None = None,
         reverses: int | None = None,
         ref: str | None = None,
-        at: int = 0,
+        at: dt.datetime | None = None,
     ) -> Transaction:
-        entries = tuple(e for e in entries if e[1] != 0)
+        entries = tuple(entries)
         total = 0
-        noncash: dict[str, int] | None = None
         member_side = 0
-        balances = self.balances
+        noncash: dict[str, int] | None = None
+        units = NON_CASH_UNITS
         for account, amount in entries:
-            unit = NON_CASH_UNITS.get(account[1])
+            unit = units.get(account[1])
             if unit is None:
                 total += amount
                 if account[0][0] != "@":
@@ -112,26 +113,59 @@ class Ledger:
                 if noncash is None:
                     noncash = {}
                 noncash[unit] = noncash.get(unit, 0) + amount
-            balances[account] = balances.get(account, 0) + amount
         if total != 0 or (noncash and any(noncash.values())):
-            for account, amount in entries:  # undo before failing: a bug must not leave half a posting
-                balances[account] -= amount
             raise LedgerError(f"unbalanced {rule} transaction: {entries}")
+        balances = self.balances
+        for account, amount in entries:
+            balances[account] = balances.get(account, 0) + amount
         self.count += 1
         txn = Transaction(self.count, event, rule, entries, plan, order, source, reverses, ref, at)
         if self.keep_transactions:
             self.transactions.append(txn)
         if member_side:
-            self.member_credits_by_rule[rule] = self.member_credits_by_rule.get(rule, 0) + member_side
+            credits = self.member_credits_by_rule
+            credits[rule] = credits.get(rule, 0) + member_side
         return txn
 
     def transfer(
-        self, event: int, rule: str, src: Account, dst: Account, amount: int, **cause: object
+        self,
+        event: int,
+        rule: str,
+        src: Account,
+        dst: Account,
+        amount: int,
+        *,
+        plan: str = "",
+        order: str | None = None,
+        source: str | None = None,
+        reverses: int | None = None,
+        ref: str | None = None,
+        at: dt.datetime | None = None,
     ) -> Transaction | None:
-        """Move ``amount`` from ``src`` to ``dst``; nothing is posted for zero."""
+        """Move ``amount`` from ``src`` to ``dst`` (the common two-entry case, kept fast); nothing for zero."""
         if amount == 0:
             return None
-        return self.post(event, rule, ((src, -amount), (dst, amount)), **cause)  # type: ignore[arg-type]
+        units = NON_CASH_UNITS
+        if units.get(src[1]) != units.get(dst[1]):
+            raise LedgerError(f"{rule}: {src} and {dst} hold different units")
+        balances = self.balances
+        balances[src] = balances.get(src, 0) - amount
+        balances[dst] = balances.get(dst, 0) + amount
+        self.count += 1
+        txn = Transaction(self.count, event, rule, ((src, -amount), (dst, amount)), plan, order, source, reverses,
+                          ref, at)
+        if self.keep_transactions:
+            self.transactions.append(txn)
+        member_side = (amount if dst[0][0] != "@" else 0) - (amount if src[0][0] != "@" else 0)
+        if member_side and src[1] not in units:
+            credits = self.member_credits_by_rule
+            credits[rule] = credits.get(rule, 0) + member_side
+        return txn
+
+    def drain(self) -> list[Transaction]:
+        """Hand over the transactions posted since the last drain (the worker persists them, then forgets them)."""
+        drained, self.transactions = self.transactions, []
+        return drained
 
     def balance(self, account: Account) -> int:
         return self.balances.get(account, 0)

@@ -23,8 +23,14 @@ SECRET_KEY = os.environ.get("LIANDONG_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("set LIANDONG_SECRET_KEY (or LIANDONG_DEBUG=1 for a local demo)")
-    SECRET_KEY = "liandong-local-demo-key-not-for-production"  # noqa: S105 - only with LIANDONG_DEBUG=1
+    SECRET_KEY = "liandong-local-demo-key-not-for-production"
 PAYMENT_SECRET = os.environ.get("LIANDONG_PAYMENT_SECRET", "demo-payment-secret" if DEBUG else "")
+# The API (web/api): how long a request waits for the worker before answering 202 with a URL to poll; whether the
+# request applies the log itself (LIANDONG_INLINE_WORKER=1: tests, a one-process demo; never with a worker running).
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
+API_OUTCOME_WAIT_SECONDS = float(os.environ.get("LIANDONG_API_WAIT_SECONDS", "2.0"))
+LIANDONG_INLINE_WORKER = os.environ.get("LIANDONG_INLINE_WORKER", "0") == "1"
+LOGIN_FAILURES_PER_MINUTE = 5
 
 ALLOWED_HOSTS = [h for h in os.environ.get("LIANDONG_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
 

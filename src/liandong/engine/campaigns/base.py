@@ -102,6 +102,10 @@ class CampaignModule(Module):
     def on_published(self, engine: Engine, campaign: Campaign) -> None:
         """Called after publishing (e.g. a blind box fixes its prize position)."""
 
+    def check_publish(self, engine: Engine, campaign: Campaign) -> Refusal | None:
+        """Whether a draft may be published now (e.g. its product still exists). Reads only."""
+        return None
+
     def check_invariants(self, engine: Engine) -> list[str]:
         problems = []
         for c in self.campaigns.values():
@@ -196,7 +200,7 @@ def check_publish_campaign(engine: Engine, event: PublishCampaign) -> Refusal | 
         return refuse(Code.NOT_FOUND, "campaign", event.campaign)
     if found[1].frozen:
         return refuse(Code.FROZEN, "campaign", event.campaign, why="it is already published")
-    return None
+    return found[0].check_publish(engine, found[1])
 
 
 def apply_publish_campaign(engine: Engine, event: PublishCampaign) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..config_types import Rate, Yuan, rate_at_most_one
 from ..errors import Code, Refusal, refuse
@@ -72,11 +72,14 @@ class Chain21Config(ModuleConfig):
     min_withdrawal: Yuan = Field(1000, ge=1)
     plan: str | None = None  # allowed so a plan file can say `plan: chain21`
 
-    @model_validator(mode="after")
-    def _seeds_fit(self) -> Chain21Config:
-        if self.seed_count > self.promote_after:
-            raise ValueError(f"seed_count {self.seed_count} is more than promote_after {self.promote_after}")
-        return self
+    @field_validator("seed_count")
+    @classmethod
+    def _seeds_fit(cls, seed_count: int, info: ValidationInfo) -> int:
+        """Seeds are among the direct agents that promote: an error on ``seed_count`` names that key."""
+        promote_after = info.data.get("promote_after")
+        if promote_after is not None and seed_count > promote_after:
+            raise ValueError(f"seed_count {seed_count} is more than promote_after {promote_after}")
+        return seed_count
 
 
 @register_event

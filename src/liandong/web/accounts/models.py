@@ -1,4 +1,10 @@
-"""Logins of members and the operators' audit log."""
+"""Logins of members, API tokens, and the operators' audit log.
+
+A member is a Django user with a ``MemberLogin`` naming its engine member id (``m4k2…``) and its invite code;
+an operator is a Django staff user holding some of the operator permissions declared on ``AuditLog`` below
+(``accounts.refund_order``, …). An API token is stored hashed: the caller keeps ``ld_…``, the table keeps
+``sha256(ld_…)``, so a copy of the database does not let anyone log in.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,19 @@ class MemberLogin(models.Model):
     invite_code = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.member} ({self.invite_code})"
+
+
+#: The operator permissions (codename, description); staff users hold them through the admin.
+OPERATOR_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("refund_order", "Refund a paid order"),
+    ("decide_withdrawal", "Approve, reject or mark paid a withdrawal; export payouts"),
+    ("configure_plan", "Change a plan's config and transpose seeds"),
+    ("manage_products", "Create, change and withdraw products"),
+    ("close_day", "Close a business day"),
+)
+
 
 class AuditLog(models.Model):
     """Every operator action (refunds, withdrawal decisions, config changes, products): who, what, when."""
@@ -27,3 +46,21 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        permissions = OPERATOR_PERMISSIONS
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, kept as its SHA-256 (the token itself is shown once, when it is issued)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"token {self.token_hash[:8]}… of {self.user_id}"

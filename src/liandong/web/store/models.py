@@ -146,3 +146,8 @@ class ShopSetup(models.Model):
     plans = models.JSONField(default=dict)
     timezone = models.CharField(max_length=64, default="Asia/Shanghai")
     start = models.DateTimeField()
+    auto_close_days = models.BooleanField(
+        default=False,
+        help_text="the worker logs close_day at the end of each business day, and holds events logged after a "
+        "day's end (without an explicit at) at that day's end until the close is applied",
+    )

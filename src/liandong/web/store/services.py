@@ -5,9 +5,12 @@ waits briefly for the worker to apply it. The web layer never computes a reward.
                           request_hash=sha256_of_body, actor="payment")
     outcome = wait_for_outcome(logged.position, timeout=2.0)   # None if the worker has not applied it yet
 
-Time: an event's ``at`` is not chosen by the caller (clocks of several web processes disagree). The worker applies
-each event at ``max(created_at, the engine's clock)``, which is deterministic given the log, so ``liandong verify``
-replays to the same instants. ``close_day`` names its day; its instant is that day's end.
+Time: an event's ``at`` is normally not chosen by the caller (clocks of several web processes disagree). The worker
+applies each event at ``max(created_at, the engine's clock)``, which is deterministic given the log, so ``liandong
+verify`` replays to the same instants (on a shop with ``auto_close_days`` an event logged after a day's end waits at
+that day's end until the day is closed: see ``store.feed``). A trusted caller (an import, the demo seed, a scenario
+replayed through the API) may put ``at`` (ISO time) in the fields: the event happens then, and is refused when that
+is before the engine's clock. ``close_day`` names its day; the clock moves to that day's end.
 
 Idempotency: the same key with the same request hash returns the first event; the same key with another hash
 raises ``IdempotencyConflict`` (the API answers 409).
@@ -21,19 +24,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pydantic import ValidationError
 
+from ...engine.draw import make_secret
 from ...engine.events import EVENT_TYPES
-from ...engine.money import MoneyError, parse_yuan
+from .feed import EventRejected, build_event
 from .models import EventOutcome, LoggedEvent
 
-
-class EventRejected(ValueError):
-    """The event's fields are invalid (never logged). ``field`` and ``value`` name the culprit."""
-
-    def __init__(self, field: str, value: Any, message: str) -> None:
-        self.field, self.value, self.message = field, value, message
-        super().__init__(f"{field}: {message} (got {value!r})")
+__all__ = ["EventRejected", "IdempotencyConflict", "append_event", "validate_event", "wait_for_outcome"]
 
 
 class IdempotencyConflict(ValueError):
@@ -45,28 +42,30 @@ class IdempotencyConflict(ValueError):
 
 
 def validate_event(verb: str, fields: dict[str, Any]) -> None:
-    """Check the event's shape with the engine's own event class (money as "12.30" strings); raise EventRejected."""
+    """Check the event's shape with the engine's own event class (money as "12.30" strings, an optional ``at`` as
+    ISO time); raise EventRejected naming the field and the value. The same conversion the worker applies."""
+    build_event(verb, fields, timezone.now(), dt.UTC)
+
+
+def with_draw_secret(verb: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """A campaign created without a draw secret gets a fresh one here, in the log, so that replaying the log
+    (restart, ``verify``) draws the same. The log is private: pages show the commitment, and the secret only
+    once the campaign is closed (the engine's ``Campaign.public``)."""
     cls = EVENT_TYPES.get(verb)
-    if cls is None:
-        raise EventRejected("verb", verb, "unknown event")
-    parsed = dict(fields)
-    for name in cls.money_fields:
-        if parsed.get(name) is not None:
-            try:
-                parsed[name] = parse_yuan(parsed[name])
-            except MoneyError as exc:
-                raise EventRejected(name, fields[name], str(exc)) from None
-    try:
-        cls(at=timezone.now(), **parsed)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or verb
-        raise EventRejected(name, err.get("input"), err["msg"]) from None
+    params = fields.get("params")
+    if cls is None or not verb.startswith("create_") or "params" not in cls.model_fields:
+        return fields
+    if params is not None and not isinstance(params, dict):
+        return fields
+    if params and params.get("secret"):
+        return fields
+    return {**fields, "params": {**(params or {}), "secret": make_secret()}}
 
 
 def append_event(verb: str, fields: dict[str, Any], *, key: str, request_hash: str, actor: str) -> LoggedEvent:
     """Append an event (validated first); idempotent on ``key``."""
     validate_event(verb, fields)
+    fields = with_draw_secret(verb, fields)
     existing = LoggedEvent.objects.filter(key=key).first()
     if existing is not None:
         if existing.request_hash != request_hash:

@@ -1,0 +1,157 @@
+"""Idempotent POSTs: every POST carries an ``Idempotency-Key``; a repeat gets the first answer, never a second effect.
+
+For one caller (a token, a session's user, or anonymous) and one key:
+
+    first request      claims the key (a row with no response yet), runs, stores its status and body
+    same body again    the stored response, with ``Idempotent-Replayed: true`` (a concurrent repeat waits for it)
+    another body       409 idempotency_conflict naming the key
+
+The body's hash covers the method, the path and the raw body. Answers that say "try again" (401, 403, 429 and
+5xx) are not stored: the claim is dropped so the retry runs. A claim left behind by a crashed process is taken
+over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same key
+(``request_event_key``), so a re-run finds the logged event instead of logging a second one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+from ninja import Router
+from ninja.decorators import decorate_view
+
+from .errors import ApiCode, ApiError
+from .models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+KEY_MAX = 128
+#: Statuses that tell the caller to retry: not stored, so the retry runs again.
+RETRYABLE = frozenset({401, 403, 429})
+
+#: The header as every POST documents it in the OpenAPI document.
+OPENAPI_HEADER: dict[str, Any] = {
+    "parameters": [{
+        "in": "header", "name": HEADER, "required": True,
+        "description": "a unique key per intended action (e.g. a UUID); a repeat with the same body returns "
+                       "the first response, with another body 409",
+        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": "^[!-~]+$"},
+    }],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyContext:
+    scope: str
+    key: str
+    request_hash: str
+
+
+def request_hash(request: HttpRequest) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def caller_scope(request: HttpRequest) -> str:
+    """Whose keys these are: the bearer token's hash, else the session's user, else anonymous."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:40]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return "anonymous"
+
+
+def request_event_key(request: HttpRequest, fallback: str) -> tuple[str, str]:
+    """The event-log key and request hash for the event this request logs (``fallback`` without a key)."""
+    context: IdempotencyContext | None = getattr(request, "idempotency", None)
+    if context is None:
+        return fallback, hashlib.sha256(fallback.encode()).hexdigest()
+    return f"{context.scope}:{context.key}", context.request_hash
+
+
+def _error(exc: ApiError) -> JsonResponse:
+    return JsonResponse(exc.body(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+
+
+def _replay(record: IdempotentRequest) -> HttpResponse:
+    assert record.status_code is not None
+    response = HttpResponse(record.body, status=record.status_code, content_type=record.content_type)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(context: IdempotencyContext) -> IdempotentRequest | HttpResponseBase:
+    """Our new claim on the key, or the response to give instead (the stored one, a 409)."""
+    wait_until = time.monotonic() + getattr(settings, "IDEMPOTENCY_WAIT_SECONDS", 10.0)
+    stale_after = getattr(settings, "IDEMPOTENCY_STALE_SECONDS", 60.0)
+    while True:
+        try:
+            with transaction.atomic():
+                return IdempotentRequest.objects.create(scope=context.scope, key=context.key,
+                                                        request_hash=context.request_hash)
+        except IntegrityError:
+            pass
+        found = IdempotentRequest.objects.filter(scope=context.scope, key=context.key).first()
+        if found is None:
+            continue  # the claim was dropped in between: try to take it
+        if found.request_hash != context.request_hash:
+            return _error(ApiError(409, ApiCode.IDEMPOTENCY_CONFLICT, HEADER, context.key))
+        if found.status_code is not None:
+            return _replay(found)
+        if (timezone.now() - found.created_at).total_seconds() > stale_after:
+            IdempotentRequest.objects.filter(pk=found.pk, status_code__isnull=True).delete()
+            continue
+        if time.monotonic() >= wait_until:
+            return _error(ApiError(409, ApiCode.IDEMPOTENCY_IN_PROGRESS, HEADER, context.key))
+        time.sleep(0.02)
+
+
+def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap an operation's ``run`` (``ninja.decorators.decorate_view``): claim, run, store."""
+
+    @functools.wraps(run)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        key = request.headers.get(HEADER, "")
+        if not key or len(key) > KEY_MAX or not all("!" <= ch <= "~" for ch in key):
+            return _error(ApiError(400, ApiCode.IDEMPOTENCY_KEY_MISSING, HEADER, key or None))
+        context = IdempotencyContext(caller_scope(request), key, request_hash(request))
+        claim = _claim(context)
+        if not isinstance(claim, IdempotentRequest):
+            return claim
+        request.idempotency = context  # type: ignore[attr-defined]
+        try:
+            response = run(request, *args, **kwargs)
+        except BaseException:
+            claim.delete()
+            raise
+        if response.status_code in RETRYABLE or response.status_code >= 500 or not isinstance(response,
+                                                                                             HttpResponse):
+            claim.delete()
+            return response
+        claim.status_code = response.status_code
+        claim.content_type = response.get("Content-Type", "application/json")
+        claim.body = response.content.decode("utf-8")
+        claim.save(update_fields=["status_code", "content_type", "body"])
+        return response
+
+    return wrapped
+
+
+def idempotent_post(router: Router, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@router.post`` that requires and honours ``Idempotency-Key`` (and documents the header)."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        return router.post(path, openapi_extra=OPENAPI_HEADER, **kwargs)(decorate_view(idempotent)(view))
+
+    return register

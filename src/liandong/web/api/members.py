@@ -1,0 +1,189 @@
+"""Members: register with an invite code, log in (a session for pages, a bearer token for the API), and read
+one's own profile, balances, rank, team and statement. A member only ever reads its own data here (``/me``).
+
+Registering appends one ``join`` event whose referrer is the inviter's member id::
+
+    POST /api/auth/register {"username": "bea", "password": "…", "invite_code": "K7QM2XPA"}
+      -> user bea, MemberLogin(member="m3kq…", invite_code=<new>), event {join: m3kq…, referrer: <inviter>}
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Router, Status
+from ninja.params.functions import Query
+
+from ..accounts.models import ApiToken, MemberLogin
+from ..store.models import WithdrawalState
+from . import reads
+from .actions import log_event, outcome_of
+from .auth import AUTH, BearerToken, is_operator, issue_token, member_of, user_of
+from .errors import ApiCode, ApiError
+from .idempotency import idempotent_post
+from .ratelimit import check_login_allowed, clear_login_failures, record_login_failure
+from .schemas import (
+    BalancesOut,
+    ErrorOut,
+    LoginIn,
+    OrderOut,
+    ProfileOut,
+    RankOut,
+    RegisterIn,
+    RegisterOut,
+    SessionOut,
+    StatementOut,
+    TeamOut,
+    TokenOut,
+    WithdrawalOut,
+)
+
+router = Router(tags=["members"])
+ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
+#: Invite codes avoid characters that read alike (0/O, 1/I/L).
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MEMBER_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _new_ids() -> tuple[str, str]:
+    member = "m" + "".join(secrets.choice(MEMBER_ALPHABET) for _ in range(9))
+    invite = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(8))
+    return member, invite
+
+
+def _referrer(invite_code: str | None) -> str | None:
+    if invite_code is None:
+        return None
+    inviter = MemberLogin.objects.filter(invite_code=invite_code.strip().upper()).first()
+    if inviter is None:
+        raise ApiError(400, ApiCode.NOT_FOUND, "invite_code", invite_code)
+    return inviter.member
+
+
+def _check_new_user(body: RegisterIn) -> None:
+    user_model = get_user_model()
+    if user_model.objects.filter(username=body.username).exists():
+        raise ApiError(409, ApiCode.EXISTS, "username", body.username)
+    try:
+        validate_password(body.password, user=user_model(username=body.username))
+    except DjangoValidationError as exc:
+        raise ApiError(400, ApiCode.PASSWORD_REJECTED, "password", None, why=" ".join(exc.messages)) from None
+
+
+@idempotent_post(router, "/auth/register", auth=None, response={201: RegisterOut, **ERRORS})
+def register(request: HttpRequest, body: RegisterIn,
+             invite: str | None = Query(None, max_length=32, pattern=r"^[A-Za-z0-9]+$")) -> Status[Any]:
+    """Register a member. The inviter comes from ``invite_code`` (or the invite link's ``?invite=``)."""
+    referrer = _referrer(body.invite_code or invite)
+    _check_new_user(body)
+    for _attempt in range(5):
+        member, invite_code = _new_ids()
+        try:
+            with transaction.atomic():
+                user = get_user_model().objects.create_user(username=body.username, password=body.password)
+                account = MemberLogin.objects.create(user=user, member=member, invite_code=invite_code)
+                logged = log_event(request, "join", {"member": member, "referrer": referrer},
+                                   actor=f"member:{member}")
+            break
+        except IntegrityError:
+            if get_user_model().objects.filter(username=body.username).exists():
+                raise ApiError(409, ApiCode.EXISTS, "username", body.username) from None
+    else:
+        raise AssertionError("five random member ids in a row were taken")
+    outcome_of(logged)
+    return Status(201, {**reads.profile(account), "join_event": logged.position})
+
+
+def _credentials(request: HttpRequest, body: LoginIn) -> Any:
+    check_login_allowed(body.username, request)
+    user = authenticate(request, username=body.username, password=body.password)
+    if user is None:
+        record_login_failure(body.username, request)
+        raise ApiError(401, ApiCode.LOGIN_FAILED, "username", body.username)
+    clear_login_failures(body.username, request)
+    return user
+
+
+def _member_id(user: Any) -> str | None:
+    found = MemberLogin.objects.filter(user=user).values_list("member", flat=True).first()
+    return str(found) if found is not None else None
+
+
+@idempotent_post(router, "/auth/login", auth=None, response={200: SessionOut, **ERRORS})
+def login_session(request: HttpRequest, body: LoginIn) -> dict[str, Any]:
+    """Log in for the member pages: sets the session cookie (unsafe requests then need the CSRF token)."""
+    user = _credentials(request, body)
+    login(request, user)
+    return {"username": user.get_username(), "member": _member_id(user), "operator": is_operator(user)}
+
+
+@idempotent_post(router, "/auth/logout", auth=AUTH, response={204: None, **ERRORS})
+def logout_session(request: HttpRequest) -> Status[None]:
+    logout(request)
+    return Status(204, None)
+
+
+@idempotent_post(router, "/auth/token", auth=None, response={201: TokenOut, **ERRORS})
+def create_token(request: HttpRequest, body: LoginIn) -> Status[Any]:
+    """A bearer token for the API (``Authorization: Bearer <token>``). Only its hash is stored."""
+    user = _credentials(request, body)
+    token, expires_at = issue_token(user)
+    return Status(201, {"token": token, "expires_at": expires_at, "member": _member_id(user)})
+
+
+@router.delete("/auth/token", auth=[BearerToken()], response={204: None, **ERRORS})
+def revoke_token(request: HttpRequest) -> Status[None]:
+    """Revoke the token this request was made with."""
+    token: ApiToken = request.api_token  # type: ignore[attr-defined]
+    ApiToken.objects.filter(pk=token.pk).update(revoked=True)
+    return Status(204, None)
+
+
+# --- my data ------------------------------------------------------------------------------------------------------
+
+
+@router.get("/me", auth=AUTH, response={200: ProfileOut, **ERRORS})
+def my_profile(request: HttpRequest) -> dict[str, Any]:
+    member_of(request)
+    return reads.profile(MemberLogin.objects.select_related("user").get(user=user_of(request)))
+
+
+@router.get("/me/balances", auth=AUTH, response={200: BalancesOut, **ERRORS})
+def my_balances(request: HttpRequest) -> dict[str, Any]:
+    return reads.balances(member_of(request))
+
+
+@router.get("/me/rank", auth=AUTH, response={200: RankOut, **ERRORS})
+def my_rank(request: HttpRequest) -> dict[str, Any]:
+    """My rank and how far I am from partner (direct agents so far, how many the plan asks for)."""
+    return reads.rank(member_of(request))
+
+
+@router.get("/me/team", auth=AUTH, response={200: TeamOut, **ERRORS})
+def my_team(request: HttpRequest) -> dict[str, Any]:
+    """The team I lead, my seeds and their progress, my help fund and what releases it."""
+    return reads.team(member_of(request))
+
+
+@router.get("/me/statement", auth=AUTH, response={200: StatementOut, **ERRORS})
+def my_statement(request: HttpRequest, after: int = Query(0, ge=0, le=2**62),
+                 limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """Every entry on my accounts, oldest first, each with its cause and the balance after it."""
+    return reads.statement(member_of(request), after, limit)
+
+
+@router.get("/me/orders", auth=AUTH, response={200: list[OrderOut], **ERRORS})
+def my_orders(request: HttpRequest) -> list[dict[str, Any]]:
+    return reads.orders(member_of(request))
+
+
+@router.get("/me/withdrawals", auth=AUTH, response={200: list[WithdrawalOut], **ERRORS})
+def my_withdrawals(request: HttpRequest) -> list[dict[str, Any]]:
+    member = member_of(request)
+    return [reads.withdrawal(w) for w in WithdrawalState.objects.filter(member=member).order_by("-requested_at")]

@@ -1,0 +1,280 @@
+"""Reading the worker's projections into response bodies. Nothing here writes, and nothing recomputes a reward:
+balances, ranks, teams and statements are what the worker committed.
+
+A statement line uses the engine's own wording (``scenario.describe_entry`` with the labels registered by the
+plans), e.g. ``+200.00 team reward · order o7 by C (your team)  [available 360.00]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from django.db.models import Sum
+
+from ...engine.core import Engine, Shop
+from ...engine.labels import label
+from ...engine.ledger import REWARD_RULES, Transaction
+from ...engine.module import validate_config
+from ...engine.money import format_fen
+from ...engine.registry import PLANS
+from ...scenario import describe_entry
+from ..accounts.models import MemberLogin
+from ..store.models import (
+    Balance,
+    EventOutcome,
+    LedgerEntry,
+    LedgerTransaction,
+    LoggedEvent,
+    MemberState,
+    OrderState,
+    ProductState,
+    ShopSetup,
+    WithdrawalState,
+    WorkerPosition,
+)
+from .errors import ApiCode, ApiError
+from .models import PendingOrder
+
+MEMBER_BOOKS = ("available", "pending", "help_fund", "withdrawing", "withdrawn")
+
+
+def shop_setup() -> ShopSetup | None:
+    return ShopSetup.objects.first()
+
+
+@functools.lru_cache(maxsize=8)
+def _wording_engine(timezone: str) -> Engine:
+    """An empty engine of the shop's time zone: ``describe_entry`` reads only its zone."""
+    return Engine(Shop(timezone=timezone))
+
+
+def wording_engine() -> Engine:
+    setup = shop_setup()
+    return _wording_engine(setup.timezone if setup else "Asia/Shanghai")
+
+
+# --- members ------------------------------------------------------------------------------------------------------
+
+
+def member_state(member: str) -> MemberState | None:
+    return MemberState.objects.filter(member=member).first()
+
+
+def profile(login: MemberLogin) -> dict[str, Any]:
+    state = member_state(login.member)
+    return {"member": login.member, "username": login.user.get_username(), "invite_code": login.invite_code,
+            "referrer": (state.referrer or None) if state else None, "joined": state is not None,
+            "joined_at": state.joined_at if state else None, "rank": (state.rank or None) if state else None}
+
+
+def balances(member: str) -> dict[str, Any]:
+    held = {row.book: row.amount for row in Balance.objects.filter(owner=member)}
+    out: dict[str, Any] = {"member": member}
+    for book in MEMBER_BOOKS:
+        out[book] = format_fen(held.pop(book, 0))
+    out["other"] = {book: str(amount) for book, amount in sorted(held.items())}
+    return out
+
+
+def rank(member: str) -> dict[str, Any]:
+    state = member_state(member)
+    progress = state.progress if state else {}
+    direct, needed = progress.get("direct_agents"), progress.get("promote_after")
+    to_go = max(needed - direct, 0) if isinstance(direct, int) and isinstance(needed, int) else None
+    if progress.get("promoted_at"):
+        to_go = 0
+    return {"member": member, "rank": (state.rank or None) if state else None, "direct_agents": direct,
+            "promote_after": needed, "agents_to_partner": to_go, "promoted_at": progress.get("promoted_at"),
+            "team": (state.team or None) if state else None}
+
+
+def team(member: str) -> dict[str, Any]:
+    state = member_state(member)
+    progress = state.progress if state else {}
+    members = [{"member": m.member, "rank": m.rank, "referrer": m.referrer or None, "joined_at": m.joined_at}
+               for m in MemberState.objects.filter(team=member).order_by("join_index")]
+    seeds = [{"member": s["member"], "rank": s["rank"], "promoted": bool(s["promoted"]),
+              "direct_agents": int(s["direct_agents"])} for s in progress.get("seeds", [])]
+    waiting = [s["member"] for s in seeds if not s["promoted"]]
+    names = ", ".join(s["member"] for s in seeds) or "none yet"
+    help_fund = {
+        "balance": format_fen(Balance.objects.filter(owner=member, book="help_fund")
+                              .values_list("amount", flat=True).first() or 0),
+        "released": bool(progress.get("help_fund_released", False)),
+        "releases_when": f"when every seed ({names}) has become a partner, the whole help fund moves to "
+                         "available and later rewards are paid whole",
+        "releases_when_zh": f"当所有种子（{names}）都成为合伙人时，帮扶基金全部转入可用余额，之后的奖励全额发放",
+        "waiting_for": waiting,
+    }
+    return {"member": member, "leader": bool(progress.get("promoted_at")), "members": members, "seeds": seeds,
+            "help_fund": help_fund}
+
+
+def _amount(amount: int, unit: str) -> str | int:
+    return format_fen(amount) if unit == "fen" else amount
+
+
+def statement(member: str, after: int, limit: int) -> dict[str, Any]:
+    """Every entry on the member's accounts after entry ``after``, with its cause in the engine's words."""
+    engine = wording_engine()
+    rows = list(LedgerEntry.objects.filter(owner=member, id__gt=after).select_related("transaction")
+                .order_by("id")[: limit + 1])
+    lines = []
+    for entry in rows[:limit]:
+        t: LedgerTransaction = entry.transaction
+        txn = Transaction(t.id, t.event_id, t.rule, (), t.plan, t.order or None, t.source or None, t.reverses,
+                          t.ref or None, t.at)
+        words = {lang: describe_entry(engine, txn, member, entry.book, entry.amount, entry.balance_after, lang)
+                 for lang in ("en", "zh-hans")}
+        lines.append({"entry": entry.id, "at": t.at, "book": entry.book, "amount": _amount(entry.amount, entry.unit),
+                      "balance_after": _amount(entry.balance_after, entry.unit), "rule": t.rule,
+                      "label": label(t.rule, "en"), "label_zh": label(t.rule, "zh"), "order": t.order or None,
+                      "source": t.source or None, "ref": t.ref or None, "reverses": t.reverses,
+                      "text": words["en"], "text_zh": words["zh-hans"]})
+    next_after = rows[limit - 1].id if len(rows) > limit else None
+    return {"member": member, "lines": lines, "next_after": next_after}
+
+
+def member_view(member: str) -> dict[str, Any]:
+    state = member_state(member)
+    if state is None:
+        raise ApiError(404, ApiCode.NOT_FOUND, "member", member)
+    return {"member": state.member, "referrer": state.referrer or None, "joined_at": state.joined_at,
+            "rank": state.rank, "team": state.team or None, "view": state.view, "progress": state.progress}
+
+
+# --- the shop -----------------------------------------------------------------------------------------------------
+
+
+def product(p: ProductState) -> dict[str, Any]:
+    return {"sku": p.sku, "price": format_fen(p.price), "gift_pack": p.gift_pack, "name": p.name or p.sku,
+            "active": p.active}
+
+
+def _refusal_detail(r: dict[str, Any]) -> dict[str, Any]:
+    return {"code": r["code"], "field": r["field"], "value": r["value"], "message": r["reason"],
+            "message_zh": r["reason_zh"]}
+
+
+def order_view(pending: PendingOrder | None, state: OrderState | None) -> dict[str, Any]:
+    """Where an order stands: awaiting payment, payment logged (processing), paid, refunded, or refused.
+    Orders created through the API have a ``PendingOrder``; orders paid by other means only an ``OrderState``."""
+    if pending is not None:
+        out: dict[str, Any] = {"order": pending.order, "member": pending.member, "sku": pending.sku,
+                               "quantity": pending.quantity, "amount": format_fen(pending.amount),
+                               "created_at": pending.created_at, "status": "awaiting_payment"}
+    else:
+        assert state is not None
+        out = {"order": state.order, "member": state.member, "sku": state.sku, "quantity": state.quantity,
+               "created_at": state.paid_at}
+    if state is not None:
+        out.update(status="refunded" if state.refunded else "paid", paid_at=state.paid_at,
+                   amount=format_fen(state.amount))
+    elif pending is not None and pending.pay_event is not None:
+        outcome = EventOutcome.objects.filter(event_id=pending.pay_event).first()
+        if outcome is None:
+            out["status"] = "payment_processing"
+        elif not outcome.applied and outcome.refusal:
+            out.update(status="payment_refused", refusal=_refusal_detail(outcome.refusal))
+    return out
+
+
+def find_order(order_id: str) -> dict[str, Any] | None:
+    pending = PendingOrder.objects.filter(order=order_id).first()
+    state = OrderState.objects.filter(order=order_id).first()
+    if pending is None and state is None:
+        return None
+    return order_view(pending, state)
+
+
+def orders(member: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Orders newest first (of one member, or everyone's): those created here, then those only the engine knows."""
+    pending_rows = PendingOrder.objects.order_by("-created_at", "-id")
+    state_rows = OrderState.objects.order_by("-paid_at", "-id")
+    if member is not None:
+        pending_rows, state_rows = pending_rows.filter(member=member), state_rows.filter(member=member)
+    pending = list(pending_rows[:limit])
+    states = {s.order: s for s in OrderState.objects.filter(order__in=[p.order for p in pending])}
+    out = [order_view(p, states.get(p.order)) for p in pending]
+    known = {p.order for p in pending}
+    others = state_rows.exclude(order__in=PendingOrder.objects.values("order"))[: max(limit - len(out), 0)]
+    out.extend(order_view(None, s) for s in others if s.order not in known)
+    return out
+
+
+def withdrawal(w: WithdrawalState) -> dict[str, Any]:
+    return {"withdrawal": w.withdrawal, "member": w.member, "amount": format_fen(w.amount),
+            "fee": format_fen(w.fee), "status": w.status, "requested_at": w.requested_at,
+            "decided_at": w.decided_at, "reference": w.reference or None}
+
+
+def event(logged: LoggedEvent, with_payload: bool = False) -> dict[str, Any]:
+    outcome = EventOutcome.objects.filter(event_id=logged.position).first()
+    out: dict[str, Any] = {"position": logged.position, "verb": logged.verb, "logged_at": logged.created_at,
+                           "status": "pending"}
+    if outcome is not None:
+        out.update(status="applied" if outcome.applied else "refused", config_version=outcome.config_version,
+                   facts=outcome.facts or [])
+        if outcome.refusal:
+            out["refusal"] = _refusal_detail(outcome.refusal)
+    if with_payload:
+        out.update(actor=logged.actor, payload=logged.payload)
+    return out
+
+
+def config_version() -> int:
+    latest = EventOutcome.objects.order_by("-event_id").values_list("config_version", flat=True).first()
+    return int(latest) if latest is not None else 1
+
+
+def summary() -> dict[str, Any]:
+    pools = {row.book: format_fen(row.amount) for row in Balance.objects.filter(owner="@pool").order_by("book")}
+    sales = Balance.objects.filter(owner="@platform", book="sales").values_list("amount", flat=True).first() or 0
+    rewards = (LedgerEntry.objects.filter(transaction__rule__in=sorted(REWARD_RULES), unit="fen")
+               .exclude(owner__startswith="@").aggregate(total=Sum("amount"))["total"] or 0)
+    position = WorkerPosition.objects.filter(id=1).values_list("position", flat=True).first() or 0
+    logged = LoggedEvent.objects.order_by("-position").values_list("position", flat=True).first() or 0
+    return {"pools": pools, "platform": {"sales": format_fen(sales), "rewards": format_fen(rewards)},
+            "refused": EventOutcome.objects.filter(applied=False).count(), "logged": logged,
+            "applied_position": position, "members": MemberState.objects.count(),
+            "config_version": config_version()}
+
+
+# --- plans --------------------------------------------------------------------------------------------------------
+
+
+def plan_versions(kind: str) -> list[dict[str, Any]]:
+    """The shop's initial config of the plan (version 1), then every applied ``configure_plan`` of it."""
+    setup = shop_setup()
+    if setup is None or kind not in setup.plans:
+        raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
+    versions = [{"version": 1, "config": normalised_config(kind, setup.plans[kind] or {}), "position": None,
+                 "actor": None, "at": None}]
+    changes = (EventOutcome.objects.filter(applied=True, event__verb="configure_plan", event__payload__plan=kind)
+               .select_related("event").order_by("event_id"))
+    for outcome in changes:
+        logged = outcome.event
+        versions.append({"version": outcome.config_version, "config": normalised_config(kind, logged.payload["config"]),
+                         "position": logged.position, "actor": logged.actor, "at": logged.created_at})
+    return versions
+
+
+def running_plans() -> list[str]:
+    setup = shop_setup()
+    return list(setup.plans) if setup else []
+
+
+def normalised_config(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Every key with its value (defaults filled in), money and rates as strings."""
+    config: dict[str, Any] = validate_config(kind, PLANS[kind].Config, dict(raw)).model_dump(mode="json")
+    return config
+
+
+def today(timezone: str | None = None) -> dt.date:
+    from django.utils import timezone as tz
+
+    setup = shop_setup()
+    zone = timezone or (setup.timezone if setup else "Asia/Shanghai")
+    return tz.now().astimezone(_wording_engine(zone).tz).date()

@@ -1,0 +1,336 @@
+"""Request and response bodies of the API. Money is a string with two decimals ("699.00") both ways; ids are strings.
+
+Inputs are strict (unknown keys are refused, so a typo is a 400 naming the key, not a silently ignored field).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+#: An amount sent to the API: "60.00" (or "60", "60.5"); never a float.
+MoneyIn = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["60.00"])]
+#: An amount the API returns: always two decimals, may be negative (a debt).
+MoneyOut = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["699.00"])]
+#: Ids in paths and bodies: what the engine accepts (1–64 characters, no spaces).
+IdText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+#: Member ids the engine accepts (they may not start with "@").
+MemberIdText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+#: Free text (names, references): no control characters (PostgreSQL stores no NUL; nobody means one).
+FreeText = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+InviteCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors and events --------------------------------------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code: str
+    field: str
+    value: str | int | None = None
+    message: str
+    message_zh: str
+
+
+class EventRef(Schema):
+    position: int
+    status: Literal["pending", "applied", "refused"]
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+    event: EventRef | None = None
+
+
+class PendingOut(Schema):
+    """The event is logged but the worker has not applied it yet: poll ``poll_url``."""
+
+    status: Literal["pending"] = "pending"
+    position: int
+    poll_url: str
+
+
+class EventOut(Schema):
+    position: int
+    verb: str
+    status: Literal["pending", "applied", "refused"]
+    logged_at: dt.datetime
+    refusal: ErrorDetail | None = None
+    config_version: int | None = None
+    facts: list[dict[str, Any]] = []
+
+
+class OperatorEventOut(EventOut):
+    actor: str
+    payload: dict[str, Any]
+
+
+# --- members ------------------------------------------------------------------------------------------------------
+
+
+class RegisterIn(StrictIn):
+    username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+    password: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00]+$")
+    invite_code: InviteCode | None = Field(None, description="the inviter's code")
+
+
+class LoginIn(StrictIn):
+    username: str = Field(min_length=1, max_length=150, pattern=r"^[^\x00]+$")
+    password: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00]+$")
+
+
+class TokenOut(Schema):
+    token: str = Field(description="send as `Authorization: Bearer <token>`; shown only once")
+    expires_at: dt.datetime
+    member: str | None
+
+
+class SessionOut(Schema):
+    username: str
+    member: str | None
+    operator: bool
+
+
+class ProfileOut(Schema):
+    member: str
+    username: str
+    invite_code: str
+    referrer: str | None
+    joined: bool = Field(description="false until the worker has applied the join event")
+    joined_at: dt.datetime | None
+    rank: str | None
+
+
+class RegisterOut(ProfileOut):
+    join_event: int
+
+
+class BalancesOut(Schema):
+    member: str
+    available: MoneyOut
+    pending: MoneyOut
+    help_fund: MoneyOut
+    withdrawing: MoneyOut
+    withdrawn: MoneyOut
+    other: dict[str, str] = Field({}, description="any other book the member holds (e.g. points)")
+
+
+class SeedProgress(Schema):
+    member: str
+    rank: str
+    promoted: bool
+    direct_agents: int
+
+
+class RankOut(Schema):
+    member: str
+    rank: str | None
+    direct_agents: int | None
+    promote_after: int | None
+    agents_to_partner: int | None = Field(description="direct agents still needed to become a partner")
+    promoted_at: str | None
+    team: str | None
+
+
+class TeamMember(Schema):
+    member: str
+    rank: str
+    referrer: str | None
+    joined_at: dt.datetime
+
+
+class HelpFundOut(Schema):
+    balance: MoneyOut
+    released: bool
+    releases_when: str
+    releases_when_zh: str
+    waiting_for: list[str] = Field(description="seeds that are not partners yet")
+
+
+class TeamOut(Schema):
+    member: str
+    leader: bool = Field(description="true when the member is a partner leading a team")
+    members: list[TeamMember]
+    seeds: list[SeedProgress]
+    help_fund: HelpFundOut
+
+
+class StatementLine(Schema):
+    entry: int
+    at: dt.datetime
+    book: str
+    amount: MoneyOut | int = Field(description="money as a string; a non-cash book (coupons, points) as an int")
+    balance_after: MoneyOut | int
+    rule: str
+    label: str
+    label_zh: str
+    order: str | None
+    source: str | None
+    ref: str | None
+    reverses: int | None
+    text: str
+    text_zh: str
+
+
+class StatementOut(Schema):
+    member: str
+    lines: list[StatementLine]
+    next_after: int | None = Field(description="pass as `after` to read the next page")
+
+
+# --- shop ---------------------------------------------------------------------------------------------------------
+
+
+class ProductIn(StrictIn):
+    sku: IdText
+    price: MoneyIn
+    gift_pack: bool = False
+    name: FreeText | None = None
+    active: bool = True
+
+
+class ProductUpdateIn(StrictIn):
+    price: MoneyIn
+    gift_pack: bool = False
+    name: FreeText | None = None
+    active: bool = True
+
+
+class ProductOut(Schema):
+    sku: str
+    price: MoneyOut
+    gift_pack: bool
+    name: str
+    active: bool
+
+
+class OrderIn(StrictIn):
+    sku: IdText
+    quantity: int = Field(1, ge=1, le=1000)
+
+
+class OrderOut(Schema):
+    order: str
+    member: str
+    sku: str
+    quantity: int
+    amount: MoneyOut
+    status: Literal["awaiting_payment", "payment_processing", "paid", "refunded", "payment_refused"]
+    created_at: dt.datetime
+    paid_at: dt.datetime | None = None
+    refusal: ErrorDetail | None = None
+
+
+class PaymentWebhookIn(StrictIn):
+    payment_id: str = Field(min_length=1, max_length=128, pattern=r"^[!-~]+$")
+    order: IdText
+    amount: MoneyIn
+    status: Literal["succeeded"] = "succeeded"
+
+
+class PaymentReceivedOut(Schema):
+    received: bool
+    order: str
+    payment_id: str
+    position: int
+
+
+# --- withdrawals --------------------------------------------------------------------------------------------------
+
+
+class WithdrawIn(StrictIn):
+    amount: MoneyIn
+
+
+class MarkPaidIn(StrictIn):
+    reference: FreeText | None = None
+
+
+class WithdrawalOut(Schema):
+    withdrawal: str
+    member: str
+    amount: MoneyOut
+    fee: MoneyOut
+    status: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    reference: str | None
+
+
+# --- plans and operators ------------------------------------------------------------------------------------------
+
+
+class PlanOut(Schema):
+    plan: str
+    version: int = Field(description="the config version this config took effect with")
+    config: dict[str, Any]
+
+
+class PlanVersionOut(Schema):
+    version: int
+    config: dict[str, Any]
+    position: int | None = Field(description="the configure_plan event; null for the shop's initial config")
+    actor: str | None
+    at: dt.datetime | None
+
+
+class PlanUpdateIn(StrictIn):
+    config: dict[str, Any] = Field(description="keys to change; the others keep their current value")
+
+
+class TransposeIn(StrictIn):
+    partner: MemberIdText
+    seed: MemberIdText
+    with_: MemberIdText = Field(alias="with")
+
+
+class CloseDayIn(StrictIn):
+    day: dt.date
+
+
+class ClosedDayOut(Schema):
+    day: dt.date
+    position: int
+    status: Literal["applied"]
+
+
+class AppliedOut(Schema):
+    position: int
+    status: Literal["applied"]
+    config_version: int
+
+
+class SummaryOut(Schema):
+    pools: dict[str, str]
+    platform: dict[str, str]
+    refused: int
+    logged: int
+    applied_position: int
+    members: int
+    config_version: int
+
+
+class MemberViewOut(Schema):
+    member: str
+    referrer: str | None
+    joined_at: dt.datetime
+    rank: str
+    team: str | None
+    view: dict[str, Any]
+    progress: dict[str, Any]
+
+
+class AuditOut(Schema):
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+    event_position: int | None
+    at: dt.datetime

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the service's own settings (SQLite by default, PostgreSQL with ``DATABASE_URL``),
+with a test secret, a private ``LIANDONG_HOME`` and, on SQLite, a test database in a file (WAL: threads of a
+concurrency test each get a connection; an in-memory database would serialise them with table locks)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("LIANDONG_SECRET_KEY", "liandong-test-key-not-for-production")
+os.environ.setdefault("LIANDONG_PAYMENT_SECRET", "liandong-test-payment-secret")
+os.environ.setdefault("LIANDONG_HOME", tempfile.mkdtemp(prefix="liandong-test-"))
+
+from .settings import *  # noqa: F403
+from .settings import DATABASES, HOME
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test.sqlite3")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,500 @@
+"""The engine worker: the single writer. It applies the event log in order and commits what the engine did.
+
+One worker runs per shop. It holds a lock (a PostgreSQL advisory lock on a connection of its own; a lock file next to
+the SQLite database), so a second worker waits instead of writing. On start it builds the engine from the
+ShopSetup row (made from the shop file on the very first start) and replays the events already applied, then
+loops: read up to ``batch_size`` pending events after ``WorkerPosition`` in position order, apply each (the rule
+in ``store.feed``), and commit in ONE database transaction:
+
+    EventOutcome rows            applied or refused (with the reason), the config version used, the facts
+    LedgerEntry rows             every entry, with the account's balance after it
+    LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
+    Balance rows                 the accounts the batch moved
+    MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
+    WorkerPosition               the last position applied, and the engine's transaction count there
+
+Killed at any instant, it loses nothing and duplicates nothing: a batch is committed whole or not at all, and the
+restarted worker replays up to the committed position and continues after it. Each commit also checks that
+``WorkerPosition`` is still where this worker left it (a fence): a writer that lost its lock cannot commit.
+
+Example: events 1-500 pending, the worker applies them and commits once; killed before the commit, nothing of them
+is in the database and the next worker applies them again, from the same state, to the same result.
+
+Pending means committed by the web layer: on PostgreSQL positions come from a sequence and concurrent appends may
+commit out of order, so the worker only reads up to a high-water mark taken under a SHARE lock on the log (every
+append that drew a lower position has committed or rolled back by then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from .engine import tune_gc
+from .engine.core import Engine
+from .engine.ledger import NON_CASH_UNITS, Account, Transaction
+from .engine.module import Module
+from .web.store.feed import Applied, Touched, apply_logged, jsonable, next_close_day, shop_of
+from .web.store.models import (
+    Balance,
+    CampaignState,
+    EventOutcome,
+    LedgerEntry,
+    LedgerTransaction,
+    LoggedEvent,
+    MemberState,
+    OrderState,
+    ProductState,
+    ShopSetup,
+    WithdrawalState,
+    WorkerPosition,
+)
+from .web.store.projections import campaign_row, member_row, order_row, product_row, withdrawal_row
+from .web.store.shopfile import ensure_shop_setup
+
+log = logging.getLogger("liandong.worker")
+
+#: The advisory lock's key: "liandong" as a big-endian integer, halved to fit a signed bigint.
+LOCK_KEY = int.from_bytes(b"liandong", "big") >> 1
+BATCH_SIZE = 500
+LogRow = tuple[int, str, dict[str, Any], dt.datetime, str]
+
+
+class FenceError(RuntimeError):
+    """WorkerPosition moved under this worker: another writer committed. This worker's engine is stale."""
+
+
+class ReplayMismatch(RuntimeError):
+    """Replaying the applied events did not give the committed ledger (a changed engine or a bug): see verify."""
+
+
+# --- the lock ------------------------------------------------------------------------------------------------------
+
+
+class WorkerLock(Protocol):
+    def acquire(self, blocking: bool = True) -> bool: ...
+    def release(self) -> None: ...
+    def held(self) -> bool: ...
+
+
+class FileLock:
+    """``flock`` on a file next to the SQLite database; the kernel releases it when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def held(self) -> bool:
+        return self._fd is not None
+
+
+class AdvisoryLock:
+    """``pg_advisory_lock`` on a connection of its own; PostgreSQL releases it when that session ends."""
+
+    def __init__(self, settings_dict: dict[str, Any]) -> None:
+        self.params: dict[str, Any] = {
+            "dbname": settings_dict["NAME"], "user": settings_dict.get("USER") or None,
+            "password": settings_dict.get("PASSWORD") or None, "host": settings_dict.get("HOST") or None,
+            "port": settings_dict.get("PORT") or None,
+        }
+        self._conn: Any = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        import psycopg
+
+        if self._conn is None:
+            self._conn = psycopg.connect(**{k: v for k, v in self.params.items() if v is not None},
+                                         autocommit=True, application_name="liandong-worker-lock")
+        if blocking:
+            self._conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+            return True
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        if not (row and row[0]):
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        """End the lock's session: that releases the lock and leaves no idle connection behind."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def held(self) -> bool:
+        if self._conn is None or self._conn.closed:
+            return False
+        try:
+            row = self._conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+            ).fetchone()
+        except Exception:
+            return False
+        return bool(row and row[0])
+
+
+def lock_for(using: str = "default") -> WorkerLock:
+    settings_dict = connections[using].settings_dict
+    if connections[using].vendor == "postgresql":
+        return AdvisoryLock(settings_dict)
+    name = str(settings_dict["NAME"])
+    if name == ":memory:" or "mode=memory" in name:  # a test database: one per process
+        safe = hashlib.sha256(name.encode()).hexdigest()[:16]
+        return FileLock(Path(tempfile.gettempdir()) / f"liandong-{os.getpid()}-{safe}.worker-lock")
+    return FileLock(Path(name + ".worker-lock"))
+
+
+# --- reading the log -------------------------------------------------------------------------------------------------
+
+
+def committed_high_water(using: str = "default") -> int:
+    """The highest position below which every append has committed or rolled back (see the module docstring)."""
+    connection = connections[using]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("LOCK TABLE store_loggedevent IN SHARE MODE")
+        cursor.execute("SELECT COALESCE(MAX(position), 0) FROM store_loggedevent")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def read_log(after: int, up_to: int | None, limit: int, using: str = "default") -> list[LogRow]:
+    rows = LoggedEvent.objects.using(using).filter(position__gt=after).order_by("position")
+    if up_to is not None:
+        rows = rows.filter(position__lte=up_to)
+    return list(rows.values_list("position", "verb", "payload", "created_at", "key")[:limit])
+
+
+def build_engine(setup: ShopSetup) -> Engine:
+    return Engine(shop_of(setup.plans, setup.timezone, setup.start))
+
+
+def replay_log(engine: Engine, auto_close_days: bool, up_to: int, using: str = "default",
+               chunk: int = 5000) -> Iterator[list[Applied]]:
+    """Apply the log's events up to position ``up_to`` to ``engine``, yielding what each chunk did."""
+    after = 0
+    while after < up_to:
+        rows = read_log(after, up_to, chunk, using)
+        if not rows:
+            return
+        applied = [apply_logged(engine, pos, verb, payload, created, auto_close_days)
+                   for pos, verb, payload, created, _key in rows]
+        engine.ledger.transactions.clear()
+        yield applied
+        after = rows[-1][0]
+
+
+# --- the worker ----------------------------------------------------------------------------------------------------
+
+
+class Worker:
+    """Applies the log and commits. ``drain()`` applies what is pending now; ``run_forever()`` keeps at it."""
+
+    def __init__(self, using: str = "default", batch_size: int = BATCH_SIZE, tick_seconds: float = 60.0) -> None:
+        self.using = using
+        self.batch_size = batch_size
+        self.tick_seconds = tick_seconds
+        self.lock = lock_for(using)
+        self.database = str(connections[using].settings_dict["NAME"])
+        self.engine: Engine | None = None
+        self.auto_close_days = False
+        self.position = 0
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._setup_signature = ""
+        self._campaign_views: dict[str, Any] = {}
+        self.replay_seconds = 0.0
+
+    @contextmanager
+    def locked(self, stop: threading.Event | None = None, poll: float = 0.2) -> Iterator[bool]:
+        """Hold the worker lock inside the block; wait for it while another worker holds it. With ``stop``, give
+        up waiting when it is set (the block then gets False and must not write)."""
+        got = self.lock.acquire(blocking=False)
+        if not got:
+            log.info("another worker holds the lock; waiting for it")
+            if stop is None:
+                got = self.lock.acquire(blocking=True)
+            else:
+                while not got and not stop.wait(poll):
+                    got = self.lock.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                self.lock.release()
+
+    # --- state ---
+    def load(self) -> Engine:
+        """Build the engine and replay every applied event (measured: ``replay_seconds``)."""
+        started = time.perf_counter()
+        setup = ensure_shop_setup()
+        mark, _ = WorkerPosition.objects.using(self.using).get_or_create(id=1)
+        engine = build_engine(setup)
+        events = 0
+        for chunk in replay_log(engine, setup.auto_close_days, mark.position, self.using):
+            events += len(chunk)
+        if engine.ledger.count != mark.transactions:
+            raise ReplayMismatch(
+                f"replaying events up to position {mark.position} gives {engine.ledger.count} transactions, "
+                f"the database holds {mark.transactions}: run `liandong verify`")
+        self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
+        self._campaign_views = {}
+        self._fingerprint = self._read_fingerprint()
+        self._setup_signature = self._fingerprint[0]
+        self.replay_seconds = time.perf_counter() - started
+        log.info("engine rebuilt: %d events replayed up to position %d (%d transactions) in %.2f s",
+                 events, mark.position, mark.transactions, self.replay_seconds)
+        return engine
+
+    def _read_fingerprint(self) -> tuple[Any, ...]:
+        """What identifies the database state this worker's engine stands for: the shop, the position and the
+        transaction count there, and the key of the event at that position."""
+        setup = ShopSetup.objects.using(self.using).filter(id=1).values_list(
+            "plans", "timezone", "start", "auto_close_days").first()
+        mark = WorkerPosition.objects.using(self.using).filter(id=1).values_list("position", "transactions").first()
+        key = LoggedEvent.objects.using(self.using).filter(position=mark[0] if mark else 0).values_list(
+            "key", flat=True).first()
+        return (json.dumps(setup, default=str, sort_keys=True), mark, key)
+
+    def refresh(self) -> Engine:
+        """The engine, rebuilt if the database is not where this worker left it (another writer, a test rollback)."""
+        if self.engine is None or self._read_fingerprint() != self._fingerprint:
+            return self.load()
+        return self.engine
+
+    # --- one batch ---
+    def step(self, limit: int | None = None) -> int:
+        """Apply and commit up to ``limit`` (the batch size) pending events; return how many."""
+        engine = self.engine or self.load()
+        rows = read_log(self.position, committed_high_water(self.using), limit or self.batch_size, self.using)
+        if not rows:
+            return 0
+        try:
+            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
+                       for pos, verb, payload, created, _key in rows]
+            self.commit(engine, applied)
+            self._fingerprint = (self._setup_signature, (self.position, engine.ledger.count), rows[-1][4])
+        except BaseException:
+            self.engine = None  # it ran ahead of the database: rebuild before the next batch
+            raise
+        return len(rows)
+
+    def drain(self, max_events: int | None = None) -> int:
+        done = 0
+        while max_events is None or done < max_events:
+            n = self.step(self.batch_size if max_events is None else min(self.batch_size, max_events - done))
+            if n == 0:
+                break
+            done += n
+        return done
+
+    def commit(self, engine: Engine, applied: Sequence[Applied]) -> None:
+        touched = Touched()
+        for item in applied:
+            touched.add(engine, item)
+        touched.close(engine)
+        transactions = [txn for item in applied for txn in item.transactions]
+        last = applied[-1].position
+        with transaction.atomic(using=self.using):
+            self._fence()
+            write_outcomes(applied, self.using)
+            write_ledger(engine, applied, transactions, self.using)
+            self._write_projections(engine, touched)
+            WorkerPosition.objects.using(self.using).filter(id=1).update(
+                position=last, transactions=engine.ledger.count, updated_at=timezone.now())
+        engine.ledger.transactions.clear()
+        self.position = last
+
+    def _fence(self) -> None:
+        mark = WorkerPosition.objects.using(self.using).select_for_update().get(id=1)
+        if mark.position != self.position:
+            raise FenceError(f"WorkerPosition is {mark.position}, this worker left it at {self.position}")
+
+    def _write_projections(self, engine: Engine, touched: Touched) -> None:
+        write_rows(MemberState, [member_row(engine, m) for m in sorted(touched.members)], "member", self.using)
+        write_rows(ProductState, [product_row(engine, s) for s in sorted(touched.products)], "sku", self.using)
+        write_rows(OrderState, [order_row(engine, o) for o in sorted(touched.orders)], "order", self.using)
+        write_rows(WithdrawalState, [withdrawal_row(engine, w) for w in sorted(touched.withdrawals)],
+                   "withdrawal", self.using)
+        campaigns = []
+        for cid in sorted(touched.campaigns):
+            row = campaign_row(engine, cid)
+            if row is not None and self._campaign_views.get(cid) != row:
+                campaigns.append(row)
+                self._campaign_views[cid] = row
+        write_rows(CampaignState, campaigns, "campaign", self.using)
+
+    # --- running ---
+    def run_forever(self, stop: threading.Event | None = None, idle_max: float = 0.025) -> None:
+        """Hold the lock and apply events as they come until ``stop`` is set (SIGTERM/Ctrl-C in the command)."""
+        stop = stop or threading.Event()
+        tune_gc()
+        with self.locked(stop) as got:
+            if not got:
+                return
+            log.info("worker holds the lock (%s)", type(self.lock).__name__)
+            idle = 0.001
+            while not stop.is_set():
+                try:
+                    if self.step() > 0:
+                        idle = 0.001
+                        continue
+                    self.log_clock_events(timezone.now())
+                except FenceError:
+                    log.exception("another writer moved the log position; rebuilding")
+                except DatabaseError:
+                    log.exception("database error; rebuilding the engine and retrying")
+                    connections[self.using].close()
+                    stop.wait(1.0)
+                stop.wait(idle)
+                idle = min(idle * 2, idle_max)
+
+    def log_clock_events(self, now: dt.datetime) -> None:
+        """Idle: log the close of a business day that has ended (``auto_close_days``), and a ``tick`` each minute
+        while a module has deadlines (``on_clock``), so deadlines pass without waiting for the next order."""
+        engine = self.engine
+        if engine is None:
+            return
+        if self.auto_close_days:
+            day = next_close_day(engine)
+            if now > engine.end_of_day(day) + dt.timedelta(seconds=1):
+                append_system_event("close_day", {"day": day.isoformat()}, f"system:close_day:{day.isoformat()}")
+        has_deadlines = any(type(m).on_clock is not Module.on_clock for m in engine.modules.values())
+        if has_deadlines and self.tick_seconds > 0 and now - engine.clock >= dt.timedelta(seconds=self.tick_seconds):
+            minute = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M")
+            append_system_event("tick", {}, f"system:tick:{minute}")
+
+
+def _hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def append_system_event(verb: str, fields: dict[str, Any], key: str) -> None:
+    from .web.store.services import append_event
+
+    append_event(verb, fields, key=key, request_hash=_hash(fields), actor="system")
+
+
+# --- writing -------------------------------------------------------------------------------------------------------
+
+
+def write_outcomes(applied: Sequence[Applied], using: str) -> None:
+    EventOutcome.objects.using(using).bulk_create([
+        EventOutcome(event_id=a.position, applied=a.applied,
+                     refusal=a.refusal.to_json() if a.refusal is not None else None,
+                     facts=jsonable(a.facts), config_version=a.config_version)
+        for a in applied
+    ])
+
+
+def transaction_instant(txn: Transaction, fallback: dt.datetime) -> dt.datetime:
+    at: Any = txn.at
+    if isinstance(at, dt.datetime):
+        return at
+    if isinstance(at, int) and at:
+        return dt.datetime.fromtimestamp(at, dt.UTC)
+    return fallback
+
+
+def write_ledger(engine: Engine, applied: Sequence[Applied], transactions: Sequence[Transaction],
+                 using: str) -> None:
+    """Entries first (each with its account's balance after it), then their transactions, then the balances."""
+    if not transactions:
+        return
+    moved: dict[Account, int] = {}
+    for txn in transactions:
+        for account, amount in txn.entries:
+            moved[account] = moved.get(account, 0) + amount
+    balances = engine.ledger.balances
+    running = {account: balances.get(account, 0) - total for account, total in moved.items()}
+    entries: list[LedgerEntry] = []
+    for txn in transactions:
+        for account, amount in txn.entries:
+            running[account] += amount
+            entries.append(LedgerEntry(transaction_id=txn.id, owner=account[0], book=account[1],
+                                       unit=NON_CASH_UNITS.get(account[1], "fen"), amount=amount,
+                                       balance_after=running[account]))
+    event_of = {id(txn): a.position for a in applied for txn in a.transactions}
+    LedgerEntry.objects.using(using).bulk_create(entries, batch_size=2000)
+    LedgerTransaction.objects.using(using).bulk_create([
+        LedgerTransaction(id=txn.id, event_id=event_of[id(txn)], rule=txn.rule, plan=txn.plan or "",
+                          order=txn.order or "", source=txn.source or "", reverses=txn.reverses,
+                          ref=txn.ref or "", at=transaction_instant(txn, engine.clock))
+        for txn in transactions
+    ], batch_size=2000)
+    Balance.objects.using(using).bulk_create(
+        [Balance(owner=owner, book=book, amount=balances.get((owner, book), 0)) for owner, book in moved],
+        update_conflicts=True, unique_fields=["owner", "book"], update_fields=["amount"], batch_size=2000)
+
+
+def write_rows(model: Any, rows: list[dict[str, Any]], unique: str, using: str) -> None:
+    """Insert or update projection rows keyed on ``unique``."""
+    if not rows:
+        return
+    fields = [name for name in rows[0] if name != unique]
+    model.objects.using(using).bulk_create([model(**row) for row in rows], update_conflicts=True,
+                                           unique_fields=[unique], update_fields=fields, batch_size=1000)
+
+
+# --- the in-process entry point ------------------------------------------------------------------------------------
+
+_inline_lock = threading.Lock()
+_inline_workers: dict[str, Worker] = {}
+
+
+def drain(max_events: int | None = None, using: str = "default") -> int:
+    """Apply every pending logged event (or up to ``max_events``) in this process, under the worker lock, and commit.
+    For tests and a one-process demo; ``liandong worker`` is the production writer."""
+    with _inline_lock:
+        database = str(connections[using].settings_dict["NAME"])
+        worker = _inline_workers.get(using)
+        if worker is None or worker.database != database:
+            worker = _inline_workers[using] = Worker(using)
+        with worker.locked():
+            worker.refresh()
+            return worker.drain(max_events)
+
+
+def run_worker_process(batch_size: int = BATCH_SIZE) -> None:
+    """``liandong worker``: run until SIGTERM or Ctrl-C, which finish the batch in hand and stop."""
+    import signal
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        log.info("signal %d: stopping after the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    Worker(batch_size=batch_size).run_forever(stop)
+    log.info("worker stopped at position %s", WorkerPosition.objects.filter(id=1).values_list("position", flat=True)
+             .first())
