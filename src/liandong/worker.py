@@ -48,13 +48,10 @@ from .engine import tune_gc
 from .engine.core import Engine
 from .engine.ledger import NON_CASH_UNITS, Account, Transaction
 from .engine.module import Module
+from .web.store.bulk import insert_rows, upsert_rows
 from .web.store.feed import Applied, Touched, apply_logged, jsonable, next_close_day, shop_of
 from .web.store.models import (
-    Balance,
     CampaignState,
-    EventOutcome,
-    LedgerEntry,
-    LedgerTransaction,
     LoggedEvent,
     MemberState,
     OrderState,
@@ -407,12 +404,11 @@ def append_system_event(verb: str, fields: dict[str, Any], key: str) -> None:
 
 
 def write_outcomes(applied: Sequence[Applied], using: str) -> None:
-    EventOutcome.objects.using(using).bulk_create([
-        EventOutcome(event_id=a.position, applied=a.applied,
-                     refusal=a.refusal.to_json() if a.refusal is not None else None,
-                     facts=jsonable(a.facts), config_version=a.config_version)
-        for a in applied
-    ])
+    now = timezone.now()
+    insert_rows(connections[using], "store_eventoutcome",
+                ("event_id", "applied", "refusal", "facts", "config_version", "applied_at"),
+                [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, jsonable(a.facts),
+                  a.config_version, now) for a in applied])
 
 
 def transaction_instant(txn: Transaction, fallback: dt.datetime) -> dt.datetime:
@@ -435,33 +431,30 @@ def write_ledger(engine: Engine, applied: Sequence[Applied], transactions: Seque
             moved[account] = moved.get(account, 0) + amount
     balances = engine.ledger.balances
     running = {account: balances.get(account, 0) - total for account, total in moved.items()}
-    entries: list[LedgerEntry] = []
+    entries: list[tuple[int, str, str, str, int, int]] = []
+    units = NON_CASH_UNITS
     for txn in transactions:
         for account, amount in txn.entries:
-            running[account] += amount
-            entries.append(LedgerEntry(transaction_id=txn.id, owner=account[0], book=account[1],
-                                       unit=NON_CASH_UNITS.get(account[1], "fen"), amount=amount,
-                                       balance_after=running[account]))
-    event_of = {id(txn): a.position for a in applied for txn in a.transactions}
-    LedgerEntry.objects.using(using).bulk_create(entries, batch_size=2000)
-    LedgerTransaction.objects.using(using).bulk_create([
-        LedgerTransaction(id=txn.id, event_id=event_of[id(txn)], rule=txn.rule, plan=txn.plan or "",
-                          order=txn.order or "", source=txn.source or "", reverses=txn.reverses,
-                          ref=txn.ref or "", at=transaction_instant(txn, engine.clock))
-        for txn in transactions
-    ], batch_size=2000)
-    Balance.objects.using(using).bulk_create(
-        [Balance(owner=owner, book=book, amount=balances.get((owner, book), 0)) for owner, book in moved],
-        update_conflicts=True, unique_fields=["owner", "book"], update_fields=["amount"], batch_size=2000)
+            after = running[account] = running[account] + amount
+            entries.append((txn.id, account[0], account[1], units.get(account[1], "fen"), amount, after))
+    connection = connections[using]
+    insert_rows(connection, "store_ledgerentry",
+                ("transaction_id", "owner", "book", "unit", "amount", "balance_after"), entries)
+    insert_rows(connection, "store_ledgertransaction",
+                ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
+                [(txn.id, a.position, txn.rule, txn.plan or "", txn.order or "", txn.source or "", txn.reverses,
+                  txn.ref or "", transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions])
+    upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"),
+                [(owner, book, balances.get((owner, book), 0)) for owner, book in moved])
 
 
 def write_rows(model: Any, rows: list[dict[str, Any]], unique: str, using: str) -> None:
-    """Insert or update projection rows keyed on ``unique``."""
+    """Insert or update projection rows (field values by name) keyed on ``unique``."""
     if not rows:
         return
-    fields = [name for name in rows[0] if name != unique]
-    model.objects.using(using).bulk_create([model(**row) for row in rows], update_conflicts=True,
-                                           unique_fields=[unique], update_fields=fields, batch_size=1000)
+    columns = tuple(model._meta.get_field(name).column for name in rows[0])
+    upsert_rows(connections[using], model._meta.db_table, columns, (model._meta.get_field(unique).column,),
+                [tuple(row.values()) for row in rows])
 
 
 # --- the in-process entry point ------------------------------------------------------------------------------------

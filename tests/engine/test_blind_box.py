@@ -129,13 +129,27 @@ def test_the_prize_is_always_in_the_published_window(secret: str, boxes: int, da
 # --- coupons -----------------------------------------------------------------------------------------------------
 
 
-def test_the_first_seed_users_get_100_coupons_and_later_members_none() -> None:
+def test_a_shop_without_box_sets_issues_no_coupons() -> None:
     engine = make_engine()
-    for n in range(1001):
+    for n in range(3):
         engine.apply(EVENT_TYPES["join"](at=START, member=f"m{n}"))
-    assert coupons(engine, "m0") == coupons(engine, "m999") == 100
+    assert coupons(engine, "m0") == 0
+    assert engine.ledger.balance(("@platform", "coupons_issued")) == 0
+
+
+def test_the_first_seed_users_get_100_coupons_from_the_first_set_on_and_later_members_none() -> None:
+    engine = make_engine()
+    for n in range(999):
+        join(engine, f"m{n}")
+    assert coupons(engine, "m0") == 0  # not before blind boxes launch
+    assert start(engine, "m0").applied  # the first set: the 999 members so far get theirs, m0 then pays 69
+    assert coupons(engine, "m0") == 31
+    assert coupons(engine, "m998") == 100
+    join(engine, "m999")  # the 1000th member: still seeded at join
+    join(engine, "m1000")  # the 1001st: none
+    assert coupons(engine, "m999") == 100
     assert coupons(engine, "m1000") == 0
-    assert engine.ledger.balance(("@platform", "coupons_issued")) == -100_000
+    assert engine.ledger.balance(("@platform", "coupons_issued")) == -100_000 + 69
 
 
 def test_coupons_never_go_below_zero() -> None:

@@ -90,11 +90,9 @@ def test_a_transpose_before_its_time_is_the_engines_refusal(api_shop: None, api_
 
 
 def test_close_day_today_is_applied_and_a_future_day_is_a_400(api_shop: None, api_operator: Caller) -> None:
-    from django.utils import timezone
+    from liandong.web.api.reads import today as shop_today
 
-    from liandong.web.api.reads import wording_engine
-
-    today = timezone.now().astimezone(wording_engine().tz).date()
+    today = shop_today()
     later = today.replace(year=today.year + 1)
     future = api_operator.post("/api/operator/close-day", {"day": later.isoformat()})
     assert future.status == 400 and (future.body["error"]["field"], future.body["error"]["value"]) == (

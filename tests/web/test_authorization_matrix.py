@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from api_client import PASSWORD, Caller, Register, buy, make_operator
 from django.test import Client
-from django.utils import timezone
 
 from liandong.web.api.auth import issue_token
-from liandong.web.api.reads import wording_engine
+from liandong.web.api.reads import today as shop_today
 from liandong.web.store.models import LoggedEvent
 
 pytest_plugins = ["api_fixtures"]
@@ -107,7 +106,7 @@ def world(api_shop: None, register_member: Register) -> dict[str, Any]:
     position = LoggedEvent.objects.get(verb="withdraw", payload__withdrawal=first).position
     callers = {"anonymous": Caller(Client()), "other": other, "owner": owner, "clerk": make_operator("clerk", ()),
                "operator": operator}
-    today = timezone.now().astimezone(wording_engine().tz).date().isoformat()
+    today = shop_today().isoformat()
     values = {"order": order, "withdrawal": first, "second_withdrawal": second, "position": str(position),
               "member": owner.member, "plan": "chain21", "owner": owner.member, "other": other.member,
               "friend": friend.member, "today": today}

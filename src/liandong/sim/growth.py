@@ -17,8 +17,9 @@ Worked example (the closed-form test): 1 founder, q = 1, a market too large to s
 2 slots on its first purchase on the day it joins. Day 0: A. Day 1: A's 2 slots fill (B, C). Day 2: 4 slots fill.
 Day 3: 8. After day 3 the shop is a full binary tree of 15 members, whatever the seed.
 
-Randomness: one numpy generator (batches, binomials) and one ``random.Random`` (single picks), both seeded from
-``preset.seed``, drawn in a fixed order: the same preset gives the same shop, member for member.
+Randomness: one numpy generator (batches, binomials) and one ``random.Random`` (single picks, as
+``int(random() * n)``: its bias is below 2^-40 for any shop that fits in memory), both seeded from ``preset.seed``
+and drawn in a fixed order: the same preset gives the same shop, member for member.
 """
 
 from __future__ import annotations
@@ -32,31 +33,38 @@ from .preset import Preset
 
 
 class IndexedSet:
-    """Member indices with O(1) add, remove and uniform pick (a list plus each item's position)."""
+    """Member indices with O(1) add, remove and uniform pick: a list, and each member's position in it (-1 when
+    absent) in a list indexed by member, which is faster than a dict for dense indices."""
 
     __slots__ = ("items", "pos")
 
     def __init__(self) -> None:
         self.items: list[int] = []
-        self.pos: dict[int, int] = {}
+        self.pos: list[int] = []
 
     def add(self, item: int) -> None:
-        if item not in self.pos:
-            self.pos[item] = len(self.items)
+        pos = self.pos
+        if item >= len(pos):
+            pos.extend([-1] * max(item + 1 - len(pos), len(pos)))
+        if pos[item] < 0:
+            pos[item] = len(self.items)
             self.items.append(item)
 
     def discard(self, item: int) -> bool:
-        where = self.pos.pop(item, None)
-        if where is None:
+        pos = self.pos
+        if item >= len(pos) or pos[item] < 0:
             return False
-        last = self.items.pop()
+        where = pos[item]
+        pos[item] = -1
+        items = self.items
+        last = items.pop()
         if last != item:
-            self.items[where] = last
-            self.pos[last] = where
+            items[where] = last
+            pos[last] = where
         return True
 
     def __contains__(self, item: int) -> bool:
-        return item in self.pos
+        return item < len(self.pos) and self.pos[item] >= 0
 
     def __len__(self) -> int:
         return len(self.items)
@@ -104,18 +112,18 @@ class Population:
     # --- joining ------------------------------------------------------------------------------------------------
     def plan_day(self, day: int) -> DayPlan:
         plan = DayPlan()
-        self.joined_on.append([])
         p = self.preset
         founders = p.market.founders if day == 0 else 0
         innovators, imitators = self._join_counts(day, founders)
-        for _ in range(founders + innovators):
-            plan.joins.append((self._new_member(day, -1), -1))
+        referrers = [-1] * (founders + innovators)
         for _ in range(imitators):
             referrer = self._take_slot()
             if referrer < 0:
                 break
-            plan.joins.append((self._new_member(day, referrer), referrer))
-        self._draw_intentions(day, [m for m, _r in plan.joins])
+            referrers.append(referrer)
+        members = self._add_members(day, referrers)
+        plan.joins = list(zip(members, referrers, strict=True))
+        self._draw_intentions(day, members)
         plan.first_buys = self.first_due.pop(day, [])
         plan.repeat_buys = self._picks(self.participants, p.purchases.repeat_daily)
         plan.first_again_buys = self._picks(self.participants, p.purchases.first_again_daily)
@@ -136,23 +144,28 @@ class Population:
         imitators = min(imitators, room)
         return min(innovators, room - imitators), imitators
 
-    def _new_member(self, day: int, referrer: int) -> int:
-        member = len(self.referrer)
-        self.referrer.append(referrer)
-        self.depth.append(self.depth[referrer] + 1 if referrer >= 0 else 0)
-        self.join_day.append(day)
-        self.slots_to_open.append(0)
-        self.slots_open.append(0)
-        self.made_first.append(False)
-        self.customers.add(member)
-        self.joined_on[day].append(member)
-        return member
+    def _add_members(self, day: int, referrers: list[int]) -> list[int]:
+        """New members with these referrers (-1: none), in join order. Referrers are earlier members: a slot opens
+        only after the day's joins."""
+        start, n = len(self.referrer), len(referrers)
+        members = list(range(start, start + n))
+        depth = self.depth
+        depth.extend([depth[r] + 1 if r >= 0 else 0 for r in referrers])
+        self.referrer.extend(referrers)
+        self.join_day.extend([day] * n)
+        self.slots_to_open.extend([0] * n)
+        self.slots_open.extend([0] * n)
+        self.made_first.extend([False] * n)
+        for m in members:
+            self.customers.add(m)
+        self.joined_on.append(members)
+        return members
 
     def _take_slot(self) -> int:
         """The owner of a uniformly random open slot (the slot is used up), or -1 when none is left."""
-        slots = self.slots
+        slots, random_ = self.slots, self.rng.random
         while slots:
-            i = self.rng.randrange(len(slots))
+            i = int(random_() * len(slots))
             owner = slots[i]
             slots[i] = slots[-1]
             slots.pop()
@@ -215,8 +228,8 @@ class Population:
         if not pool or chance <= 0:
             return []
         k = int(self.np_rng.binomial(len(pool), chance))
-        items, randrange = pool.items, self.rng.randrange
-        return [items[randrange(len(items))] for _ in range(k)]
+        items, random_, n = pool.items, self.rng.random, len(pool.items)
+        return [items[int(random_() * n)] for _ in range(k)]
 
     def churn(self) -> list[int]:
         """Members who stop today (after the day's close)."""
@@ -225,8 +238,9 @@ class Population:
             return []
         k = int(self.np_rng.binomial(active, self.preset.churn.daily))
         stopped = []
+        random_ = self.rng.random
         for _ in range(k):
-            i = self.rng.randrange(self.active)
+            i = int(random_() * self.active)
             n_part = len(self.participants)
             member = self.participants.items[i] if i < n_part else self.customers.items[i - n_part]
             if not self.participants.discard(member):
@@ -242,4 +256,4 @@ class Population:
         p = self.preset.purchases
         if p.refund_share <= 0 or self.rng.random() >= p.refund_share:
             return None
-        return day + self.rng.randint(0, p.refund_within_days)
+        return day + int(self.rng.random() * (p.refund_within_days + 1))

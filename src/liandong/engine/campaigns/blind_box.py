@@ -1,7 +1,9 @@
 """The blind box (盲盒), as ``shared/spec/campaigns.md`` defines it.
 
 Blind-box coupons are a non-cash book, ``(member, "coupons")``, issued from ``("@platform", "coupons_issued")``;
-the first ``seed_users`` members get ``seed_coupons`` each when they join. A member *starts* a box set by paying
+the first ``seed_users`` members get ``seed_coupons`` each. The grant starts with the shop's first box set (a shop that
+never runs blind boxes issues no coupons): at that moment every member already among the first ``seed_users`` gets
+them, and later joiners get them at join while the count lasts. A member *starts* a box set by paying
 ``start_fee`` (a sale) and ``start_coupons`` coupons. The set has ``boxes`` positions and exactly one prize, at
 ``win_from + stream(0) % (win_to - win_from + 1)``: fixed by the committed secret when the set is created, shown to
 every opener as its window ("the prize is in one of boxes 7–24") and revealed, with the secret, as a ``position``
@@ -35,6 +37,7 @@ an open's price is paid out as the shares, never to plans.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -213,14 +216,33 @@ class BlindBox(CampaignModule):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.sets: dict[str, BoxSet] = {}
+        self.launched = False  # seed coupons are issued from the shop's first box set on
 
-    def on_join(self, engine: Engine, member: Member) -> None:
+    def seed_due(self, member: Member) -> int:
+        """Seed coupons the member will get when blind boxes launch (0 once launched: they are in the ledger)."""
+        if self.launched or member.index >= self.config.seed_users:
+            return 0
+        return self.config.seed_coupons
+
+    def _grant_seed(self, engine: Engine, member: Member) -> None:
         if member.index < self.config.seed_users and self.config.seed_coupons:
             engine.transfer("coupon_seed", COUPONS_ISSUED, (member.id, COUPONS), self.config.seed_coupons,
                             plan=KIND)
 
+    def launch(self, engine: Engine) -> None:
+        """The shop's first box set: the first ``seed_users`` members get their seed coupons now."""
+        self.launched = True
+        for member in itertools.islice(engine.members.values(), self.config.seed_users):
+            self._grant_seed(engine, member)
+
+    def on_join(self, engine: Engine, member: Member) -> None:
+        if self.launched:
+            self._grant_seed(engine, member)
+
     # --- starting, opening, refunding ---
     def start(self, engine: Engine, event: StartBlindBox, params: BlindBoxParams) -> None:
+        if not self.launched:
+            self.launch(engine)
         campaign = self.create(engine, event.campaign, params, event.publish)
         box_set = self.sets[campaign.id] = BoxSet(event.member, event.order, params.start_fee, params.start_coupons)
         order = engine.new_order(event.order, event.member, params.prize_sku, amount=params.start_fee,
@@ -434,7 +456,8 @@ def check_start_blind_box(engine: Engine, event: StartBlindBox) -> Refusal | Non
     refusal = check_prize(engine, params.prize_sku) or check_age(engine, event.member, event.at)
     if refusal is not None:
         return refusal
-    held = engine.ledger.balance((event.member, COUPONS))
+    held = engine.ledger.balance((event.member, COUPONS)) + blind_box_module(engine).seed_due(
+        engine.members[event.member])
     if held < params.start_coupons:
         return refuse(Code.INSUFFICIENT, "coupons", held,
                       why=f"{event.member} holds {held} coupons; starting a set takes {params.start_coupons}")

@@ -278,7 +278,7 @@ class Points(Module):
         if entries:
             record.earned_txn = engine.post("points_earned", entries, plan=PLAN, order=order.id, source=member).id
         order.data["points_plan"] = record
-        if paid or minted:
+        if paid or (minted and member not in self.releasing):  # more points keep a releasing holder releasing
             self._hold(engine, member)
 
     # --- refunds ---------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..accounts.models import ApiToken, MemberLogin
 from .errors import ApiCode, ApiError
 
 TOKEN_PREFIX = "ld_"
+LAST_USED_PRECISION = dt.timedelta(hours=1)
 
 
 def token_hash(token: str) -> str:
@@ -48,6 +49,9 @@ class BearerToken(HttpBearer):
                                                                  expires_at__gt=timezone.now()).first())
         if found is None or not found.user.is_active:
             return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)  # at most one write an hour per token
         request.api_token = found  # type: ignore[attr-defined]
         return found.user
 

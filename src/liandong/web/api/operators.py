@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Status
 from ninja.params.functions import Path, Query
 
@@ -41,7 +40,7 @@ def close_day(request: HttpRequest, body: CloseDayIn) -> Status[Any]:
     today is a 400 (it would move the engine's clock into the future); a day already behind the clock, the
     engine's 422."""
     operator = require_operator(request, "close_day")
-    today = timezone.now().astimezone(reads.wording_engine().tz).date()
+    today = reads.today()
     if body.day > today:
         raise ApiError(400, ApiCode.INVALID, "day", body.day.isoformat(), why=f"it is after today {today}")
     logged = log_operator_event(request, operator, "close_day", {"day": body.day.isoformat()}, action="close_day",

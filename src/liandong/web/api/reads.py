@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from ...engine.core import Engine, Shop
 from ...engine.labels import label
@@ -45,9 +46,9 @@ def shop_setup() -> ShopSetup | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _wording_engine(timezone: str) -> Engine:
+def _wording_engine(zone: str) -> Engine:
     """An empty engine of the shop's time zone: ``describe_entry`` reads only its zone."""
-    return Engine(Shop(timezone=timezone))
+    return Engine(Shop(timezone=zone))
 
 
 def wording_engine() -> Engine:
@@ -272,9 +273,6 @@ def normalised_config(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def today(timezone: str | None = None) -> dt.date:
-    from django.utils import timezone as tz
-
-    setup = shop_setup()
-    zone = timezone or (setup.timezone if setup else "Asia/Shanghai")
-    return tz.now().astimezone(_wording_engine(zone).tz).date()
+def today() -> dt.date:
+    """The shop's business day now (in its time zone)."""
+    return timezone.now().astimezone(wording_engine().tz).date()

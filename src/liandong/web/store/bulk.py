@@ -1,0 +1,80 @@
+"""Fast writes for the worker's batches: plain rows (tuples in column order) into a table, or upserted on a key.
+
+The ORM's ``bulk_create`` spends most of a batch building model instances and quoting arrays; the worker writes
+thousands of rows per commit, so it writes them directly:
+
+- PostgreSQL: ``COPY table (columns) FROM STDIN``; an upsert copies into a temporary staging table (emptied at each
+  commit) and runs one ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``. The ledger's triggers fire for COPY too.
+- SQLite: ``executemany`` of ``INSERT`` (``… ON CONFLICT (key) DO UPDATE`` for an upsert).
+
+Values are Python values; a ``dict``/``list`` goes in as JSON text, a ``datetime`` through Django's adapter.
+Example: ``insert_rows(connection, "store_ledgerentry", ("transaction_id", "owner", "book", "unit", "amount",
+"balance_after"), [(7, "A", "available", "fen", 10000, 10000)])``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+Row = Sequence[Any]
+
+
+def _quote(names: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+    ops = connection.ops
+    sqlite = connection.vendor == "sqlite"
+
+    def value(v: Any) -> Any:
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        if isinstance(v, dt.datetime):
+            return ops.adapt_datetimefield_value(v) if sqlite else v
+        return v
+
+    return [tuple(value(v) for v in row) for row in rows]
+
+
+def insert_rows(connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    if not rows:
+        return
+    prepared = _prepare(connection, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({_quote(columns)}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("%s" for _ in columns)
+            cursor.executemany(f"INSERT INTO {table} ({_quote(columns)}) VALUES ({marks})", prepared)
+
+
+def upsert_rows(connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], key: Sequence[str],
+                rows: Sequence[Row]) -> None:
+    """Insert ``rows``; a row whose ``key`` columns match an existing row replaces that row's other columns."""
+    if not rows:
+        return
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in key)
+    conflict = f"ON CONFLICT ({_quote(key)}) DO UPDATE SET {updates}"
+    prepared = _prepare(connection, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stage = f"stage_{table}"
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                           f"SELECT {_quote(columns)} FROM {table} WITH NO DATA")
+            with cursor.cursor.copy(f"COPY {stage} ({_quote(columns)}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {table} ({_quote(columns)}) SELECT {_quote(columns)} FROM {stage} "
+                           f"{conflict}")
+            cursor.execute(f"DELETE FROM {stage}")
+        else:
+            marks = ", ".join("%s" for _ in columns)
+            cursor.executemany(f"INSERT INTO {table} ({_quote(columns)}) VALUES ({marks}) {conflict}", prepared)
