@@ -242,3 +242,24 @@ def test_invariants_catch_a_negative_bonus_pool(run_chain21: Run) -> None:
     engine, _plan = _tampered(run_chain21)
     engine.ledger.post(engine.seq, "tamper", ((("@pool", "bonus"), -100000), (("@platform", "sales"), 100000)))
     assert engine.check_invariants() == ["the bonus pool is below zero"]
+
+
+# --- settlement after a release (docs/chain21-decisions.md) ----------------------------------------------------------
+
+
+def test_a_pending_reward_settling_after_the_release_is_paid_whole(run_chain21: Run) -> None:
+    seeds_promoted = [e for seed in ("S1", "S2") for child in ("1", "2")
+                      for e in ({"join": seed + child, "referrer": seed}, {"pay": seed + child, "sku": "GIFT"})]
+    result = run_chain21([
+        {"join": "A"}, {"pay": "A", "sku": "GIFT"},
+        {"join": "S1", "referrer": "A"}, {"pay": "S1", "sku": "GIFT"},   # A +100.00 pending
+        {"join": "S2", "referrer": "A"}, {"pay": "S2", "sku": "GIFT"},   # A +100.00 pending; promoted
+        {"join": "Z", "referrer": "A"}, {"pay": "Z", "sku": "GIFT"},     # A +300.00 pending, 60.00 of it frozen
+        *seeds_promoted,                                                 # A +4 × 200.00 team, 40.00 frozen each;
+                                                                         # S1, S2 promoted: A's fund is released
+        {"close_day": "2026-01-02"},
+    ], config={"settle_after_days": 1, "bonus_pool_rate": "0"})
+    a = result.end_state()["members"]["A"]
+    assert (a["pending"], a["available"], a["help_fund"]) == ("0.00", "1300.00", "0.00")
+    assert [t.entries for t in result.engine.ledger.transactions if t.rule == "settlement" and t.ref == "direct_reward"
+            and t.order == "o4"] == [((("A", "pending"), -30000), (("A", "available"), 30000))]

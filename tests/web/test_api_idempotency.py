@@ -4,7 +4,7 @@ the same key with another body is a 409; and every error is one JSON shape namin
 from __future__ import annotations
 
 import pytest
-from api_client import Caller, Register, buy
+from api_client import PASSWORD, Caller, Register, buy
 
 from liandong.web.api.models import IdempotentRequest, PendingOrder
 from liandong.web.store.models import LoggedEvent
@@ -107,3 +107,15 @@ def test_an_unknown_api_path_is_json(anonymous_caller: Caller, api_shop: None) -
     assert r.status == 404
     assert (r.body["error"]["code"], r.body["error"]["field"], r.body["error"]["value"]) == (
         "not_found", "path", "/api/orders/a/b/c")
+
+
+def test_a_token_answer_is_never_stored_so_no_token_sits_in_the_database(earner: Caller,
+                                                                          anonymous_caller: Caller) -> None:
+    body = {"username": "alice", "password": PASSWORD}
+    first = anonymous_caller.post("/api/auth/token", body, key="login-1")
+    second = anonymous_caller.post("/api/auth/token", body, key="login-1")
+    assert first.status == second.status == 201
+    assert first.body["token"] != second.body["token"]  # logged in twice: two tokens, neither kept in plain text
+    assert not IdempotentRequest.objects.filter(key="login-1").exists()
+    missing = anonymous_caller.client.post("/api/auth/token", data=body, content_type="application/json")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "idempotency_key_missing"

@@ -8,6 +8,7 @@ marked slow (about a minute on SQLite, two on PostgreSQL).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,8 @@ from schemathesis.specs.openapi.checks import (
 pytest_plugins = ["api_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # about a minute on SQLite, two on PostgreSQL
 
-EXAMPLES = 15
+#: Examples per operation and generation mode; CI may go deeper with LIANDONG_SCHEMATHESIS_EXAMPLES.
+EXAMPLES = int(os.environ.get("LIANDONG_SCHEMATHESIS_EXAMPLES", "15"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 

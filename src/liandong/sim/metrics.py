@@ -11,7 +11,8 @@ Definitions (the report and the audit use exactly these):
   paid order (a refunded order's goods come back: its cost is recovered, its shipping is not); *committed*: money a
   plan holds in its pools for members (chain21's bonus pool, the points reserve); *margin* = sales − costs −
   rewards − committed; *payout ratio* = (rewards + committed) / sales; *cash* = sales − costs − withdrawals paid
-  out; *liabilities* = rewards not yet withdrawn + committed.
+  out; *liabilities* = rewards not yet withdrawn + committed. Plan series (pools, help funds, the NAV) are
+  measured at every close up to 200,000 members and every 7th close above (null on the days between).
 - *paid level* of a reward on an order: how many steps up the original invitation graph the earner is from the
   buyer (0: the buyer itself, 1: its referrer, 2: the referrer's referrer, …); rewards paid without an order (a
   bonus pool share) are *pooled*. *Team-based* pay: level ≥ 2 or pooled from others' sales.
@@ -55,11 +56,11 @@ def fen_text(values: list[int]) -> list[str]:
 class DailySeries:
     """One value per closed day. Money series are integer fen."""
 
-    columns: dict[str, list[int]] = field(default_factory=dict)
+    columns: dict[str, list[Any]] = field(default_factory=dict)
     ranks: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     rewards_by_rule: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, name: str, value: int) -> None:
+    def add(self, name: str, value: int | None) -> None:
         self.columns.setdefault(name, []).append(value)
 
 
@@ -115,9 +116,14 @@ class Collector:
         s.add("withdrawn_cum", sim.withdrawn)
         s.add("cash", sales_cum - sim.costs - sim.withdrawn)
         s.add("liabilities", rewards_cum - sim.withdrawn - sim.fees_total + committed)
+        sampled = day % sim.series_every == 0 or day == sim.preset.days - 1
         for adapter in sim.adapters:
-            for name, value in adapter.series(engine).items():
-                s.add(f"{adapter.plan_kind}.{name}", value)
+            if sampled:
+                for name, value in adapter.series(engine).items():
+                    s.add(f"{adapter.plan_kind}.{name}", value)
+            else:  # a day left out of a large run's plan series: null in the JSON
+                for name in adapter.series_names:
+                    s.add(f"{adapter.plan_kind}.{name}", None)
             if adapter.ranks:
                 counts = sim.rank_counts[adapter.plan_kind]
                 by_rank = s.ranks.setdefault(adapter.plan_kind, {r: [] for r in adapter.ranks})
@@ -225,7 +231,7 @@ class Collector:
         units = {f"{a.plan_kind}.{k}": u for a in self.sim.adapters for k, u in a.units.items()}
         for name, values in s.columns.items():
             if name in MONEY_COLUMNS or "." in name:
-                out[name] = [format_series(units.get(name), v) for v in values]
+                out[name] = [None if v is None else format_series(units.get(name), v) for v in values]
             else:
                 out[name] = values
         out["rewards_by_rule"] = {rule: fen_text(v) for rule, v in s.rewards_by_rule.items() if any(v)}
@@ -288,22 +294,26 @@ def concentration(rewards: list[int]) -> dict[str, Any]:
 def classify_rewards(sim: Simulation, rewards: list[int]) -> dict[str, Any]:
     """Who was paid on whose order: paid levels on the invitation graph, recruitment-triggered and team-based pay,
     pay against each earner's own sales, sales to buyers who never earn, early against late joiners."""
-    engine, pop = sim.engine, sim.population
-    referrer, index_of = pop.referrer, sim.index_of
+    engine, referrer = sim.engine, sim.population.referrer
     by_level: Counter[str] = Counter()
     paid_on_others: Counter[int] = Counter()  # by earner: rewards on orders of members other than itself
     entry_triggered = 0
     max_level = 0
+    entry_orders = sim.entry_orders
     for order in engine.orders.values():
-        is_entry = order.id in sim.entry_orders
-        buyer = index_of(order.member)
-        for record in order.rewards:
+        records = order.rewards
+        if not records:
+            continue
+        buyer = int(order.member[1:])  # simulator ids are m<index>
+        is_entry = order.id in entry_orders
+        for record in records:
             if record.reversed:
                 continue
-            earner = index_of(record.member)
+            earner = int(record.member[1:])
             level = _level(referrer, buyer, earner)
             by_level[str(level) if 0 <= level <= 2 else ("3+" if level > 2 else "other")] += record.amount
-            max_level = max(max_level, level)
+            if level > max_level:
+                max_level = level
             if level != 0:
                 paid_on_others[earner] += record.amount
             if is_entry:

@@ -50,6 +50,8 @@ class PlanAdapter:
         """Plan-specific figures at the day's close: money in fen (pools, frozen balances) unless ``units`` says."""
         return {}
 
+    #: the names ``series`` returns
+    series_names: ClassVar[tuple[str, ...]] = ()
     #: series that are not money: name -> how to show them ("points": hundredths of a point, "nav": millionths)
     units: ClassVar[dict[str, str]] = {}
 
@@ -71,6 +73,7 @@ class Chain21Adapter(PlanAdapter):
     kind: ClassVar[str] = "chain21"
     ranks: ClassVar[tuple[str, ...]] = ("member", "agent", "partner")
     pooled_rules: ClassVar[dict[str, PooledRule]] = {"bonus_share": PooledRule(True, True)}
+    series_names: ClassVar[tuple[str, ...]] = ("bonus_pool", "help_fund")
     POOL = ("@pool", "bonus")
 
     def __init__(self, kind: str) -> None:
@@ -112,6 +115,7 @@ class PointsAdapter(PlanAdapter):
     kind: ClassVar[str] = "points"
     pooled_rules: ClassVar[dict[str, PooledRule]] = {"points_release": PooledRule(False, False),
                                                       "points_clawback": PooledRule(False, False)}
+    series_names: ClassVar[tuple[str, ...]] = ("reserve", "points_outstanding", "nav")
     units: ClassVar[dict[str, str]] = {"points_outstanding": "points", "nav": "nav"}
 
     def series(self, engine: Engine) -> dict[str, int]:

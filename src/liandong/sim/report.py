@@ -36,7 +36,7 @@ def yuan(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
-def yuans(values: list[str]) -> list[float | None]:
+def yuans(values: list[str | None]) -> list[float | None]:
     return [yuan(v) for v in values]
 
 
@@ -147,7 +147,8 @@ def _money(page: Page, series: dict[str, Any], days: list[int]) -> None:
         fig.add_trace(go.Scatter(x=days, y=yuans(series[name]), name=name.replace("_cum", ""), mode="lines"))
     for name, values in series.items():
         if "." in name and "help_fund" not in name and not name.endswith(("nav", "points_outstanding")):
-            fig.add_trace(go.Scatter(x=days, y=yuans(values), name=name, mode="lines", line={"dash": "dot"}))
+            fig.add_trace(go.Scatter(x=days, y=yuans(values), name=name, mode="lines", line={"dash": "dot"},
+                                     connectgaps=True))
     fig.add_trace(go.Scatter(x=days, y=series["payout_ratio"], name="payout ratio", mode="lines", yaxis="y2",
                              line={"color": "black", "width": 1}))
     fig.update_layout(xaxis_title="day", yaxis_title="yuan",
@@ -174,7 +175,7 @@ def _frozen(page: Page, series: dict[str, Any], days: list[int]) -> None:
     page.heading("Help funds frozen", "The frozen part of partners' rewards, held until all their seeds are partners.")
     fig = go.Figure()
     for name, values in frozen.items():
-        fig.add_trace(go.Scatter(x=days, y=yuans(values), name=name, mode="lines", fill="tozeroy"))
+        fig.add_trace(go.Scatter(x=days, y=yuans(values), name=name, mode="lines", fill="tozeroy", connectgaps=True))
     fig.update_layout(xaxis_title="day", yaxis_title="yuan")
     page.chart(fig, 360)
 

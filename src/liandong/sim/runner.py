@@ -66,6 +66,9 @@ class Simulation:
         self.tz = ZoneInfo(preset.timezone)
         self.products = {p.sku: p for p in preset.products}
         self.entry_skus = preset.entry_skus()
+        # per sku: (price, cost + shipping, is an entry package), read on every order
+        self.sku_terms = {p.sku: (p.price, p.cost + p.shipping, p.sku in self.entry_skus) for p in preset.products}
+        self.referrer = self.population.referrer  # the same list the population extends
         # what the simulator knows that the ledger does not say per member
         self.ids: list[str] = []
         self.spend: list[int] = []
@@ -73,8 +76,10 @@ class Simulation:
         self.fees: list[int] = []
         self.entry_order: list[str | None] = []
         self.entry_orders: set[str] = set()
-        self.earners: set[str] = set()  # members ever paid a reward on an order ...
+        self.earners: set[str] = set()  # members ever paid (on an order, or at a close) ...
         self.earner_accounts: list[tuple[str, str]] = []  # ... and their available accounts, in the order first paid
+        # plan series (a walk over partners' help funds, …) every day up to 200,000 members, weekly above
+        self.series_every = 1 if preset.members <= 200_000 else 7
         self.ranked = [a for a in self.adapters if a.ranks]
         self.rank_of: dict[str, list[str | None]] = {a.plan_kind: [] for a in self.ranked}
         self.rank_counts: dict[str, Counter[str]] = {a.plan_kind: Counter() for a in self.ranked}
@@ -116,9 +121,12 @@ class Simulation:
         return int(member[1:])
 
     def rewards_of(self, member: int) -> int:
-        """Everything credited to the member less reversals: the sum of its books plus the fees it paid."""
-        get = self.engine.ledger.balances.get
+        """Everything credited to the member less reversals: the sum of its books plus the fees it paid. A member
+        never paid (not an earner) has no balance at all."""
         mid = self.ids[member]
+        if mid not in self.earners:
+            return 0
+        get = self.engine.ledger.balances.get
         available, pending, help_fund, withdrawing, withdrawn = MEMBER_BOOKS
         return (get((mid, available), 0) + get((mid, pending), 0) + get((mid, help_fund), 0)
                 + get((mid, withdrawing), 0) + get((mid, withdrawn), 0) + self.fees[member])
@@ -156,6 +164,7 @@ class Simulation:
         if day % every == every - 1:
             self._withdrawals()
         self.apply(ev.CloseDay(at=self.engine.end_of_day(date), day=date))
+        self._paid_at_close()
         self._update_ranks()
         self.collector.close_day(day, len(plan.joins), self.orders_paid - orders_before)
         pop.churn()
@@ -180,24 +189,35 @@ class Simulation:
         mid = self.ids[member]
         if not self.apply(ev.Pay(at=self._at(), member=mid, sku=sku, order=order)):
             return False
-        product = self.products[sku]
-        self.spend[member] += product.price
-        referrer = self.population.referrer[member]
+        price, cost, entry = self.sku_terms[sku]
+        self.spend[member] += price
+        referrer = self.referrer[member]
         if referrer >= 0:
-            self.own_sales[referrer] += product.price
-        self.costs += product.cost + product.shipping
-        if sku in self.entry_skus and self.entry_order[member] is None:
+            self.own_sales[referrer] += price
+        self.costs += cost
+        if entry and self.entry_order[member] is None:
             self.entry_order[member] = order
             self.entry_orders.add(order)
+        earners = self.earners
         for record in self.engine.orders[order].rewards:
-            if record.member not in self.earners:
-                self.earners.add(record.member)
-                self.earner_accounts.append((record.member, "available"))
+            if record.member not in earners:
+                self.add_earner(record.member)
         self.touched.add(mid)
         refund_day = self.population.refund_day(day)
         if refund_day is not None:
             self.refund_due.setdefault(refund_day, []).append(order)
         return True
+
+    def add_earner(self, mid: str) -> None:
+        self.earners.add(mid)
+        self.earner_accounts.append((mid, "available"))
+
+    def _paid_at_close(self) -> None:
+        """Members a plan pays at the close without an order (points holders) become earners too."""
+        for adapter in self.adapters:
+            for mid in adapter.paid_at_close(self.engine):
+                if mid not in self.earners:
+                    self.add_earner(mid)
 
     def _refund(self, order_id: str) -> None:
         order = self.engine.orders[order_id]
@@ -206,7 +226,7 @@ class Simulation:
         self.refunds += 1
         member = self.index_of(order.member)
         self.spend[member] -= order.amount
-        referrer = self.population.referrer[member]
+        referrer = self.referrer[member]
         if referrer >= 0:
             self.own_sales[referrer] -= order.amount
         self.costs -= self.products[order.sku].cost * order.quantity
@@ -216,11 +236,6 @@ class Simulation:
         """Every member whose available balance reached the threshold withdraws all of it; approved at once."""
         minimum, _fee = withdrawal_policy(self.engine)
         threshold = max(self.preset.withdrawals.threshold, minimum)
-        for adapter in self.adapters:
-            for mid in adapter.paid_at_close(self.engine):
-                if mid not in self.earners:
-                    self.earners.add(mid)
-                    self.earner_accounts.append((mid, "available"))
         accounts = self.earner_accounts
         amounts = list(map(self.engine.ledger.balances.get, accounts, repeat(0)))
         for (mid, _book), amount in zip(accounts, amounts, strict=True):

@@ -1,6 +1,7 @@
 """Settings for the test suite: the service's own settings (SQLite by default, PostgreSQL with ``DATABASE_URL``),
 with a test secret, a private ``LIANDONG_HOME`` and, on SQLite, a test database in a file (WAL: threads of a
-concurrency test each get a connection; an in-memory database would serialise them with table locks)."""
+concurrency test each get a connection; an in-memory database would serialise them with table locks). On
+PostgreSQL the test database is named after the process (``test_test_<pid>``)."""
 
 from __future__ import annotations
 
@@ -16,4 +17,6 @@ from .settings import DATABASES, HOME
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test.sqlite3")}
+else:  # one test database per run, so that two runs on one server (two engineers, two CI jobs) do not collide
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,8 +7,9 @@ For one caller (a token, a session's user, or anonymous) and one key:
     another body       409 idempotency_conflict naming the key
 
 The body's hash covers the method, the path and the raw body. Answers that say "try again" (401, 403, 429 and
-5xx) are not stored: the claim is dropped so the retry runs. A claim left behind by a crashed process is taken
-over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same key
+5xx) are not stored: the claim is dropped so the retry runs. Logins and tokens require the key but are never
+replayed (``key_required``): their answers hold a secret or a cookie. A claim left behind by a crashed process is
+taken over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same key
 (``request_event_key``), so a re-run finds the logged event instead of logging a second one.
 """
 
@@ -117,14 +118,36 @@ def _claim(context: IdempotencyContext) -> IdempotentRequest | HttpResponseBase:
         time.sleep(0.02)
 
 
+def _usable_key(request: HttpRequest) -> str | None:
+    key = request.headers.get(HEADER, "")
+    return key if key and len(key) <= KEY_MAX and all("!" <= ch <= "~" for ch in key) else None
+
+
+def _missing_key(request: HttpRequest) -> JsonResponse:
+    return _error(ApiError(400, ApiCode.IDEMPOTENCY_KEY_MISSING, HEADER, request.headers.get(HEADER) or None))
+
+
+def key_required(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """For logins and tokens: the key is required like on every POST, but the answer is not stored (it holds a
+    secret, or a cookie a stored body would not carry); a repeat logs in again and logs no event."""
+
+    @functools.wraps(run)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if _usable_key(request) is None:
+            return _missing_key(request)
+        return run(request, *args, **kwargs)
+
+    return wrapped
+
+
 def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Wrap an operation's ``run`` (``ninja.decorators.decorate_view``): claim, run, store."""
 
     @functools.wraps(run)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        key = request.headers.get(HEADER, "")
-        if not key or len(key) > KEY_MAX or not all("!" <= ch <= "~" for ch in key):
-            return _error(ApiError(400, ApiCode.IDEMPOTENCY_KEY_MISSING, HEADER, key or None))
+        key = _usable_key(request)
+        if key is None:
+            return _missing_key(request)
         context = IdempotencyContext(caller_scope(request), key, request_hash(request))
         claim = _claim(context)
         if not isinstance(claim, IdempotentRequest):
@@ -148,10 +171,13 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
     return wrapped
 
 
-def idempotent_post(router: Router, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@router.post`` that requires and honours ``Idempotency-Key`` (and documents the header)."""
+def idempotent_post(router: Router, path: str, *, replay: bool = True,
+                    **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@router.post`` that requires and honours ``Idempotency-Key`` (and documents the header); with
+    ``replay=False`` (logins) the key is required but the answer not stored (``key_required``)."""
+    wrapper = idempotent if replay else key_required
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
-        return router.post(path, openapi_extra=OPENAPI_HEADER, **kwargs)(decorate_view(idempotent)(view))
+        return router.post(path, openapi_extra=OPENAPI_HEADER, **kwargs)(decorate_view(wrapper)(view))
 
     return register

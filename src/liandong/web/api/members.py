@@ -115,7 +115,7 @@ def _member_id(user: Any) -> str | None:
     return str(found) if found is not None else None
 
 
-@idempotent_post(router, "/auth/login", auth=None, response={200: SessionOut, **ERRORS})
+@idempotent_post(router, "/auth/login", replay=False, auth=None, response={200: SessionOut, **ERRORS})
 def login_session(request: HttpRequest, body: LoginIn) -> dict[str, Any]:
     """Log in for the member pages: sets the session cookie (unsafe requests then need the CSRF token)."""
     user = _credentials(request, body)
@@ -123,13 +123,13 @@ def login_session(request: HttpRequest, body: LoginIn) -> dict[str, Any]:
     return {"username": user.get_username(), "member": _member_id(user), "operator": is_operator(user)}
 
 
-@idempotent_post(router, "/auth/logout", auth=AUTH, response={204: None, **ERRORS})
+@idempotent_post(router, "/auth/logout", replay=False, auth=AUTH, response={204: None, **ERRORS})
 def logout_session(request: HttpRequest) -> Status[None]:
     logout(request)
     return Status(204, None)
 
 
-@idempotent_post(router, "/auth/token", auth=None, response={201: TokenOut, **ERRORS})
+@idempotent_post(router, "/auth/token", replay=False, auth=None, response={201: TokenOut, **ERRORS})
 def create_token(request: HttpRequest, body: LoginIn) -> Status[Any]:
     """A bearer token for the API (``Authorization: Bearer <token>``). Only its hash is stored."""
     user = _credentials(request, body)

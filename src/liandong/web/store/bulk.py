@@ -28,7 +28,8 @@ def _quote(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> Sequence[Row]:
+    """Convert the columns that need it (JSON, and datetimes on SQLite); the others pass as they are."""
     ops = connection.ops
     sqlite = connection.vendor == "sqlite"
 
@@ -39,7 +40,19 @@ def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> list[tuple
             return ops.adapt_datetimefield_value(v) if sqlite else v
         return v
 
-    return [tuple(value(v) for v in row) for row in rows]
+    width = len(rows[0])
+    convert = [i for i in range(width)
+               if any(isinstance(row[i], (dict, list)) or (sqlite and isinstance(row[i], dt.datetime))
+                      for row in rows)]
+    if not convert:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in convert:
+            values[i] = value(values[i])
+        out.append(values)
+    return out
 
 
 def insert_rows(connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:

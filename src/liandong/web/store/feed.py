@@ -136,6 +136,9 @@ def apply_logged(engine: Engine, position: int, verb: str, payload: Mapping[str,
 
 def jsonable(value: Any) -> Any:
     """Facts and views as JSON: dates as ISO text, rates as decimal strings, tuples and sets as lists."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -161,10 +164,13 @@ class Touched:
     withdrawals: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
     campaigns: set[str] = field(default_factory=set)
+    balances_only: set[str] = field(default_factory=set)
     every_member: bool = False
 
     def note(self, engine: Engine, value: Any) -> None:
         """Remember every id ``value`` names (strings, and strings inside lists and mappings)."""
+        if value is None:
+            return
         if isinstance(value, str):
             if value in engine.members:
                 self.members.add(value)
@@ -184,21 +190,25 @@ class Touched:
                 self.note(engine, item)
 
     def add(self, engine: Engine, applied: Applied) -> None:
+        """Note what one applied event names. Members named by the event, its facts or as the buyer behind a
+        transaction may have changed rank or counts; members whose accounts merely moved changed balances."""
         if applied.event is not None:
             self.note(engine, {name: getattr(applied.event, name) for name in type(applied.event).model_fields})
             if isinstance(applied.event, ConfigurePlan) and applied.applied:
                 self.every_member = True
-        for txn in applied.transactions:
-            self.note(engine, [txn.order, txn.source, txn.ref])
-            self.members.update(owner for (owner, _book), _amount in txn.entries if owner[0] != "@")
         for fact in applied.facts:
             self.note(engine, fact)
             if fact.get("fact") in SUBTREE_FACTS and fact.get("member") in engine.members:
                 self.members.update(subtree(engine, str(fact["member"])))
+        for txn in applied.transactions:
+            self.note(engine, [txn.order, txn.source, txn.ref])
+        for txn in applied.transactions:
+            self.balances_only.update(owner for (owner, _book), _amount in txn.entries if owner[0] != "@")
 
     def close(self, engine: Engine) -> None:
-        """Add what a change to these members shows elsewhere: a member's progress lists its seeds (its referrals)
-        with their counts, so a member's referrer and the referrer's referrer are shown again too."""
+        """Add what a change to the named members shows elsewhere: a member's progress lists its seeds (its
+        referrals) with their counts, so a named member's referrer and the referrer's referrer are shown again
+        too. Then the members whose balances moved."""
         if self.every_member:
             self.members = set(engine.members)
             return
@@ -209,12 +219,23 @@ class Touched:
                     break
                 self.members.add(referrer)
                 referrer = engine.members[referrer].referrer
+        self.members |= self.balances_only
         for module in campaign_modules(engine):
             self.campaigns.update(c.id for c in module.campaigns.values() if c.status != "closed")
 
 
+_campaign_modules: dict[int, tuple[Engine, list[CampaignModule]]] = {}
+
+
 def campaign_modules(engine: Engine) -> list[CampaignModule]:
-    return [m for m in engine.modules.values() if isinstance(m, CampaignModule)]
+    """The engine's campaign modules (its module set is fixed when it is built)."""
+    cached = _campaign_modules.get(id(engine))
+    if cached is None or cached[0] is not engine:
+        if len(_campaign_modules) > 16:
+            _campaign_modules.clear()
+        cached = _campaign_modules[id(engine)] = (
+            engine, [m for m in engine.modules.values() if isinstance(m, CampaignModule)])
+    return cached[1]
 
 
 def subtree(engine: Engine, member: str) -> Iterable[str]:

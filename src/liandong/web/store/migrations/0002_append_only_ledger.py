@@ -51,9 +51,12 @@ END $$;
 CREATE OR REPLACE FUNCTION liandong_transactions_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN
-  SELECT t.id, e.unit, SUM(e.amount) AS total INTO bad
-    FROM new_transactions t JOIN store_ledgerentry e ON e.transaction_id = t.id
-    GROUP BY t.id, e.unit HAVING SUM(e.amount) <> 0 LIMIT 1;
+  -- LATERAL: one index lookup per new transaction, whatever the size of the entries table
+  SELECT t.id, sums.unit, sums.total INTO bad
+    FROM new_transactions t,
+    LATERAL (SELECT e.unit, SUM(e.amount) AS total FROM store_ledgerentry e WHERE e.transaction_id = t.id
+             GROUP BY e.unit HAVING SUM(e.amount) <> 0) sums
+    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger transaction % does not sum to zero in %: %', bad.id, bad.unit, bad.total
       USING ERRCODE = 'check_violation';
