@@ -37,7 +37,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,7 +62,7 @@ from .web.store.models import (
     WithdrawalState,
     WorkerPosition,
 )
-from .web.store.projections import campaign_row, member_row, order_row, product_row, withdrawal_row
+from .web.store.projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
 from .web.store.shopfile import ensure_shop_setup
 
 log = logging.getLogger("liandong.worker")
@@ -290,19 +292,33 @@ class Worker:
     # --- one batch ---
     def step(self, limit: int | None = None) -> int:
         """Apply and commit up to ``limit`` (the batch size) pending events; return how many."""
-        engine = self.engine or self.load()
-        rows = read_log(self.position, committed_high_water(self.using), limit or self.batch_size, self.using)
-        if not rows:
+        batch = self.next_batch(limit)
+        if batch is None:
             return 0
         try:
-            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
-                       for pos, verb, payload, created, _key in rows]
-            self.commit(engine, applied)
-            self._fingerprint = (self._setup_signature, (self.position, engine.ledger.count), rows[-1][4])
+            write_batch(batch, self.using)
         except BaseException:
             self.engine = None  # it ran ahead of the database: rebuild before the next batch
             raise
-        return len(rows)
+        self._fingerprint = (self._setup_signature, (batch.last, batch.transaction_count), batch.last_key)
+        return len(batch.outcomes)
+
+    def next_batch(self, limit: int | None = None) -> Batch | None:
+        """Read the pending events after what this worker applied, apply them, and build the rows to commit."""
+        engine = self.engine or self.load()
+        rows = read_log(self.position, committed_high_water(self.using), limit or self.batch_size, self.using)
+        if not rows:
+            return None
+        try:
+            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
+                       for pos, verb, payload, created, _key in rows]
+            batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views)
+        except BaseException:
+            self.engine = None
+            raise
+        engine.ledger.transactions.clear()
+        self.position = batch.last
+        return batch
 
     def drain(self, max_events: int | None = None) -> int:
         done = 0
@@ -313,66 +329,40 @@ class Worker:
             done += n
         return done
 
-    def commit(self, engine: Engine, applied: Sequence[Applied]) -> None:
-        touched = Touched()
-        for item in applied:
-            touched.add(engine, item)
-        touched.close(engine)
-        transactions = [txn for item in applied for txn in item.transactions]
-        last = applied[-1].position
-        with transaction.atomic(using=self.using):
-            self._fence()
-            write_outcomes(applied, self.using)
-            write_ledger(engine, applied, transactions, self.using)
-            self._write_projections(engine, touched)
-            WorkerPosition.objects.using(self.using).filter(id=1).update(
-                position=last, transactions=engine.ledger.count, updated_at=timezone.now())
-        engine.ledger.transactions.clear()
-        self.position = last
-
-    def _fence(self) -> None:
-        mark = WorkerPosition.objects.using(self.using).select_for_update().get(id=1)
-        if mark.position != self.position:
-            raise FenceError(f"WorkerPosition is {mark.position}, this worker left it at {self.position}")
-
-    def _write_projections(self, engine: Engine, touched: Touched) -> None:
-        write_rows(MemberState, [member_row(engine, m) for m in sorted(touched.members)], "member", self.using)
-        write_rows(ProductState, [product_row(engine, s) for s in sorted(touched.products)], "sku", self.using)
-        write_rows(OrderState, [order_row(engine, o) for o in sorted(touched.orders)], "order", self.using)
-        write_rows(WithdrawalState, [withdrawal_row(engine, w) for w in sorted(touched.withdrawals)],
-                   "withdrawal", self.using)
-        campaigns = []
-        for cid in sorted(touched.campaigns):
-            row = campaign_row(engine, cid)
-            if row is not None and self._campaign_views.get(cid) != row:
-                campaigns.append(row)
-                self._campaign_views[cid] = row
-        write_rows(CampaignState, campaigns, "campaign", self.using)
-
     # --- running ---
     def run_forever(self, stop: threading.Event | None = None, idle_max: float = 0.025) -> None:
-        """Hold the lock and apply events as they come until ``stop`` is set (SIGTERM/Ctrl-C in the command)."""
+        """Hold the lock and apply events as they come until ``stop`` is set (SIGTERM/Ctrl-C in the command).
+
+        Pipelined: while one batch commits (in a thread of its own, with its own database connection), the engine
+        applies the next; at most one batch is in flight, and batches commit in order. If a commit fails, the
+        engine (which ran ahead) is rebuilt from the database before anything else is applied."""
         stop = stop or threading.Event()
         tune_gc()
-        with self.locked(stop) as got:
+        with self.locked(stop) as got, ThreadPoolExecutor(1, thread_name_prefix="liandong-commit") as committer:
             if not got:
                 return
             log.info("worker holds the lock (%s)", type(self.lock).__name__)
+            pipeline = _Pipeline(committer, self.using)
             idle = 0.001
             while not stop.is_set():
                 try:
-                    if self.step() > 0:
+                    batch = self.next_batch()
+                    if batch is not None:
+                        pipeline.submit(batch)
                         idle = 0.001
                         continue
+                    pipeline.finish()
                     self.log_clock_events(timezone.now())
-                except FenceError:
-                    log.exception("another writer moved the log position; rebuilding")
-                except DatabaseError:
-                    log.exception("database error; rebuilding the engine and retrying")
+                except (FenceError, DatabaseError):
+                    log.exception("commit failed; rebuilding the engine from the database")
+                    pipeline.abandon()
+                    self.engine = None
                     connections[self.using].close()
                     stop.wait(1.0)
                 stop.wait(idle)
                 idle = min(idle * 2, idle_max)
+            pipeline.finish()
+            committer.submit(connections.close_all).result()
 
     def log_clock_events(self, now: dt.datetime) -> None:
         """Idle: log the close of a business day that has ended (``auto_close_days``), and a ``tick`` each minute
@@ -403,12 +393,98 @@ def append_system_event(verb: str, fields: dict[str, Any], key: str) -> None:
 # --- writing -------------------------------------------------------------------------------------------------------
 
 
-def write_outcomes(applied: Sequence[Applied], using: str) -> None:
+@dataclass(slots=True)
+class Batch:
+    """Everything one commit writes, as plain rows (built from the engine while it stood at ``last``)."""
+
+    after: int  # the committed position this batch follows (the fence)
+    last: int
+    last_key: str
+    transaction_count: int
+    outcomes: list[tuple[Any, ...]]
+    entries: list[tuple[Any, ...]]
+    transactions: list[tuple[Any, ...]]
+    balances: list[tuple[Any, ...]]
+    projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
+
+
+class _Pipeline:
+    """At most one batch committing in the background; the next waits for it, so commits keep their order."""
+
+    def __init__(self, committer: ThreadPoolExecutor, using: str) -> None:
+        self.committer, self.using = committer, using
+        self.in_flight: Future[None] | None = None
+
+    def submit(self, batch: Batch) -> None:
+        self.finish()
+        self.in_flight = self.committer.submit(write_batch, batch, self.using)
+
+    def finish(self) -> None:
+        """Wait for the batch in flight; its failure is raised here."""
+        if self.in_flight is not None:
+            in_flight, self.in_flight = self.in_flight, None
+            in_flight.result()
+
+    def abandon(self) -> None:
+        if self.in_flight is not None:
+            wait([self.in_flight])
+            self.in_flight = None
+
+
+def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_key: str,
+                  campaign_views: dict[str, Any]) -> Batch:
+    """The rows of one commit. ``campaign_views`` (the campaign rows last written) is updated."""
+    touched = Touched()
+    for item in applied:
+        touched.add(engine, item)
+    touched.close(engine)
+    entries, transactions, balances = ledger_rows(engine, applied)
     now = timezone.now()
-    insert_rows(connections[using], "store_eventoutcome",
-                ("event_id", "applied", "refusal", "facts", "config_version", "applied_at"),
-                [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, jsonable(a.facts),
-                  a.config_version, now) for a in applied])
+    outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, jsonable(a.facts),
+                 a.config_version, now) for a in applied]
+    campaigns = []
+    for cid in all_campaign_ids(engine):  # each one until it has been written closed; only when it changed
+        last = campaign_views.get(cid)
+        if last is not None and last["status"] == "closed":
+            continue
+        row = campaign_row(engine, cid)
+        if row is not None and row != last:
+            campaigns.append(row)
+            campaign_views[cid] = row
+    projections: list[tuple[Any, list[dict[str, Any]], str]] = [
+        (MemberState, [member_row(engine, m) for m in sorted(touched.members)], "member"),
+        (ProductState, [product_row(engine, sku) for sku in sorted(touched.products)], "sku"),
+        (OrderState, [order_row(engine, o) for o in sorted(touched.orders)], "order"),
+        (WithdrawalState, [withdrawal_row(engine, w) for w in sorted(touched.withdrawals)], "withdrawal"),
+        (CampaignState, campaigns, "campaign"),
+    ]
+    return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
+                 balances, projections)
+
+
+def write_batch(batch: Batch, using: str) -> None:
+    """Commit one batch in one database transaction, after checking the fence."""
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using):
+            mark = WorkerPosition.objects.using(using).select_for_update().get(id=1)
+            if mark.position != batch.after:
+                raise FenceError(f"WorkerPosition is {mark.position}, this batch follows {batch.after}")
+            insert_rows(connection, "store_eventoutcome",
+                        ("event_id", "applied", "refusal", "facts", "config_version", "applied_at"), batch.outcomes)
+            insert_rows(connection, "store_ledgerentry",
+                        ("transaction_id", "owner", "book", "unit", "amount", "balance_after"), batch.entries)
+            insert_rows(connection, "store_ledgertransaction",
+                        ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
+                        batch.transactions)
+            upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)
+            for model, rows, unique in batch.projections:
+                write_rows(model, rows, unique, using)
+            WorkerPosition.objects.using(using).filter(id=1).update(
+                position=batch.last, transactions=batch.transaction_count, updated_at=timezone.now())
+    except DatabaseError:
+        connection.close()  # it may be broken; the next use opens a new one
+        raise
 
 
 def transaction_instant(txn: Transaction, fallback: dt.datetime) -> dt.datetime:
@@ -420,32 +496,28 @@ def transaction_instant(txn: Transaction, fallback: dt.datetime) -> dt.datetime:
     return fallback
 
 
-def write_ledger(engine: Engine, applied: Sequence[Applied], transactions: Sequence[Transaction],
-                 using: str) -> None:
-    """Entries first (each with its account's balance after it), then their transactions, then the balances."""
-    if not transactions:
-        return
+def ledger_rows(engine: Engine, applied: Sequence[Applied]
+                ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Entries (each with its account's balance after it: the database writes them before their transactions),
+    transactions, and the balances the batch moved."""
     moved: dict[Account, int] = {}
-    for txn in transactions:
-        for account, amount in txn.entries:
-            moved[account] = moved.get(account, 0) + amount
+    for a in applied:
+        for txn in a.transactions:
+            for account, amount in txn.entries:
+                moved[account] = moved.get(account, 0) + amount
     balances = engine.ledger.balances
     running = {account: balances.get(account, 0) - total for account, total in moved.items()}
-    entries: list[tuple[int, str, str, str, int, int]] = []
+    entries: list[tuple[Any, ...]] = []
     units = NON_CASH_UNITS
-    for txn in transactions:
-        for account, amount in txn.entries:
-            after = running[account] = running[account] + amount
-            entries.append((txn.id, account[0], account[1], units.get(account[1], "fen"), amount, after))
-    connection = connections[using]
-    insert_rows(connection, "store_ledgerentry",
-                ("transaction_id", "owner", "book", "unit", "amount", "balance_after"), entries)
-    insert_rows(connection, "store_ledgertransaction",
-                ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
-                [(txn.id, a.position, txn.rule, txn.plan or "", txn.order or "", txn.source or "", txn.reverses,
-                  txn.ref or "", transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions])
-    upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"),
-                [(owner, book, balances.get((owner, book), 0)) for owner, book in moved])
+    transactions: list[tuple[Any, ...]] = []
+    for a in applied:
+        for txn in a.transactions:
+            for account, amount in txn.entries:
+                after = running[account] = running[account] + amount
+                entries.append((txn.id, account[0], account[1], units.get(account[1], "fen"), amount, after))
+            transactions.append((txn.id, a.position, txn.rule, txn.plan or "", txn.order or "", txn.source or "",
+                                 txn.reverses, txn.ref or "", transaction_instant(txn, engine.clock)))
+    return entries, transactions, [(owner, book, balances.get((owner, book), 0)) for owner, book in moved]
 
 
 def write_rows(model: Any, rows: list[dict[str, Any]], unique: str, using: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from liandong.sim.planfile import PlanFileError, load_plan, parse_plan_doc
-from liandong.sim.preset import DEFAULT_PRESET, Preset, PresetError, load_preset, parse_preset
+from liandong.sim.preset import DEFAULT_PRESET, PRESETS_DIR, Preset, PresetError, load_preset, parse_preset
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 
@@ -69,3 +69,11 @@ def test_a_missing_plan_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError) as caught:
         load_plan(broken, load_preset())
     assert caught.value.key == "(yaml)"
+
+
+def test_the_retail_preset_is_the_default_shop_selling_tea_first() -> None:
+    retail = load_preset(PRESETS_DIR / "retail.yaml").describe()
+    default = Preset().describe()
+    assert retail.pop("purchases") == {**default.pop("purchases"), "first_sku": "TEA"}
+    assert (retail.pop("name"), default.pop("name")) == ("retail", "default")
+    assert retail == default

@@ -6,8 +6,8 @@ level 2 that promoter's own bound promoter, and so on up to ``levels`` (1–3). 
 
     P joins; Q joins through P's link (join = opening the link): Q is bound to P
     D opens Q's link ({visit: D, promoter: Q}): D is bound to Q
-    D pays 99.00 (order o4)      Q +9.90 → pending   distribution commission · order o4 by D (level 1, 10%)
-                                 P +4.95 → pending   distribution commission · order o4 by D (level 2, 5%)
+    D pays 99.00 (order o1)      Q +9.90 → pending   distribution commission · order o1 by D (level 1, 10%)
+                                 P +4.95 → pending   distribution commission · order o1 by D (level 2, 5%)
     close_day 7 days later       both settle into available; a refund before that takes them back from pending,
                                  a refund after it from available
 
@@ -26,7 +26,7 @@ a member already in it stops there.
 
 Each commission is ``floor(order amount × rate)`` (a product's rates in ``product_rates`` override ``rates``), credited
 with the settlement window; its ledger rule names the level and the rate (``distribution_commission_l1_0.10``), so a
-statement line reads ``+9.90 distribution commission · order o4 by D (level 1, 10%)``.
+statement line reads ``+9.90 distribution commission · order o1 by D (level 1, 10%)``.
 """
 
 from __future__ import annotations

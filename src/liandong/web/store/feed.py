@@ -163,12 +163,12 @@ class Touched:
     orders: set[str] = field(default_factory=set)
     withdrawals: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
-    campaigns: set[str] = field(default_factory=set)
     balances_only: set[str] = field(default_factory=set)
     every_member: bool = False
 
     def note(self, engine: Engine, value: Any) -> None:
-        """Remember every id ``value`` names (strings, and strings inside lists and mappings)."""
+        """Remember every member, order, withdrawal and product id ``value`` names (strings, and strings inside
+        lists and mappings). Campaigns are not noted: the worker compares every campaign not yet closed."""
         if value is None:
             return
         if isinstance(value, str):
@@ -180,8 +180,6 @@ class Touched:
                 self.withdrawals.add(value)
             if value in engine.products:
                 self.products.add(value)
-            if any(value in m.campaigns for m in campaign_modules(engine)):
-                self.campaigns.add(value)
         elif isinstance(value, Mapping):
             for item in value.values():
                 self.note(engine, item)
@@ -220,22 +218,10 @@ class Touched:
                 self.members.add(referrer)
                 referrer = engine.members[referrer].referrer
         self.members |= self.balances_only
-        for module in campaign_modules(engine):
-            self.campaigns.update(c.id for c in module.campaigns.values() if c.status != "closed")
-
-
-_campaign_modules: dict[int, tuple[Engine, list[CampaignModule]]] = {}
 
 
 def campaign_modules(engine: Engine) -> list[CampaignModule]:
-    """The engine's campaign modules (its module set is fixed when it is built)."""
-    cached = _campaign_modules.get(id(engine))
-    if cached is None or cached[0] is not engine:
-        if len(_campaign_modules) > 16:
-            _campaign_modules.clear()
-        cached = _campaign_modules[id(engine)] = (
-            engine, [m for m in engine.modules.values() if isinstance(m, CampaignModule)])
-    return cached[1]
+    return [m for m in engine.modules.values() if isinstance(m, CampaignModule)]
 
 
 def subtree(engine: Engine, member: str) -> Iterable[str]:
