@@ -51,7 +51,7 @@ from .engine.core import Engine
 from .engine.ledger import NON_CASH_UNITS, Account, Transaction
 from .engine.module import Module
 from .web.store.bulk import insert_rows, upsert_rows
-from .web.store.feed import Applied, Touched, apply_logged, jsonable, next_close_day, shop_of
+from .web.store.feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .web.store.models import (
     CampaignState,
     LoggedEvent,
@@ -440,7 +440,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     touched.close(engine)
     entries, transactions, balances = ledger_rows(engine, applied)
     now = timezone.now()
-    outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, jsonable(a.facts),
+    outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
     campaigns = []
     for cid in all_campaign_ids(engine):  # each one until it has been written closed; only when it changed

@@ -225,8 +225,9 @@ def test_the_plans_events_are_refused_on_a_shop_that_does_not_run_it() -> None:
     doc = {"name": "t", "plan": "chain21", "products": PRODUCTS,
            "events": [{"join": "A"}, {"join": "B"}, {"visit": "A", "promoter": "B"}, {"approve_promoter": "A"}]}
     result = sc.replay(sc.parse(doc))
-    assert refusals(result) == [(3, "plan_not_running", "visit", "visit"),
-                                (4, "plan_not_running", "approve_promoter", "approve_promoter")]
+    assert refusals(result) == [(3, "plan_not_running", "visit", "distribution"),
+                                (4, "plan_not_running", "approve_promoter", "distribution")]
+    assert result.engine.refused[0][1].reason == "plan distribution does not run on this shop"
 
 
 # --- withdrawals ---------------------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@ def test_every_answer_is_documented_and_none_is_a_server_error(method: str, path
         @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None,
                              suppress_health_check=list(HealthCheck))
         def answer_conforms(case: Any) -> None:
+            if case.headers:  # a generated Host is the deployment's business (ALLOWED_HOSTS), refused before the API
+                case.headers = {k: v for k, v in case.headers.items() if k.lower() != "host"}
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         answer_conforms()

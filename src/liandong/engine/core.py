@@ -177,7 +177,13 @@ class Engine:
         for module in self.modules.values():
             for verb, pair in module.handlers.items():
                 self.handlers[ev.EVENT_TYPES[verb]] = pair
-        self._tick_modules = [m for m in self.modules.values() if type(m).on_clock is not Module.on_clock]
+        # The modules that override each frequent hook, so an event pays only for the modules that care.
+        everyone = list(self.modules.values())
+        self._tick_modules = overriding(everyone, "on_clock")
+        self._join_hooks = overriding(everyone, "on_join")
+        self._plan_pay_checks = overriding(self.plans, "check_pay")
+        self._campaign_pay_checks = overriding([m for m in everyone if m not in self.plans], "check_pay")
+        self._refund_checks = overriding(everyone, "check_refund")
 
     # --- time ------------------------------------------------------------------------------------------------
     def day_of(self, at: dt.datetime) -> dt.date:
@@ -210,7 +216,7 @@ class Engine:
                     module.on_clock(self, self.clock)
             pair = self.handlers.get(type(event))
             if pair is None:  # a verb of a plan this shop does not run
-                refusal = refuse(Code.PLAN_NOT_RUNNING, type(event).verb, type(event).verb)
+                refusal = refuse(Code.PLAN_NOT_RUNNING, type(event).verb, plan_of_verb(type(event).verb))
             else:
                 refusal = pair[0](self, event)
                 if refusal is None:
@@ -361,6 +367,19 @@ class Engine:
         return problems
 
 
+def plan_of_verb(verb: str) -> str:
+    """The plan kind that serves ``verb`` (for the refusal of an event whose plan does not run)."""
+    from .registry import PLANS
+
+    return next((kind for kind, cls in PLANS.items() if verb in cls.handlers), verb)
+
+
+def overriding(modules: list[Module], hook: str) -> list[Module]:
+    """The modules whose class overrides ``hook`` of ``Module`` (in their running order)."""
+    base = getattr(Module, hook)
+    return [m for m in modules if getattr(type(m), hook) is not base]
+
+
 # --- core actions: check_* decides (reads only), apply_* changes ------------------------------------------------
 
 
@@ -386,7 +405,7 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
     engine.members[member.id] = member
     if event.referrer is not None:
         engine.members[event.referrer].children.append(member.id)
-    for module in engine.modules.values():
+    for module in engine._join_hooks:
         module.on_join(engine, member)
 
 
@@ -409,16 +428,15 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
         return refuse(Code.ORDER_EXISTS, "order", event.order)
     if event.quantity < 1:
         return refuse(Code.QUANTITY_INVALID, "quantity", event.quantity)
-    for plan in engine.plans:
+    for plan in engine._plan_pay_checks:
         if plan.applies_to(event.sku):
             refusal = plan.check_pay(engine, event)
             if refusal is not None:
                 return refusal
-    for module in engine.modules.values():
-        if module not in engine.plans:  # campaign modules, e.g. an order id that a group seat already holds
-            refusal = module.check_pay(engine, event)
-            if refusal is not None:
-                return refusal
+    for module in engine._campaign_pay_checks:  # e.g. an order id that a group seat already holds
+        refusal = module.check_pay(engine, event)
+        if refusal is not None:
+            return refusal
     if event.points is not None and not any(p.kind == "points" for p in engine.plans):
         return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
     if event.points is not None and not any(p.kind == "points" and p.applies_to(event.sku) for p in engine.plans):
@@ -443,7 +461,7 @@ def check_refund(engine: Engine, event: ev.Refund) -> Refusal | None:
     if order.campaign is not None and not order.data.get("refundable", False):
         return refuse(Code.ORDER_NOT_REFUNDABLE, "order", event.order,
                       why=f"it belongs to campaign {order.campaign}; refund it through the campaign")
-    for module in engine.modules.values():
+    for module in engine._refund_checks:
         refusal = module.check_refund(engine, order)
         if refusal is not None:
             return refusal

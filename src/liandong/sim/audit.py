@@ -182,7 +182,7 @@ def net_loss(e: Evidence) -> Check:
             parts.append(f"{age} d: {pct(row['share_net_loss'])} (median {row['median_net']}, {row['members']})")
             judged = row
         else:
-            parts.append(f"{age} d: not reached")
+            parts.append(f"{age} d: " + ("no entry buyers" if data["all"]["members"] else "not reached"))
     if judged is None:
         return Check("net_loss", "Members with a net loss (entry buyers, by days since joining)",
                      "; ".join(parts), "fail when over half lose or the median is below zero; warn above 25%",

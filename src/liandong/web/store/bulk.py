@@ -17,15 +17,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from ...engine.money import format_rate
 
 Row = Sequence[Any]
 
 
 def _quote(names: Sequence[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
+
+
+def json_default(value: Any) -> Any:
+    """What ``json.dumps`` cannot write by itself: dates as ISO text, rates as decimal strings, sets as lists."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        return format_rate(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
 
 
 def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> Sequence[Row]:
@@ -35,7 +49,7 @@ def _prepare(connection: BaseDatabaseWrapper, rows: Sequence[Row]) -> Sequence[R
 
     def value(v: Any) -> Any:
         if isinstance(v, (dict, list)):
-            return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            return json.dumps(v, ensure_ascii=False, separators=(",", ":"), default=json_default)
         if isinstance(v, dt.datetime):
             return ops.adapt_datetimefield_value(v) if sqlite else v
         return v

@@ -26,7 +26,6 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +36,8 @@ from ...engine.core import Engine, Shop
 from ...engine.errors import Code, Refusal, refuse
 from ...engine.events import EVENT_TYPES, ConfigurePlan, Event
 from ...engine.ledger import Transaction
-from ...engine.money import MoneyError, format_rate, parse_yuan
+from ...engine.money import MoneyError, parse_yuan
+from .bulk import json_default
 
 #: Facts after which a member's whole referral subtree may show another team (a promotion with no team above).
 SUBTREE_FACTS = frozenset({"promoted"})
@@ -135,21 +135,8 @@ def apply_logged(engine: Engine, position: int, verb: str, payload: Mapping[str,
 
 
 def jsonable(value: Any) -> Any:
-    """Facts and views as JSON: dates as ISO text, rates as decimal strings, tuples and sets as lists."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return format_rate(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return json.loads(json.dumps(value, default=str))
+    """``value`` as the database holds it once written as JSON (see ``bulk.json_default``)."""
+    return json.loads(json.dumps(value, default=json_default))
 
 
 # --- what changed ------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The projection rows the worker writes, built from the engine: one function per table, plain dicts of field values.
 
+Views are as the engine gives them (JSON once written: dates as ISO text, see ``bulk.json_default``).
 The worker upserts them for what a batch touched; ``verify`` builds the same rows from its replay and compares them
 with the database, so a row the worker forgot to rewrite shows up as a difference. Example: after B's first gift
 pack (referred by A, an agent), ``member_row(engine, "B")`` is::
@@ -16,14 +17,14 @@ from typing import Any
 from ...engine.campaigns.base import CampaignModule
 from ...engine.core import Engine
 from ...engine.plans.chain21 import Chain21
-from .feed import campaign_modules, jsonable
+from .feed import campaign_modules
 
 
 def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
     member = engine.members[member_id]
-    view = jsonable(engine.member_view(member_id))
+    view = engine.member_view(member_id)
     chain21 = engine.modules.get("chain21")
-    progress = jsonable(chain21.progress(engine, member_id)) if isinstance(chain21, Chain21) else {}
+    progress = chain21.progress(engine, member_id) if isinstance(chain21, Chain21) else {}
     return {
         "member": member_id,
         "referrer": member.referrer or "",
@@ -59,7 +60,7 @@ def campaign_row(engine: Engine, campaign_id: str) -> dict[str, Any] | None:
         campaign = module.campaigns.get(campaign_id)
         if campaign is not None:
             return {"campaign": campaign_id, "kind": campaign.kind, "status": campaign.status,
-                    "view": jsonable(_campaign_view(module, engine, campaign_id))}
+                    "view": _campaign_view(module, engine, campaign_id)}
     return None
 
 

@@ -226,5 +226,7 @@ def _compare_projections(engine: Engine, using: str, report: Report) -> None:
                 report.differ(f"{label} {ident} is in the replay but not in the database")
                 continue
             for name, value in e.items():
+                if isinstance(value, (dict, list)):
+                    value = jsonable(value)
                 if s.get(name) != value:
                     report.differ(f"{label} {ident}: expected {name} {value!r}, the database has {s.get(name)!r}")
