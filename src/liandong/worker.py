@@ -50,7 +50,7 @@ from .engine import tune_gc
 from .engine.core import Engine
 from .engine.ledger import NON_CASH_UNITS, Account, Transaction
 from .engine.module import Module
-from .web.store.bulk import insert_rows, upsert_rows
+from .web.store.bulk import insert_rows, json_default, upsert_rows
 from .web.store.feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .web.store.models import (
     CampaignState,
@@ -230,6 +230,7 @@ class Worker:
         self._fingerprint: tuple[Any, ...] | None = None
         self._setup_signature = ""
         self._campaign_views: dict[str, Any] = {}
+        self._member_hashes: dict[str, int] = {}
         self.replay_seconds = 0.0
 
     @contextmanager
@@ -265,7 +266,7 @@ class Worker:
                 f"replaying events up to position {mark.position} gives {engine.ledger.count} transactions, "
                 f"the database holds {mark.transactions}: run `liandong verify`")
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
-        self._campaign_views = {}
+        self._campaign_views, self._member_hashes = {}, {}
         self._fingerprint = self._read_fingerprint()
         self._setup_signature = self._fingerprint[0]
         self.replay_seconds = time.perf_counter() - started
@@ -312,7 +313,8 @@ class Worker:
         try:
             applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
                        for pos, verb, payload, created, _key in rows]
-            batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views)
+            batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views,
+                                  self._member_hashes)
         except BaseException:
             self.engine = None
             raise
@@ -431,9 +433,25 @@ class _Pipeline:
             self.in_flight = None
 
 
+def changed_members(engine: Engine, members: set[str], member_hashes: dict[str, int]) -> list[dict[str, Any]]:
+    """The member rows of ``members`` that differ from what this worker last wrote (``member_hashes``, updated):
+    a reward changes the beneficiary's view, but the referrers looked at again usually show the same."""
+    rows = []
+    for member in sorted(members):
+        row = member_row(engine, member)
+        row["view"] = json.dumps(row["view"], ensure_ascii=False, separators=(",", ":"), default=json_default)
+        row["progress"] = json.dumps(row["progress"], ensure_ascii=False, separators=(",", ":"),
+                                     default=json_default)
+        digest = hash((row["view"], row["progress"], row["rank"], row["team"]))
+        if member_hashes.get(member) != digest:
+            member_hashes[member] = digest
+            rows.append(row)
+    return rows
+
+
 def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_key: str,
-                  campaign_views: dict[str, Any]) -> Batch:
-    """The rows of one commit. ``campaign_views`` (the campaign rows last written) is updated."""
+                  campaign_views: dict[str, Any], member_hashes: dict[str, int]) -> Batch:
+    """The rows of one commit. ``campaign_views`` and ``member_hashes`` (what was last written) are updated."""
     touched = Touched()
     for item in applied:
         touched.add(engine, item)
@@ -452,7 +470,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
             campaigns.append(row)
             campaign_views[cid] = row
     projections: list[tuple[Any, list[dict[str, Any]], str]] = [
-        (MemberState, [member_row(engine, m) for m in sorted(touched.members)], "member"),
+        (MemberState, changed_members(engine, touched.members, member_hashes), "member"),
         (ProductState, [product_row(engine, sku) for sku in sorted(touched.products)], "sku"),
         (OrderState, [order_row(engine, o) for o in sorted(touched.orders)], "order"),
         (WithdrawalState, [withdrawal_row(engine, w) for w in sorted(touched.withdrawals)], "withdrawal"),

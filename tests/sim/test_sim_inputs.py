@@ -45,6 +45,8 @@ def test_the_example_plans_load() -> None:
     preset = load_preset()
     assert load_plan(EXAMPLES / "chain21.yaml", preset).plans["chain21"]["team_reward"] == "200.00"
     assert load_plan(EXAMPLES / "referral-10.yaml", preset).plans["distribution"]["rates"] == ["0.10"]
+    kinds = [c["kind"] for c in load_plan(EXAMPLES / "chain21-campaigns.yaml", preset).campaigns]
+    assert kinds == ["group_buy", "blind_box", "presale"]
 
 
 @pytest.mark.parametrize("doc, key, value", [
@@ -54,6 +56,13 @@ def test_the_example_plans_load() -> None:
     ({"plan": "distribution", "skus": ["BOX"]}, "distribution.skus", "BOX"),
     ({"team_reward": "1.00"}, "plan", None),
     ({"plan": "chain21", "campaigns": [{"params": {}}]}, "campaigns", [{"params": {}}]),
+    ({"plan": "chain21", "campaigns": [{"kind": "lottery"}]}, "campaigns[0].kind", "lottery"),
+    ({"plan": "chain21", "campaigns": [{"kind": "group_buy", "params": {"sku": "TEA", "group_size": 1}}]},
+     "campaigns[0].params.group_size", 1),
+    ({"plan": "chain21", "campaigns": [{"kind": "blind_box", "params": {"prize_sku": "NOPE"}}]},
+     "campaigns[0].params.prize_sku", "NOPE"),
+    ({"plan": "chain21", "campaigns": [{"kind": "red_envelope", "params": {"sku": "TEA"}}]},
+     "campaigns[0].params.sku", "TEA"),  # the tea has no red envelope in the default shop
 ])
 def test_a_bad_plan_file_names_its_key_and_value(doc: dict[str, object], key: str, value: object) -> None:
     with pytest.raises(PlanFileError) as caught:

@@ -31,7 +31,6 @@ from ..engine.money import parse_yuan
 from ..scenario import end_state
 from .planfile import PlanSpec, shop_for
 from .preset import Preset
-from .runner import EventSink
 
 TOP_MEMBERS = 5  # the best-paid members' whole views go into ``expect`` too
 
@@ -40,7 +39,7 @@ def _paid(view: dict[str, Any]) -> int:
     return sum(parse_yuan(view[book]) for book in MEMBER_BOOKS)
 
 
-class ScenarioWriter(EventSink):
+class ScenarioWriter:
     """Writes the header at once, one line per event as it is applied, and ``expect`` at ``finish``."""
 
     def __init__(self, path: str | Path, plan: PlanSpec, preset: Preset) -> None:

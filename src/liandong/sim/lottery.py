@@ -27,7 +27,7 @@ from typing import Any
 from scipy import stats
 
 from ..engine.errors import Code
-from ..engine.money import format_fen, parse_yuan
+from ..engine.money import format_fen
 from .planfile import PlanSpec
 from .preset import Preset
 from .probes import ProbeShop
@@ -62,6 +62,43 @@ class CampaignProbe:
 def secret_for(seed: int, name: str) -> str:
     """A reproducible draw secret for the audit's campaigns (a real shop's secrets are random)."""
     return hashlib.sha256(f"liandong-audit|{seed}|{name}".encode()).hexdigest()
+
+
+ENTRY_KEYS = {"kind", "params", "start", "disclosed"}
+
+
+def campaign_problem(plan: PlanSpec, preset: Preset) -> tuple[str, Any, str] | None:
+    """The first thing wrong with the plan file's campaigns, as (key, value, message), found by creating each one
+    (and starting a red-envelope group) in a probe shop: the engine's own refusal names the field and value."""
+    for i, entry in enumerate(plan.campaigns):
+        where = f"campaigns[{i}]"
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            return f"{where}.kind", kind, f"one of {', '.join(KINDS)}"
+        for key in entry:
+            if key not in ENTRY_KEYS:
+                return f"{where}.{key}", entry[key], f"unknown key; known: {', '.join(sorted(ENTRY_KEYS))}"
+        shop = ProbeShop(plan, preset)
+        ok = _create(shop, preset, entry, "check")
+        if ok and kind == "red_envelope":
+            start = {"size": 5, "winners": 1, **entry.get("start", {})}
+            ok = shop.do("start_red_envelope", member=shop.join("S1"), campaign="check", group="r0", **start)
+        if not ok and shop.last_refusal is not None:
+            refusal = shop.last_refusal
+            return f"{where}.{refusal.field}", refusal.value, refusal.reason
+    return None
+
+
+def _create(shop: ProbeShop, preset: Preset, entry: dict[str, Any], cid: str) -> bool:
+    """Create (publish) a campaign of the entry; a blind box is created by a member starting its first set."""
+    kind = entry["kind"]
+    params = {**entry.get("params", {}), "secret": secret_for(preset.seed, cid)}
+    if kind == "blind_box":
+        return shop.do("start_blind_box", member=shop.join(f"S-{cid}"), campaign=cid, params=params,
+                       order=f"bs-{cid}")
+    if kind == "presale":
+        params.setdefault("deadline", (shop.engine.clock + dt.timedelta(days=30)).isoformat())
+    return shop.do(f"create_{kind}", campaign=cid, params=params)
 
 
 def probe_campaigns(plan: PlanSpec, preset: Preset) -> list[CampaignProbe]:
@@ -105,8 +142,7 @@ def _frozen(shop: ProbeShop, campaign: str, change: dict[str, Any]) -> bool:
 
 def _group_buy(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
     shop = ProbeShop(plan, preset)
-    params = {**entry.get("params", {}), "secret": secret_for(preset.seed, cid)}
-    shop.do("create_group_buy", campaign=cid, params=params)
+    _create(shop, preset, entry, cid)
     module: Any = shop.engine.modules["group_buy"]
     published = module.campaigns[cid].params
     size, winners = published.group_size, published.winners
@@ -135,8 +171,7 @@ def _group_buy(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) 
 
 def _red_envelope(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
     shop = ProbeShop(plan, preset)
-    params = {**entry.get("params", {}), "secret": secret_for(preset.seed, cid)}
-    shop.do("create_red_envelope", campaign=cid, params=params)
+    _create(shop, preset, entry, cid)
     module: Any = shop.engine.modules["red_envelope"]
     campaign = module.campaigns[cid]
     start = {"size": 5, "winners": 1, **entry.get("start", {})}
@@ -204,15 +239,11 @@ def _blind_box(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) 
 
 def _presale(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
     shop = ProbeShop(plan, preset)
-    params = dict(entry.get("params", {}))
-    params.setdefault("deadline", (shop.engine.clock + dt.timedelta(days=30)).isoformat())
-    params["secret"] = secret_for(preset.seed, cid)
-    shop.do("create_presale", campaign=cid, params=params)
+    _create(shop, preset, entry, cid)
     module: Any = shop.engine.modules["presale"]
-    campaign = module.campaigns.get(cid)
-    price = campaign.params.price if campaign is not None else parse_yuan(params.get("price", "100.00"))
+    campaign = module.campaigns[cid]
+    price = campaign.params.price
     probe = CampaignProbe("presale", cid, price, "a free purchase (the whole price back)")
-    if campaign is not None:
-        probe.frozen = _frozen(shop, cid, {"free_every": 1})
+    probe.frozen = _frozen(shop, cid, {"free_every": 1})
     probe.refused = shop.refused
     return probe

@@ -1,8 +1,9 @@
 """Plan files for ``simulate`` and ``audit``: the same files ``plan_file:`` reads in a scenario.
 
 A plan file holds ``plan: chain21`` with that plan's config keys, or ``plans:`` (kind -> config) for several on
-one shop; see ``scenario.load_plan_file_doc``. The simulator also reads one key of its own, ``campaigns:``, a list
-of campaigns the audit probes (``{kind: group_buy, params: {...}}``); scenario replay never sees it.
+one shop; see ``scenario.load_plan_file_doc``. One key is read here only: ``campaigns:``, a list of the lotteries
+and blind boxes the shop runs, which ``audit`` probes (``{kind: group_buy, params: {...}}``; ``lottery.py``);
+``simulate`` does not run them and scenario replay never sees the key.
 
 A bad file is not a crash: ``PlanFileError`` names the file, the key and the value, e.g.
 ``plan.yaml: chain21.team_reward: 'abc': 'abc' is not an amount with at most two decimals``.
@@ -77,7 +78,14 @@ def parse_plan_doc(doc: Any, path: str, preset: Preset) -> PlanSpec:
     except ConfigError as exc:
         key, value, message = exc.problems[0]
         raise PlanFileError(path, f"{exc.plan}.{key}" if key != "plan" else "plan", value, message) from None
-    return PlanSpec(path, plans, [dict(c) for c in campaigns])
+    spec = PlanSpec(path, plans, [dict(c) for c in campaigns])
+    if campaigns:
+        from .lottery import campaign_problem  # the campaign probes build on plan specs
+
+        problem = campaign_problem(spec, preset)
+        if problem is not None:
+            raise PlanFileError(path, *problem)
+    return spec
 
 
 def load_plan(path: str | Path, preset: Preset) -> PlanSpec:

@@ -18,9 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..engine import events as ev
@@ -36,21 +35,10 @@ LAST_SECOND = 86_398
 _SECONDS = [dt.timedelta(seconds=s) for s in range(LAST_SECOND + 1)]  # built once: constructing one costs more
 
 
-class EventSink:
+class EventSink(Protocol):
     """Where applied events go besides the engine (``export.ScenarioWriter`` writes them to a scenario file)."""
 
-    def write(self, event: ev.Event) -> None:
-        raise NotImplementedError
-
-
-@dataclass
-class SimResult:
-    plan: str
-    preset: dict[str, Any]
-    seed: int
-    metrics: dict[str, Any]
-    seconds: float
-    events: int
+    def write(self, event: ev.Event) -> None: ...
 
 
 class Simulation:
@@ -261,10 +249,3 @@ class Simulation:
                     counts[new or ""] += 1
                     ranks[i] = new
         self.touched.clear()
-
-
-
-def simulate(plan: PlanSpec, preset: Preset, *, sink: EventSink | None = None,
-             on_day: DayCallback | None = None) -> dict[str, Any]:
-    """Run one simulation and return its metrics (see ``metrics.py`` for every figure's definition)."""
-    return Simulation(plan, preset, sink=sink).run(on_day)
