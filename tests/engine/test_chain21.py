@@ -263,3 +263,20 @@ def test_a_pending_reward_settling_after_the_release_is_paid_whole(run_chain21: 
     assert (a["pending"], a["available"], a["help_fund"]) == ("0.00", "1300.00", "0.00")
     assert [t.entries for t in result.engine.ledger.transactions if t.rule == "settlement" and t.ref == "direct_reward"
             and t.order == "o4"] == [((("A", "pending"), -30000), (("A", "available"), 30000))]
+
+
+def test_a_pay_with_an_amount_books_that_amount_not_todays_price() -> None:
+    """The API creates an order at the price of the moment; a price change before payment does not change it."""
+    doc = {
+        "name": "amount", "plan": "chain21",
+        "products": [{"sku": "GIFT", "price": "699.00", "gift_pack": True}],
+        "events": [
+            {"join": "A"},
+            {"product": "GIFT", "price": "799.00", "gift_pack": True},
+            {"pay": "A", "sku": "GIFT", "amount": "699.00"},
+            {"pay": "A", "sku": "GIFT"},
+        ],
+    }
+    state = sc.replay(sc.parse(doc)).end_state()
+    assert state["platform"]["sales"] == "1498.00"  # 699.00 as ordered + 799.00 at today's price
+    assert state["pools"]["bonus"] == "74.90"  # 34.95 + 39.95

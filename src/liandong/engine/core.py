@@ -446,7 +446,7 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
 
 
 def apply_pay(engine: Engine, event: ev.Pay) -> None:
-    order = engine.new_order(event.order, event.member, event.sku, event.quantity)
+    order = engine.new_order(event.order, event.member, event.sku, event.quantity, amount=event.amount)
     if event.points is not None:
         order.data["points"] = event.points
     engine.record_sale(order)

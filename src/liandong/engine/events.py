@@ -109,16 +109,18 @@ class SetProduct(Event):
 
 @register_event
 class Pay(Event):
-    """An order is paid (the payment provider confirmed it). ``points`` pays part of it with points."""
+    """An order is paid (the payment provider confirmed it). ``amount`` is what the order was created for (the price
+    at that time; by default the product's price now × quantity); ``points`` pays part of it with points."""
 
     verb: ClassVar[str] = "pay"
     primary: ClassVar[str] = "member"
     counted_id: ClassVar[tuple[str, str] | None] = ("order", "o")
-    money_fields: ClassVar[tuple[str, ...]] = ("points",)
+    money_fields: ClassVar[tuple[str, ...]] = ("points", "amount")
     member: MemberId
     sku: ObjectId
     order: ObjectId
     quantity: int = 1
+    amount: Money | None = Field(None, ge=0)
     points: Money | None = None
 
 

@@ -246,7 +246,7 @@ class Points(Module):
         value = points * nav // NAV_SCALE
         if value == 0:
             return refuse(Code.INVALID, "points", shown, why=f"worth 0.00 at the NAV {format_nav(nav)}")
-        amount = engine.products[event.sku].price * event.quantity
+        amount = event.amount if event.amount is not None else engine.products[event.sku].price * event.quantity
         cap = apply_rate(amount, self.config.max_deduction_rate)
         if value > cap:
             return refuse(Code.NOT_ALLOWED, "points", shown,

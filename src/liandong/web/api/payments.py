@@ -92,7 +92,7 @@ def payment_webhook(request: HttpRequest, body: PaymentWebhookIn) -> dict[str, A
     fingerprint = hashlib.sha256(f"{body.order}|{amount}".encode()).hexdigest()
     try:
         logged = log_event(request, "pay", {"member": pending.member, "sku": pending.sku, "order": pending.order,
-                                            "quantity": pending.quantity},
+                                            "quantity": pending.quantity, "amount": format_fen(pending.amount)},
                            actor="payment", key=(f"payment:{body.payment_id}", fingerprint))
     except ApiError as exc:
         if exc.code is ApiCode.IDEMPOTENCY_CONFLICT:
