@@ -101,7 +101,8 @@ def test_an_order_awaits_payment_until_the_webhook_then_it_is_paid(api_shop: Non
     assert (now["status"], now["amount"]) == ("paid", "1398.00")
     pay = LoggedEvent.objects.get(verb="pay")
     assert pay.key == "payment:pay-1" and pay.actor == "payment"
-    assert pay.payload == {"member": alice.member, "sku": "GIFT", "order": order.body["order"], "quantity": 2}
+    assert pay.payload == {"member": alice.member, "sku": "GIFT", "order": order.body["order"], "quantity": 2,
+                           "amount": "1398.00"}
 
 
 def test_a_product_not_on_sale_cannot_be_ordered(api_shop: None, register_member: Register) -> None:
