@@ -94,6 +94,10 @@ class EngineMachine(RuleBasedStateMachine):
     def at(self, data: st.DataObject) -> dt.datetime:
         return self.engine.clock + dt.timedelta(seconds=data.draw(CLOCK_STEPS, label="seconds after the clock"))
 
+    def join_event(self, data: st.DataObject, member: str, referrer: str | None) -> ev.Join:
+        """The join every rule that adds members sends; a subclass adds what members tell at join (birth dates)."""
+        return ev.Join(at=self.at(data), member=member, referrer=referrer)
+
     def some_member(self, data: st.DataObject) -> str:
         members = list(self.engine.members)
         return data.draw(st.sampled_from([*members, GHOST]) if members else st.just(GHOST), label="member")
@@ -112,7 +116,7 @@ class EngineMachine(RuleBasedStateMachine):
         for _ in range(newcomers):
             member = f"m{self.joined}"
             self.joined += 1
-            self.apply(ev.Join(at=self.at(data), member=member, referrer=referrer))
+            self.apply(self.join_event(data, member, referrer))
             self.paid += 1
             self.apply(ev.Pay(at=self.at(data), member=member, sku=self.some_product(data), order=f"o{self.paid}"))
 
@@ -124,7 +128,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.joined += 1
         if members and data.draw(st.integers(0, 9), label="reuse an id") == 9:
             member = data.draw(st.sampled_from(members), label="existing member")  # refused: already a member
-        self.apply(ev.Join(at=self.at(data), member=member, referrer=referrer))
+        self.apply(self.join_event(data, member, referrer))
 
     @rule(data=st.data())
     def pay(self, data: st.DataObject) -> None:
@@ -244,7 +248,7 @@ class Chain21Machine(EngineMachine):
         for _ in range(max(self.plan.config.promote_after - standing[recruiter].direct_agents, 1)):
             member = f"m{self.joined}"
             self.joined += 1
-            self.apply(ev.Join(at=self.at(data), member=member, referrer=recruiter))
+            self.apply(self.join_event(data, member, recruiter))
             self.paid += 1
             self.apply(ev.Pay(at=self.at(data), member=member, sku="GIFT", order=f"o{self.paid}"))
 

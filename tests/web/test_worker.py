@@ -305,3 +305,33 @@ def test_the_shop_is_made_from_the_shop_file_on_first_start(db: None, tmp_path: 
     assert setup.plans == {"chain21": {"help_fund_rate": "0.30"}}
     assert LoggedEvent.objects.get().key == "setup:product:BOX"
     assert timezone.now() - setup.start < dt.timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_forever_applies_events_as_they_come_and_stops_when_asked(
+        committed_shop: dt.datetime, log_event: LogEvent, chain21_tree: Callable[[], None]) -> None:
+    stop = threading.Event()
+    worker = Worker(batch_size=2)  # several batches: the pipeline commits one while the engine applies the next
+
+    def run() -> None:
+        try:
+            worker.run_forever(stop)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        chain21_tree()
+        last = log_event("withdraw", member="A", amount="50.00", withdrawal="w1")
+        deadline = time.monotonic() + 20
+        while not EventOutcome.objects.filter(event=last).exists():
+            assert time.monotonic() < deadline, "the worker did not apply the events"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert WorkerPosition.objects.get().position == last.position
+    assert balance("A") == 15000 and balance("A", "withdrawing") == 5000
+    assert_verified()

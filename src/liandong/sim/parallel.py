@@ -22,6 +22,7 @@ from typing import Any
 
 from ..engine import tune_gc
 from ..engine.money import format_fen, parse_yuan
+from .export import ScenarioWriter
 from .planfile import PlanSpec
 from .preset import Preset
 from .runner import Simulation
@@ -49,8 +50,6 @@ def task_for(plan: PlanSpec, preset: Preset, index: int, events_path: str | None
 
 def run_task(task: RunTask, progress: Any = None) -> dict[str, Any]:
     """Run one simulation; ``progress`` is a queue (or callable) told ``(index, day + 1, days)`` after each day."""
-    from .export import ScenarioWriter
-
     tune_gc()
     preset = Preset.model_validate(task.preset)
     plan = PlanSpec(task.plan["path"], task.plan["plans"], task.plan["campaigns"])

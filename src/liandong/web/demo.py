@@ -15,7 +15,8 @@ events (``random.Random(seed)``: the same seed gives the same shop). Over the ``
 - each day is closed at its end (the bonus pool is shared among partners).
 
 Today starts empty: the worker closes days from now on (``auto_close_days`` in the demo shop file).
-Example: ``seed_demo(members=300, days=7, seed=2026)`` logs about 1,400 events.
+Example: ``seed_demo(members=300, days=7, seed=2026)`` logs about 800 events (300 joins, some 400 payments,
+refunds, withdrawals and their decisions, 7 closes).
 """
 
 from __future__ import annotations

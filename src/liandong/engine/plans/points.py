@@ -208,13 +208,9 @@ class Points(Module):
             return self.terms.initial_nav
         return engine.ledger.balances.get(RESERVE, 0) * NAV_SCALE // outstanding
 
-    def _hold(self, engine: Engine, points_account: Account) -> None:
-        """File a member after its points changed: releasing, below the release floor, or not a holder.
-
-        ``points_account`` is the account tuple just posted to: for a first holding it is the very key the ledger
-        stores, so the close's walk finds the balance by identity (a measurable saving over many holders)."""
-        member = points_account[0]
-        held = engine.ledger.balances.get(points_account, 0)
+    def _hold(self, engine: Engine, member: str) -> None:
+        """File ``member`` after its points changed: releasing, below the release floor, or not a holder."""
+        held = engine.ledger.balances.get((member, POINTS_BOOK), 0)
         if held <= 0:
             self.releasing.pop(member, None)
             self.below_release.pop(member, None)
@@ -223,7 +219,7 @@ class Points(Module):
                        else (self.below_release, self.releasing))
         if member not in into:
             moved = other.pop(member, None)
-            into[member] = moved if moved is not None else (points_account, (member, "available"))
+            into[member] = moved if moved is not None else ((member, POINTS_BOOK), (member, "available"))
 
     def _contribution(self, order: Order, cash: int) -> int:
         terms = self.terms
@@ -283,7 +279,7 @@ class Points(Module):
             record.earned_txn = engine.post("points_earned", entries, plan=PLAN, order=order.id, source=member).id
         order.data["points_plan"] = record
         if paid or (minted and member not in self.releasing):  # more points keep a releasing holder releasing
-            self._hold(engine, points_account)
+            self._hold(engine, member)
 
     # --- refunds ---------------------------------------------------------------------------------------------------
     def on_refund(self, engine: Engine, order: Order) -> None:
@@ -322,7 +318,7 @@ class Points(Module):
         if entries:
             engine.post("points_earned", entries, plan=PLAN, order=order.id, source=member,
                         reverses=record.earned_txn)
-        self._hold(engine, points_account)
+        self._hold(engine, member)
 
     # --- the day's release -----------------------------------------------------------------------------------------
     def on_close_day(self, engine: Engine, day: dt.date) -> None:

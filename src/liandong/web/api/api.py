@@ -23,6 +23,7 @@ Liandong's API. Money is a string with two decimals ("699.00"). Every POST needs
 Actions are events: the answer is the applied result, a 422 with the engine's refusal, or a 202 with a URL to poll.
 """
 
+
 class LiandongAPI(NinjaAPI):
     """ninja's API, keeping the offending value in validation errors (ninja drops pydantic's ``input``)."""
 
@@ -39,7 +40,7 @@ class LiandongAPI(NinjaAPI):
 
 
 api = LiandongAPI(title="Liandong API", version="1", description=DESCRIPTION, urls_namespace="api",
-               docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url="/docs", openapi_url="/openapi.json")
 for module in (members, shop, payments, withdrawals, plans, operators):
     api.add_router("", module.router)
 

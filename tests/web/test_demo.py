@@ -1,0 +1,50 @@
+"""The demo shop of ``liandong run``: seeded through the log, applied by the worker, nothing refused, verifiable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from liandong.web.demo import DEMO_PASSWORD, demo_events, ensure_demo_logins, seed_demo
+from liandong.web.store.feed import build_event
+from liandong.web.store.models import EventOutcome, LoggedEvent, MemberState, ShopSetup, WithdrawalState
+from liandong.web.store.verify import verify
+from liandong.worker import build_engine, drain
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_seed_builds_a_week_of_a_shop_that_verifies(db: None) -> None:
+    logged = seed_demo(members=120, days=4, seed=11, today=dt.date(2026, 3, 10))
+    assert drain() == logged + 4  # and the shop file's four products
+    verbs = Counter(LoggedEvent.objects.values_list("verb", flat=True))
+    assert verbs["join"] == 120 and verbs["close_day"] == 4
+    assert verbs["pay"] > 100 and verbs["refund"] > 0 and verbs["withdraw"] > 0
+    assert not EventOutcome.objects.filter(applied=False).exists()
+    ranks = Counter(MemberState.objects.values_list("rank", flat=True))
+    assert ranks["partner"] > 0 and ranks["agent"] > 0 and ranks["member"] > 0
+    assert {"approved", "paid"} & set(WithdrawalState.objects.values_list("status", flat=True))
+    assert verify().differences == []
+    assert seed_demo(members=120, days=4, seed=11) == 0  # only an empty shop is seeded
+
+
+def test_the_same_seed_gives_the_same_shop(db: None) -> None:
+    seed_demo(members=40, days=2, seed=5, today=dt.date(2026, 3, 10))
+    logged = list(LoggedEvent.objects.order_by("position").values_list("verb", "payload"))
+    products, seeded = logged[:4], logged[4:]
+    engine = build_engine(ShopSetup.objects.get())
+    for verb, payload in products:
+        engine.apply(build_event(verb, payload, engine.clock, engine.tz))
+    assert demo_events(engine, members=40, days=2, seed=5).events == seeded
+
+
+def test_demo_logins_name_members_of_each_rank(db: None) -> None:
+    seed_demo(members=80, days=3, seed=3, today=dt.date(2026, 3, 10))
+    drain()
+    logins = ensure_demo_logins()
+    roles = [login.role.split()[0] for login in logins]
+    assert roles == ["operator", "partner", "partner", "agent", "member"]
+    assert all(login.password == DEMO_PASSWORD for login in logins)
+    assert ensure_demo_logins() == logins  # idempotent
