@@ -1,7 +1,7 @@
 """Service benchmark: gunicorn + ``liandong worker`` + PostgreSQL on this machine, over loopback (figures, not a test).
 
     .venv/bin/python bench/api.py                          # defaults below; about two minutes
-    .venv/bin/python bench/api.py --orders 2000 --rate 500 --seconds 10 --log-orders 20000
+    .venv/bin/python bench/api.py --orders 2000 --rates 500,50 --seconds 10 --log-orders 20000
 
 It creates a fresh PostgreSQL database (dropped at the end unless ``--keep``), migrates it, sets up a chain21 shop
 (a 699.00 gift pack), and logs a referral tree: ``--sponsors`` members who bought the gift pack (agents, and
@@ -14,10 +14,12 @@ contribution, the sponsor's direct reward (and team and peer rewards above) comm
    (``bench/bare_urls.py``), then ``--orders`` paid orders through the webhook, counted until the worker has
    committed the last one. Closed loop, ``--clients`` threads, a new connection per request (gunicorn's sync
    workers close it anyway).
-2. Latency at a steady rate: webhooks sent open-loop at ``--rate`` per second for ``--seconds``; a watcher reads the
-   worker's committed position every 2 ms. A payment is visible when the committed position reaches its ``pay``
-   event: the same database transaction writes the reward entries and the beneficiary's balance. Latency is from
-   the scheduled send time (so a client that falls behind counts against us) to the first read that sees it.
+2. Latency at steady rates: webhooks sent open-loop at each of ``--rates`` per second for ``--seconds``; a
+   watcher reads the worker's committed position every 2 ms. A payment is visible when the committed position
+   reaches its ``pay`` event: the same database transaction writes the reward entries and the beneficiary's
+   balance. Latency is from the scheduled send time (so a client that falls behind counts against us) to the first
+   read that sees it; it is also shown split: the webhook's answer, and from the answer to the reward visible (the
+   worker's share).
 3. The worker alone: with the web server and the worker stopped, ``--log-orders`` new members and their gift-pack
    payments are appended to the log; an in-process worker applies them; entries committed per second, and the time
    to rebuild the engine by replaying the whole log (what a restart costs).
@@ -261,16 +263,17 @@ def steady_latency(port: int, url: str, orders: list[str], rate: float, clients:
     stop.set()
     watcher.join()
     times, positions = [t for t, _p in samples], [p for _t, p in samples]
-    latencies, answers = [], []
+    latencies, answers, lags = [], [], []
     for scheduled, answered, position in sent:
-        seen = bisect.bisect_left(positions, position)
-        latencies.append((times[seen] - scheduled) * 1000)
+        seen = times[bisect.bisect_left(positions, position)]
+        latencies.append((seen - scheduled) * 1000)
         answers.append((answered - scheduled) * 1000)
+        lags.append(max(0.0, seen - answered) * 1000)
     last_answer = max(a for _s, a, _p in sent)
-    cut = statistics.quantiles(latencies, n=100)
-    answer_cut = statistics.quantiles(answers, n=100)
-    return {"sent_per_s": len(orders) / (last_answer - start), "p50_ms": cut[49], "p99_ms": cut[98],
-            "max_ms": max(latencies), "webhook_p50_ms": answer_cut[49], "webhook_p99_ms": answer_cut[98]}
+    cut, answer_cut, lag_cut = (statistics.quantiles(x, n=100) for x in (latencies, answers, lags))
+    return {"rate": rate, "sent_per_s": len(orders) / (last_answer - start), "p50_ms": cut[49],
+            "p99_ms": cut[98], "max_ms": max(latencies), "webhook_p50_ms": answer_cut[49],
+            "webhook_p99_ms": answer_cut[98], "lag_p50_ms": lag_cut[49], "lag_p99_ms": lag_cut[98]}
 
 
 def worker_alone(orders: int, sponsors: int, rng: random.Random) -> dict[str, float]:
@@ -319,11 +322,12 @@ def prepare(env: dict[str, str], args: argparse.Namespace) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, body jsonb NOT NULL, "
                        "created_at timestamptz NOT NULL DEFAULT now())")
-    return seed(args.sponsors, args.orders + int(args.rate * args.seconds), random.Random(args.seed))
+    buyers = args.orders + sum(int(rate * args.seconds) for rate in args.rate_list)
+    return seed(args.sponsors, buyers, random.Random(args.seed))
 
 
 def report(args: argparse.Namespace, load: tuple[float, float, float], paid: dict[str, float],
-           steady: dict[str, float], alone: dict[str, float], verified: str) -> None:
+           steady: list[dict[str, float]], alone: dict[str, float], verified: str) -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"gunicorn {args.web_workers} sync workers; PostgreSQL on loopback")
     print(f"throughput ({args.orders} requests each, {args.clients} clients):")
@@ -331,10 +335,12 @@ def report(args: argparse.Namespace, load: tuple[float, float, float], paid: dic
     print(f"  paid orders, webhook -> committed    {paid['paid_per_s']:8.0f} orders/s   "
           f"({paid['paid_per_s'] / paid['bare_per_s']:.2f} of the bare view; webhooks answered at "
           f"{paid['webhook_per_s']:.0f}/s)")
-    print(f"steady {args.rate:.0f} orders/s for {args.seconds:.0f} s (achieved {steady['sent_per_s']:.0f}/s): "
-          f"webhook -> reward visible p50 {steady['p50_ms']:.1f} ms, p99 {steady['p99_ms']:.1f} ms, "
-          f"max {steady['max_ms']:.1f} ms (webhook answered p50 {steady['webhook_p50_ms']:.1f} ms, "
-          f"p99 {steady['webhook_p99_ms']:.1f} ms)")
+    for run in steady:
+        print(f"steady {run['rate']:.0f} orders/s for {args.seconds:.0f} s (achieved {run['sent_per_s']:.0f}/s): "
+              f"webhook sent -> reward visible p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, "
+              f"max {run['max_ms']:.1f} ms; webhook answered p50 {run['webhook_p50_ms']:.1f} ms, "
+              f"p99 {run['webhook_p99_ms']:.1f} ms; answered -> visible p50 {run['lag_p50_ms']:.1f} ms, "
+              f"p99 {run['lag_p99_ms']:.1f} ms")
     print(f"worker alone from a filled log: {alone['events']} events, {alone['entries']} entries in "
           f"{alone['seconds']:.2f} s = {alone['entries_per_s']:,.0f} entries/s ({alone['events_per_s']:,.0f} events/s)")
     print(f"restart: replaying {alone['replay_events']} log positions ({alone['transactions']} transactions) took "
@@ -347,7 +353,8 @@ def main() -> None:
     parser.add_argument("--server", default=os.environ.get("LIANDONG_BENCH_POSTGRES",
                                                            "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--orders", type=int, default=2000, help="requests per throughput measurement")
-    parser.add_argument("--rate", type=float, default=500.0, help="orders per second for the latency measurement")
+    parser.add_argument("--rates", default="500,50",
+                        help="orders per second for the latency measurements, comma-separated")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the latency measurement")
     parser.add_argument("--clients", type=int, default=32, help="client threads")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
@@ -357,6 +364,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
+    args.rate_list = [float(r) for r in args.rates.split(",") if r]
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="liandong-bench-") as home, \
             bench_database(args.server, args.keep) as url:
@@ -366,7 +374,12 @@ def main() -> None:
         with running(env, args.port, args.web_workers):
             wait_committed(last_position(), timeout=300)
             paid = throughput(args.port, orders[:args.orders], args.clients)
-            steady = steady_latency(args.port, url, orders[args.orders:], args.rate, max(args.clients, 64))
+            steady, offset = [], args.orders
+            for rate in args.rate_list:
+                count = int(rate * args.seconds)
+                steady.append(steady_latency(args.port, url, orders[offset:offset + count], rate,
+                                             max(args.clients, 64)))
+                offset += count
         alone = worker_alone(args.log_orders, args.sponsors, random.Random(args.seed + 1))
         verify = subprocess.run([str(BIN / "liandong"), "verify"], env=env, capture_output=True, text=True,
                                 check=False)

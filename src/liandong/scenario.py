@@ -383,6 +383,23 @@ BOOK_NAMES = {"available": ("", ""), "pending": ("pending", "待结算"), "help_
               "points": ("points", "绿色积分")}
 
 
+#: How a non-cash unit reads: its name and whether it counts hundredths (points are held to 0.01 of a point).
+UNIT_NAMES = {"coupon": ("coupons", "张盲盒券", False), "centipoint": ("points", "积分", True)}
+
+
+def show_amount(amount: int, unit: str | None, zh: bool = False) -> str:
+    """Money as yuan ("12.30"); coupons as a count ("99 coupons"); points with two decimals ("210.00 points")."""
+    if unit is None:
+        return format_fen(amount)
+    en, cn, _hundredths = UNIT_NAMES.get(unit, (unit + "s", unit, False))
+    number = unit_number(amount, unit)
+    return f"{number}{cn}" if zh else f"{number} {en}"
+
+
+def unit_number(amount: int, unit: str) -> str:
+    return format_fen(amount) if UNIT_NAMES.get(unit, ("", "", False))[2] else str(amount)
+
+
 def statement_lines(engine: Engine, member: str, lang: str = "en") -> list[str]:
     """One line per entry on the member's accounts, with its cause and the book's balance after it."""
     running: dict[str, int] = {}
@@ -402,12 +419,12 @@ def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amo
     rule = RULES.get(txn.rule)
     name = (rule.zh if zh else rule.en) if rule else txn.rule.replace("_", " ")
     unit = NON_CASH_UNITS.get(book)
-    shown = f"{amount:+d} {unit}s" if unit else ("+" if amount > 0 else "") + format_fen(amount)
+    shown = ("+" if amount > 0 else "") + show_amount(amount, unit, zh)
     text = f"{shown} {name}"
     if txn.reverses is not None:
         text += " 冲回" if zh else " reversed"
     book_name = BOOK_NAMES.get(book, (book.replace("_", " "), book))[1 if zh else 0]
-    if book_name and txn.rule != "settlement":
+    if book_name and txn.rule != "settlement" and unit is None:
         text += f" → {book_name}"
     details = []
     if txn.order:
@@ -424,6 +441,6 @@ def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amo
     if note and txn.reverses is None:
         text += f" ({note})"
     when = txn.at.astimezone(engine.tz).strftime("%Y-%m-%d %H:%M:%S") if txn.at else ""
-    after_text = f"{after:d}" if unit else format_fen(after)
+    after_text = unit_number(after, unit) if unit else format_fen(after)
     label = book_name or ("可用" if zh else "available")
     return f"{when}  {text}  [{label} {after_text}]"

@@ -175,12 +175,19 @@ def lock_for(using: str = "default") -> WorkerLock:
 # --- reading the log -------------------------------------------------------------------------------------------------
 
 
-def committed_high_water(using: str = "default") -> int:
-    """The highest position below which every append has committed or rolled back (see the module docstring)."""
+def committed_high_water(using: str = "default", after: int = 0) -> int:
+    """The highest position below which every append has committed or rolled back (see the module docstring).
+    When nothing after ``after`` is visible yet, the log is not locked (an idle worker polls without blocking
+    appends)."""
     connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(position), 0) FROM store_loggedevent")
+        row = cursor.fetchone()
+    visible = int(row[0]) if row else 0
+    if visible <= after or connection.vendor != "postgresql":
+        return visible
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("LOCK TABLE store_loggedevent IN SHARE MODE")
+        cursor.execute("LOCK TABLE store_loggedevent IN SHARE MODE")
         cursor.execute("SELECT COALESCE(MAX(position), 0) FROM store_loggedevent")
         row = cursor.fetchone()
     return int(row[0]) if row else 0
@@ -307,7 +314,8 @@ class Worker:
     def next_batch(self, limit: int | None = None) -> Batch | None:
         """Read the pending events after what this worker applied, apply them, and build the rows to commit."""
         engine = self.engine or self.load()
-        rows = read_log(self.position, committed_high_water(self.using), limit or self.batch_size, self.using)
+        rows = read_log(self.position, committed_high_water(self.using, self.position), limit or self.batch_size,
+                        self.using)
         if not rows:
             return None
         try:

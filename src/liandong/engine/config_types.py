@@ -8,7 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from .money import MoneyError, format_fen, format_rate, parse_rate, parse_yuan
 
@@ -48,3 +48,7 @@ def rate_at_most_one(value: Fraction) -> Fraction:
     if value > 1:
         raise ValueError(f"{format_rate(value)} is more than 1")
     return value
+
+
+#: A rate between 0 and 1 ("0.10"); more than 1 is refused naming the value.
+Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]

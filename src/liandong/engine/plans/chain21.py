@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ..config_types import Rate, Yuan, rate_at_most_one
+from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
 from ..labels import register_rule
@@ -47,7 +47,6 @@ register_rule("bonus_share", "bonus pool share", "分红池分红")
 register_rule("help_fund_release", "help fund released", "帮扶基金解冻")
 register_rule("pool_contribution", "bonus pool contribution", "分红池提取")
 
-Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
 
 
 class RankAmounts(BaseModel):

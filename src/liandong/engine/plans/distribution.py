@@ -34,11 +34,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from ..config_types import Rate, Yuan, rate_at_most_one
+from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
 from ..labels import register_rule
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 PLAN = "distribution"
 LEVELS_MAX = 3
 
-Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
 
 
 def format_percent(rate: Fraction) -> str:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, model_validator
 
-from ..config_types import Rate, Yuan, rate_at_most_one
+from ..config_types import Rate, Rate01, Yuan
 from ..core import EXTERNAL
 from ..errors import Code, Refusal, refuse
 from ..labels import register_rule
@@ -86,7 +86,6 @@ def _nav_of_six_decimals(value: Fraction) -> Fraction:
     return value
 
 
-Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
 Nav = Annotated[Rate, AfterValidator(_nav_of_six_decimals)]
 
 

@@ -66,16 +66,11 @@ def append_event(verb: str, fields: dict[str, Any], *, key: str, request_hash: s
     """Append an event (validated first); idempotent on ``key``."""
     validate_event(verb, fields)
     fields = with_draw_secret(verb, fields)
-    existing = LoggedEvent.objects.filter(key=key).first()
-    if existing is not None:
-        if existing.request_hash != request_hash:
-            raise IdempotencyConflict(key)
-        return existing
-    try:
+    try:  # the common case first: a new key is one INSERT
         with transaction.atomic():
             return LoggedEvent.objects.create(key=key, verb=verb, payload=fields, request_hash=request_hash,
                                               actor=actor)
-    except IntegrityError:  # the same key, appended concurrently
+    except IntegrityError:  # the key was used before (a retry), or by a concurrent request just now
         existing = LoggedEvent.objects.get(key=key)
         if existing.request_hash != request_hash:
             raise IdempotencyConflict(key) from None
