@@ -136,6 +136,7 @@ class AllModulesMachine(Chain21Machine):
         self.points_before = (0, 0)  # minted and released at the last check
         self.funds_seen: dict[str, dict[str, int]] = {}  # member -> issued, unlocked, taken back (from the ledger)
         self.unlocked_before: dict[str, int] = {}  # fund -> unlocked at the last check
+        self.order_buyers: dict[str, tuple[str, str | None]] = {}  # order id -> (member, campaign) when first seen
 
     # --- the shop ------------------------------------------------------------------------------------------------
     @staticmethod
@@ -231,10 +232,15 @@ class AllModulesMachine(Chain21Machine):
         return sorted(o for kind in GROUP_KINDS for o in self.group_module(kind).entry_orders)
 
     def order_id(self, data: st.DataObject, prefix: str) -> str:
-        """A new order id; now and then one that is taken (a paid order's or a group seat's, even still open)."""
+        """A new order id; now and then one that is taken: a paid order's, or a seat's in a group (drawn or still
+        open, when the seat's order is not in ``engine.orders`` yet)."""
+        how = data.draw(st.integers(0, 11), label="new or taken order id")
         taken = [*self.engine.orders, *self.seat_orders()]
-        if taken and data.draw(st.integers(0, 11), label="reuse an order id") == 11:
+        waiting = [e.order for g in self.open_groups() for e in g.entries]
+        if how == 11 and taken:
             return data.draw(st.sampled_from(taken), label="taken order id")
+        if how == 10 and waiting:
+            return data.draw(st.sampled_from(waiting), label="an open seat's order id")
         return self.new_id(prefix)
 
     def campaign_id(self, data: st.DataObject, prefix: str) -> str:
@@ -471,7 +477,7 @@ class AllModulesMachine(Chain21Machine):
             "tier_rebate": self.amount(data, ["0.30", "0.10", "0"], "tier_rebate"),
             "max_tiers": data.draw(st.integers(0, 3), label="max_tiers"),
             "free_every": data.draw(st.integers(1, 4), label="free_every"),
-            "target": data.draw(st.integers(1, 6), label="target"),
+            "target": data.draw(st.integers(1, 8), label="target"),
             "deadline": at + dt.timedelta(hours=data.draw(st.integers(1, 48), label="deadline hours")),
             "plans_apply": data.draw(st.booleans(), label="plans_apply"),
             "secret": data.draw(secrets(), label="secret"),
@@ -663,7 +669,7 @@ class AllModulesMachine(Chain21Machine):
         """Members join a group, mostly until it is full (the last seat draws it)."""
         group_id = self.group_for(data, kind)
         found = [g for g in self.open_groups() if g.id == group_id]
-        tries = data.draw(st.sampled_from([found[0].size + 2, 1] if found else [1]), label="joins at most")
+        tries = data.draw(st.sampled_from([found[0].size + 2] * 3 + [1] if found else [1]), label="joins at most")
         for _ in range(tries):
             self.join_group(data, group_id)
             if not self.seated(group_id):  # drawn, expired or dissolved (or never started)
@@ -748,6 +754,14 @@ class AllModulesMachine(Chain21Machine):
                         assert txn.rule == "group_buy_fund_revoked", txn
                         seen["taken_back"] -= amount
         self.scanned = len(transactions)
+
+    @invariant()
+    def an_order_id_names_one_purchase(self) -> None:
+        """Once an order id is taken, it stays the same member's order in the same campaign (a pre-sale replaces its
+        entry's order at the close with the sale, for the same member: that is the same purchase)."""
+        for order in self.engine.orders.values():
+            first = self.order_buyers.setdefault(order.id, (order.member, order.campaign))
+            assert first == (order.member, order.campaign), (order.id, first, order)
 
     @invariant()
     def coupons_and_escrows_never_go_below_zero(self) -> None:

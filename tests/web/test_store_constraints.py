@@ -1,6 +1,7 @@
 """The database itself backs the ledger (migration 0002), on SQLite and on PostgreSQL: the log, outcomes,
-transactions and entries refuse UPDATE and DELETE; a transaction whose entries do not sum to zero per unit is
-refused; an entry cannot join a transaction already written."""
+transactions and entries refuse UPDATE and DELETE; entries of a transaction that do not sum to zero per unit are
+refused (with the transaction row on SQLite, with the entries' statement on PostgreSQL); an entry cannot join a
+transaction already written."""
 
 from __future__ import annotations
 
@@ -38,10 +39,10 @@ def raw(sql: str) -> Callable[[], None]:
 
 
 def write_transaction(tid: int, event: int, entries: list[tuple[str, str, str, int]]) -> None:
-    """Entries first, then the transaction row, as the worker writes them."""
-    for owner, book, unit, amount in entries:
-        LedgerEntry.objects.create(transaction_id=tid, owner=owner, book=book, unit=unit, amount=amount,
-                                   balance_after=0)
+    """Entries first (in one statement), then the transaction row, as the worker writes them."""
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(transaction_id=tid, owner=owner, book=book, unit=unit, amount=amount, balance_after=0)
+        for owner, book, unit, amount in entries])
     LedgerTransaction.objects.create(id=tid, event_id=event, rule="test", at=AT)
 
 

@@ -67,9 +67,9 @@ def test_a_transaction_the_events_do_not_explain_is_named(applied_tree: None) ->
     last = LedgerTransaction.objects.order_by("-id").first()
     assert last is not None
     extra = last.id + 1
-    LedgerEntry.objects.create(transaction_id=extra, owner="A", book="available", amount=100, balance_after=0)
-    LedgerEntry.objects.create(transaction_id=extra, owner="@platform", book="reward_expense", amount=-100,
-                               balance_after=0)
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(transaction_id=extra, owner="A", book="available", amount=100, balance_after=0),
+        LedgerEntry(transaction_id=extra, owner="@platform", book="reward_expense", amount=-100, balance_after=0)])
     LedgerTransaction.objects.create(id=extra, event_id=last.event_id, rule="gift", at=last.at)
     differences = verify().differences
     assert f"transaction {extra} (gift, event {last.event_id}) is in the database but not in the replay" in differences

@@ -2,11 +2,14 @@
 
 - the event log, the outcomes, the ledger transactions and their entries are append-only: UPDATE and DELETE (and
   TRUNCATE on PostgreSQL) are refused by triggers;
-- a ledger transaction's entries sum to zero per unit: the worker inserts a transaction's entries first, then the
-  transaction row, and the insert of the transaction row is refused when its entries do not balance; an entry for
-  a transaction that is already written is refused, so a written transaction's entries never change.
+- a ledger transaction's entries sum to zero per unit: the worker inserts a batch's entries first (in one statement),
+  then the transaction rows; an entry for a transaction that is already written is refused, so a written
+  transaction's entries never change. SQLite checks, before inserting each transaction row, that its entries
+  balance; PostgreSQL checks, after each statement inserting entries, that they balance per transaction and unit
+  (from the statement's transition table, without reading the ledger: so entries written in several statements
+  must balance in each).
 
-Example: entries (A/available +100, @platform/reward_expense -99) then the transaction row -> refused
+Example: entries (A/available +100, @platform/reward_expense -99) for transaction 7 -> refused
 ("ledger transaction 7 does not sum to zero in fen: 1").
 
 The only way past the append-only triggers is ``store.guard.erasing_allowed()`` (the test suite's database flush):
@@ -48,29 +51,22 @@ BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
 END $$;
 
-CREATE OR REPLACE FUNCTION liandong_transactions_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION liandong_entries_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN
-  -- LATERAL: one index lookup per new transaction, whatever the size of the entries table
-  SELECT t.id, sums.unit, sums.total INTO bad
-    FROM new_transactions t,
-    LATERAL (SELECT e.unit, SUM(e.amount) AS total FROM store_ledgerentry e WHERE e.transaction_id = t.id
-             GROUP BY e.unit HAVING SUM(e.amount) <> 0) sums
-    LIMIT 1;
+  -- the statement's entries sum to zero per transaction and unit (the worker writes a batch's entries in one
+  -- statement); read from the transition table only, whatever the size of the ledger
+  SELECT n.transaction_id, n.unit, SUM(n.amount) AS total INTO bad
+    FROM new_entries n GROUP BY n.transaction_id, n.unit HAVING SUM(n.amount) <> 0 LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'ledger transaction % does not sum to zero in %: %', bad.id, bad.unit, bad.total
+    RAISE EXCEPTION 'ledger transaction % does not sum to zero in %: %', bad.transaction_id, bad.unit, bad.total
       USING ERRCODE = 'check_violation';
   END IF;
-  RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION liandong_entries_before_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE late bigint;
-BEGIN
-  SELECT n.transaction_id INTO late FROM new_entries n JOIN store_ledgertransaction t ON t.id = n.transaction_id
-    LIMIT 1;
+  -- and no entry joins a transaction already written
+  SELECT t.id INTO bad FROM store_ledgertransaction t
+    WHERE t.id IN (SELECT DISTINCT n.transaction_id FROM new_entries n) LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'ledger entry for transaction %, which is already written', late
+    RAISE EXCEPTION 'ledger entry for transaction %, which is already written', bad.id
       USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
@@ -87,14 +83,10 @@ CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
 """
 
 POSTGRES_BALANCED = """
-DROP TRIGGER IF EXISTS store_ledgertransaction_balanced ON store_ledgertransaction;
-CREATE TRIGGER store_ledgertransaction_balanced AFTER INSERT ON store_ledgertransaction
-  REFERENCING NEW TABLE AS new_transactions
-  FOR EACH STATEMENT EXECUTE FUNCTION liandong_transactions_balanced();
-DROP TRIGGER IF EXISTS store_ledgerentry_before_transaction ON store_ledgerentry;
-CREATE TRIGGER store_ledgerentry_before_transaction AFTER INSERT ON store_ledgerentry
+DROP TRIGGER IF EXISTS store_ledgerentry_balanced ON store_ledgerentry;
+CREATE TRIGGER store_ledgerentry_balanced AFTER INSERT ON store_ledgerentry
   REFERENCING NEW TABLE AS new_entries
-  FOR EACH STATEMENT EXECUTE FUNCTION liandong_entries_before_transaction();
+  FOR EACH STATEMENT EXECUTE FUNCTION liandong_entries_balanced();
 """
 
 
@@ -124,7 +116,7 @@ def create_guards(apps: Any, schema_editor: Any) -> None:
 def drop_guards(apps: Any, schema_editor: Any) -> None:
     vendor = schema_editor.connection.vendor
     names = [f"{t}_{s}" for t in APPEND_ONLY for s in ("no_update", "no_delete", "append_only", "no_truncate")]
-    names += ["store_ledgertransaction_balanced", "store_ledgerentry_before_transaction"]
+    names += ["store_ledgertransaction_balanced", "store_ledgerentry_before_transaction", "store_ledgerentry_balanced"]
     for name in names:
         table = next(t for t in APPEND_ONLY if name.startswith(t))
         if vendor == "sqlite":
