@@ -157,7 +157,8 @@ def main() -> None:
             continue
         print(f"{kind:6s} {result['members']:>9,} members  {result['events']:>10,} events"
               f" in {result['seconds']:>7.2f} s  {result['events_per_s']:>9,} events/s"
-              f"  {result['entries_per_s']:>9,} entries/s  peak {result['peak_rss_mb']:>6,} MB  balanced={result['ledger_balanced']}")
+              f"  {result['entries_per_s']:>9,} entries/s  peak {result['peak_rss_mb']:>6,} MB"
+              f"  balanced={result['ledger_balanced']}")
     tree = next((r for r in results if r["shop"] == "tree"), None)
     mixed = next((r for r in results if r["shop"] == "mixed" and "skipped" not in r), None)
     if tree and mixed:

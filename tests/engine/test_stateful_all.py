@@ -234,12 +234,12 @@ class AllModulesMachine(Chain21Machine):
     def order_id(self, data: st.DataObject, prefix: str) -> str:
         """A new order id; now and then one that is taken: a paid order's, or a seat's in a group (drawn or still
         open, when the seat's order is not in ``engine.orders`` yet)."""
-        how = data.draw(st.integers(0, 11), label="new or taken order id")
+        how = data.draw(st.integers(0, 9), label="new or taken order id")
         taken = [*self.engine.orders, *self.seat_orders()]
         waiting = [e.order for g in self.open_groups() for e in g.entries]
-        if how == 11 and taken:
+        if how == 9 and taken:
             return data.draw(st.sampled_from(taken), label="taken order id")
-        if how == 10 and waiting:
+        if how == 8 and waiting:
             return data.draw(st.sampled_from(waiting), label="an open seat's order id")
         return self.new_id(prefix)
 
@@ -671,9 +671,38 @@ class AllModulesMachine(Chain21Machine):
         found = [g for g in self.open_groups() if g.id == group_id]
         tries = data.draw(st.sampled_from([found[0].size + 2] * 3 + [1] if found else [1]), label="joins at most")
         for _ in range(tries):
+            if data.draw(st.integers(0, 5), label="meanwhile, another purchase") == 5:
+                self.buy_with_a_seats_order_id(data, group_id)
             self.join_group(data, group_id)
             if not self.seated(group_id):  # drawn, expired or dissolved (or never started)
                 break
+
+    def buy_with_a_seats_order_id(self, data: st.DataObject, group_id: str) -> None:
+        """While the group fills, a purchase elsewhere (a pre-sale entry, a box set or box, a plain order) comes
+        with the order id of one of its seats: the seat's order is not in ``engine.orders`` until the draw."""
+        seats = [e.order for g in self.open_groups() if g.id == group_id for e in g.entries]
+        if not seats:
+            return
+        order = data.draw(st.sampled_from(seats), label="a seat's order id")
+        what = data.draw(st.sampled_from(["presale", "open box", "start box", "pay"]), label="purchase")
+        if what == "presale":
+            campaign = self.campaign_for(data, "presale")
+            self.apply(JoinPresale(at=self.soon(data), member=self.taker(data, list(self.engine.members)),
+                                   campaign=campaign, order=order))
+        elif what == "open box":
+            campaign = self.campaign_for(data, "blind_box")
+            at = self.soon(data)
+            box_set = self.blind_box.sets.get(campaign)
+            openers = [m for m in self.of_age(at) if box_set is None or m != box_set.starter]
+            self.apply(OpenBlindBox(at=at, member=self.taker(data, openers), campaign=campaign, order=order))
+        elif what == "start box":
+            at = self.soon(data)
+            starters = [m for m in self.of_age(at) if self.coupons_of(m) >= 69]
+            self.apply(StartBlindBox(at=at, member=self.taker(data, starters), campaign=self.new_id("bl"),
+                                     order=order, params=self.blind_box_params(data)))
+        else:
+            self.apply(ev.Pay(at=self.soon(data), member=self.some_member(data), sku=self.some_product(data),
+                              order=order))
 
     @rule(data=st.data(), kind=st.sampled_from(GROUP_KINDS))
     def leave_group(self, data: st.DataObject, kind: str) -> None:
