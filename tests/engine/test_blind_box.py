@@ -333,6 +333,22 @@ def test_open_refusals_name_the_field_and_value() -> None:
     assert engine.ledger.count == count
 
 
+def test_a_start_or_an_open_may_not_take_the_order_id_of_a_group_seat_still_open() -> None:
+    """Regression (found by the all-modules state machine): a group seat's order (``g1-D``) enters the orders only
+    when it wins the draw, which replaced a box set's start or an open that had taken its id."""
+    engine = make_engine()
+    starter_and_openers(engine)
+    start(engine, "A")
+    assert act(engine, "create_group_buy", campaign="gb1",
+               params={"sku": "BOX", "group_size": 2, "winners": 1, "secret": PRIZE_IN_7}).applied
+    assert act(engine, "start_group_buy", member="D", campaign="gb1", group="g1").applied
+    count = engine.ledger.count
+    assert refusal_of(start(engine, "C", campaign="b2", order="g1-D")) == ("order_exists", "order", "g1-D")
+    assert refusal_of(act(engine, "open_blind_box", member="C", campaign="b1", order="g1-D")) == (
+        "order_exists", "order", "g1-D")
+    assert engine.ledger.count == count
+
+
 def test_a_draft_set_opens_once_published_and_its_prize_stays_secret_until_the_close() -> None:
     engine = make_engine()
     starter_and_openers(engine)

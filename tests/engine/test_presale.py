@@ -301,6 +301,20 @@ def test_join_refusals_name_the_field_and_value() -> None:
     assert engine.ledger.count == count
 
 
+def test_a_join_may_not_take_the_order_id_of_a_group_seat_still_open() -> None:
+    """Regression (found by the all-modules state machine): a group seat's order (``g1-A``) enters the orders only
+    when it wins the draw, so a pre-sale entry that took that id was replaced by the winner's order at the draw,
+    and the winner's by the entry's sale at the close: one of the two purchases could never be refunded."""
+    engine = make_engine()
+    small_presale(engine)
+    assert act(engine, "create_group_buy", campaign="gb1",
+               params={"sku": "TEA", "group_size": 2, "winners": 1, "secret": SECRET}).applied
+    assert act(engine, "start_group_buy", member="A", campaign="gb1", group="g1").applied
+    count = engine.ledger.count
+    assert refusal_of(join(engine, "B", order="g1-A")) == ("order_exists", "order", "g1-A")
+    assert engine.ledger.count == count
+
+
 def test_leave_and_refund_refusals_name_the_field_and_value() -> None:
     engine = make_engine()
     small_presale(engine)

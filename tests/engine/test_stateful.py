@@ -334,4 +334,4 @@ TestChain21Refunds.settings = settings(_QUICK, max_examples=40)
 @pytest.mark.slow
 @pytest.mark.parametrize("machine", [Chain21Machine, Chain21RefundsMachine])
 def test_long_random_runs(machine: type[EngineMachine]) -> None:
-    run_state_machine_as_test(machine, settings=settings(_QUICK, max_examples=200, stateful_step_count=80))
+    run_state_machine_as_test(machine, settings=settings(_QUICK, max_examples=80, stateful_step_count=60))

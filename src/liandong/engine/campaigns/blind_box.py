@@ -62,6 +62,7 @@ from .base import (
     escrow,
     parse_params,
 )
+from .groups import order_taken
 
 if TYPE_CHECKING:
     from ..core import Engine, Member, Order
@@ -461,7 +462,7 @@ def check_start_blind_box(engine: Engine, event: StartBlindBox) -> Refusal | Non
     if held < params.start_coupons:
         return refuse(Code.INSUFFICIENT, "coupons", held,
                       why=f"{event.member} holds {held} coupons; starting a set takes {params.start_coupons}")
-    if event.order in engine.orders:
+    if order_taken(engine, event.order):  # a paid order's, or a group seat's
         return refuse(Code.ORDER_EXISTS, "order", event.order)
     return None
 
@@ -491,7 +492,7 @@ def check_open_blind_box(engine: Engine, event: OpenBlindBox) -> Refusal | None:
     refusal = check_age(engine, event.member, event.at)
     if refusal is not None:
         return refusal
-    if event.order in engine.orders:
+    if order_taken(engine, event.order):  # a paid order's, or a group seat's
         return refuse(Code.ORDER_EXISTS, "order", event.order)
     return None
 

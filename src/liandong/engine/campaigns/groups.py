@@ -318,6 +318,15 @@ def find_group(engine: Engine, group_id: str) -> tuple[GroupCampaignModule, Grou
     return None
 
 
+def order_taken(engine: Engine, order_id: str) -> bool:
+    """Whether ``order_id`` names a purchase already: a paid order's, or a group seat's (a seat's order enters
+    ``engine.orders`` only if it wins the draw, so every event that makes an order must ask this, not
+    ``engine.orders`` alone, or a winning seat would replace that order)."""
+    return order_id in engine.orders or any(
+        order_id in m.entry_orders for m in engine.modules.values() if isinstance(m, GroupCampaignModule)
+    )
+
+
 def check_product(engine: Engine, sku: str) -> Refusal | None:
     product = engine.products.get(sku)
     if product is None or not product.active:
@@ -354,9 +363,7 @@ def check_seat(engine: Engine, group: Group | None, group_id: str, member: str, 
             return refuse(Code.CLOSED, "group", group_id)
         if group.entry_of(member) is not None:
             return refuse(Code.NOT_ALLOWED, "member", member, why=f"already has a seat in group {group_id}")
-    if order_id in engine.orders or any(
-        order_id in m.entry_orders for m in engine.modules.values() if isinstance(m, GroupCampaignModule)
-    ):
+    if order_taken(engine, order_id):
         return refuse(Code.ORDER_EXISTS, "order", order_id)
     return None
 

@@ -62,6 +62,7 @@ from .base import (
     escrow,
     parse_params,
 )
+from .groups import order_taken
 
 if TYPE_CHECKING:
     from ..core import Engine, Order
@@ -495,7 +496,7 @@ def check_join_presale(engine: Engine, event: JoinPresale) -> Refusal | None:
         return refuse(Code.MEMBER_UNKNOWN, "member", event.member)
     if event.member in presale_module(engine).run_of(campaign).active:
         return refuse(Code.NOT_ALLOWED, "member", event.member, why=f"already takes part in pre-sale {campaign.id}")
-    if event.order in engine.orders:
+    if order_taken(engine, event.order):  # a paid order's, or a group seat's
         return refuse(Code.ORDER_EXISTS, "order", event.order)
     return check_product(engine, params_of(campaign).sku)  # it may have been deactivated since
 

@@ -129,6 +129,19 @@ class RedEnvelope(GroupCampaignModule):
         view["red_envelope"] = format_fen(envelope) if envelope is not None else None
         return view
 
+    def check_invariants(self, engine: Engine) -> list[str]:
+        """Besides the groups' own: a drawn group's envelope is shared out whole, among its seats; others share
+        nothing."""
+        problems = super().check_invariants(engine)
+        for group_id, terms in self.terms.items():
+            group = self.groups[group_id]
+            whole = terms.envelope if group.status == "drawn" else 0
+            seated = {e.member for e in group.entries}
+            if sum(terms.shares.values()) != whole or not set(terms.shares) <= seated:
+                problems.append(f"group {group_id} ({group.status}) shared {format_fen(sum(terms.shares.values()))} "
+                                f"of its {format_fen(terms.envelope)} envelope among {sorted(terms.shares)}")
+        return problems
+
 
 def module_of(engine: Engine) -> RedEnvelope:
     module = engine.modules[KIND]
