@@ -139,6 +139,14 @@ def check_new_campaign_id(engine: Engine, campaign_id: str) -> Refusal | None:
     return None
 
 
+def parse_new_campaign(
+    engine: Engine, campaign_id: str, model: type[CampaignParams], raw: dict[str, Any]
+) -> CampaignParams | Refusal:
+    """A new campaign: its id must be free and its parameters valid. The parsed parameters, or the refusal."""
+    refusal = check_new_campaign_id(engine, campaign_id)
+    return refusal if refusal is not None else parse_params(model, raw)
+
+
 def parse_params(model: type[CampaignParams], raw: dict[str, Any]) -> CampaignParams | Refusal:
     """Validate parameters; an invalid one is refused naming the key and the value."""
     try:

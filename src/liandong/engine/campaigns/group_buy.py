@@ -40,7 +40,7 @@ from ..errors import Refusal
 from ..events import Event, MemberId, ObjectId, register_event
 from ..labels import register_rule
 from ..money import MoneyError, apply_rate, format_fen, parse_yuan
-from .base import CAMPAIGN_EXPENSE, Campaign, check_new_campaign_id, parse_params
+from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
 from .groups import (
     Entry,
     Group,
@@ -301,10 +301,7 @@ class CloseGroupBuy(Event):
 
 
 def check_create(engine: Engine, event: CreateGroupBuy) -> Refusal | None:
-    refusal = check_new_campaign_id(engine, event.campaign)
-    if refusal is not None:
-        return refusal
-    parsed = parse_params(GroupBuyParams, event.params)
+    parsed = parse_new_campaign(engine, event.campaign, GroupBuyParams, event.params)
     if isinstance(parsed, Refusal):
         return parsed
     assert isinstance(parsed, GroupBuyParams)

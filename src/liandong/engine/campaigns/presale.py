@@ -58,8 +58,8 @@ from .base import (
     Campaign,
     CampaignModule,
     CampaignParams,
-    check_new_campaign_id,
     escrow,
+    parse_new_campaign,
     parse_params,
 )
 from .groups import order_taken
@@ -447,10 +447,7 @@ def presale_module(engine: Engine) -> Presale:
 
 
 def check_create_presale(engine: Engine, event: CreatePresale) -> Refusal | None:
-    refusal = check_new_campaign_id(engine, event.campaign)
-    if refusal is not None:
-        return refusal
-    parsed = parse_params(PresaleParams, event.params)
+    parsed = parse_new_campaign(engine, event.campaign, PresaleParams, event.params)
     if isinstance(parsed, Refusal):
         return parsed
     assert isinstance(parsed, PresaleParams)

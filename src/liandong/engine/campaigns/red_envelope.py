@@ -36,7 +36,7 @@ from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
 from ..labels import register_rule
 from ..money import format_fen, parse_yuan
-from .base import CAMPAIGN_EXPENSE, Campaign, check_new_campaign_id, parse_params
+from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
 from .groups import (
     Group,
     GroupCampaignModule,
@@ -210,10 +210,7 @@ class CloseRedEnvelope(Event):
 
 
 def check_create(engine: Engine, event: CreateRedEnvelope) -> Refusal | None:
-    refusal = check_new_campaign_id(engine, event.campaign)
-    if refusal is not None:
-        return refusal
-    parsed = parse_params(RedEnvelopeParams, event.params)
+    parsed = parse_new_campaign(engine, event.campaign, RedEnvelopeParams, event.params)
     if isinstance(parsed, Refusal):
         return parsed
     assert isinstance(parsed, RedEnvelopeParams)
