@@ -131,8 +131,8 @@ def request(port: int, method: str, path: str, body: bytes, headers: dict[str, s
 
 def log_rows(events: list[tuple[str, dict[str, Any]]], prefix: str) -> None:
     """Append validated events to the log in bulk (as append_event would, one by one)."""
-    from liandong.web.store.models import LoggedEvent
-    from liandong.web.store.services import validate_event
+    from liandong.service.log import validate_event
+    from liandong.service.store.models import LoggedEvent
 
     rows = []
     for i, (verb, fields) in enumerate(events):
@@ -144,8 +144,8 @@ def log_rows(events: list[tuple[str, dict[str, Any]]], prefix: str) -> None:
 
 def seed(sponsors: int, buyers: int, rng: random.Random) -> list[str]:
     """Sponsors (gift pack bought) and one new member per order to come; returns the pending order ids."""
+    from liandong.service.shopfile import ensure_shop_setup
     from liandong.web.api.models import PendingOrder
-    from liandong.web.store.shopfile import ensure_shop_setup
 
     ensure_shop_setup()
     tree: list[tuple[str, dict[str, Any]]] = []
@@ -163,7 +163,7 @@ def seed(sponsors: int, buyers: int, rng: random.Random) -> list[str]:
 
 
 def committed_position() -> int:
-    from liandong.web.store.models import WorkerPosition
+    from liandong.service.store.models import WorkerPosition
 
     return WorkerPosition.objects.filter(id=1).values_list("position", flat=True).first() or 0
 
@@ -179,7 +179,7 @@ def wait_committed(position: int, timeout: float) -> float:
 
 
 def last_position() -> int:
-    from liandong.web.store.models import LoggedEvent
+    from liandong.service.store.models import LoggedEvent
 
     return LoggedEvent.objects.order_by("-position").values_list("position", flat=True).first() or 0
 
@@ -280,8 +280,8 @@ def steady_latency(port: int, url: str, orders: list[str], rate: float, clients:
 def worker_alone(env: dict[str, str], orders: int, sponsors: int, rng: random.Random) -> dict[str, float]:
     """Fill the log with new members' gift-pack payments, then time ``liandong worker`` applying them (from its
     first commit to its last: the start-up replay is timed on its own, in-process)."""
-    from liandong.web.store.models import LedgerEntry
-    from liandong.worker import Worker
+    from liandong.service.store.models import LedgerEntry
+    from liandong.service.worker import Worker
 
     events: list[tuple[str, dict[str, Any]]] = []
     for i in range(orders):

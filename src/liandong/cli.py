@@ -159,7 +159,7 @@ def worker(
 ) -> None:
     """The engine worker, the single writer: applies the event log in batches and commits; a second one waits."""
     _django()
-    from .worker import run_worker_process
+    from .service.worker import run_worker_process
 
     run_worker_process(batch_size=batch)
 
@@ -169,7 +169,7 @@ def verify() -> None:
     """Replay the whole event log in memory and compare every outcome, entry, balance and projection with the
     database: exit 0 when all match, 1 listing the differences."""
     _django()
-    from .web.store.verify import verify as verify_database
+    from .service.verify import verify as verify_database
 
     report = verify_database()
     if report.ok:
@@ -212,7 +212,7 @@ def serve(
 
     count = workers or 2 * (os.cpu_count() or 1) + 1
     _django()
-    from .web.store.shopfile import ensure_shop_setup
+    from .service.shopfile import ensure_shop_setup
 
     ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
     argv = [sys.executable, "-m", "gunicorn", "liandong.web.wsgi:application", "--bind", bind,

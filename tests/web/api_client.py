@@ -16,11 +16,11 @@ from typing import Any
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from liandong.service.store.models import ShopSetup
+from liandong.service.worker import drain
 from liandong.web.accounts.models import OPERATOR_PERMISSIONS
 from liandong.web.api.auth import issue_token
 from liandong.web.api.payments import SIGNATURE_HEADER, sign
-from liandong.web.store.models import ShopSetup
-from liandong.worker import drain
 
 PASSWORD = "correct-horse-9"
 #: ``register_member(username, inviter=None) -> Caller``
@@ -91,7 +91,7 @@ def signed_webhook(caller: Caller, body: dict[str, Any], *, secret: str = PAYMEN
 def make_shop(plans: dict[str, Any] | None = None, start: dt.datetime = START,
               products: list[dict[str, Any]] | None = None) -> None:
     """A shop running ``plans`` (chain21 by default) with ``products`` logged at its start, applied."""
-    from liandong.web.store.services import append_event
+    from liandong.service.log import append_event
 
     ShopSetup.objects.update_or_create(id=1, defaults={"plans": plans if plans is not None else {"chain21": {}},
                                                        "timezone": "Asia/Shanghai", "start": start,

@@ -21,9 +21,9 @@ from django.core.management.commands import flush
 from django.db import connection
 from django.utils import timezone
 
-from liandong.web.store.guard import erasing_allowed
-from liandong.web.store.models import LoggedEvent, ShopSetup
-from liandong.worker import drain
+from liandong.service.store.guard import erasing_allowed
+from liandong.service.store.models import LoggedEvent, ShopSetup
+from liandong.service.worker import drain
 
 #: The products most service tests sell: a 699.00 gift pack and a 59.00 tea that is not one.
 SHOP_PRODUCTS: list[dict[str, Any]] = [
@@ -57,7 +57,7 @@ LogEvent = Callable[..., LoggedEvent]
 
 def log_event(verb: str, key: str | None = None, **fields: Any) -> LoggedEvent:
     """Append one event through the store's service (as the API does), with a fresh idempotency key."""
-    from liandong.web.store.services import append_event
+    from liandong.service.log import append_event
 
     key = key or f"test:{verb}:{next(_keys)}"
     body = json.dumps({"verb": verb, **fields}, sort_keys=True, default=str).encode()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from api_client import PASSWORD, Caller, Register, buy
 
+from liandong.service.store.models import LoggedEvent
 from liandong.web.api.models import IdempotentRequest, PendingOrder
-from liandong.web.store.models import LoggedEvent
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from api_client import PASSWORD, Caller, Register, buy, make_operator
 from django.test import Client
 
+from liandong.service.store.models import LoggedEvent
 from liandong.web.accounts.models import ApiToken
-from liandong.web.store.models import LoggedEvent
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from api_client import Caller, Register, buy, make_operator
 
+from liandong.service.store.models import EventOutcome, LoggedEvent
 from liandong.web.accounts.models import AuditLog
-from liandong.web.store.models import EventOutcome, LoggedEvent
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import time
 import pytest
 from api_client import PAYMENT_SECRET, Caller, Register, buy, make_operator, signed_webhook
 
+from liandong.service.store.models import LoggedEvent, OrderState
 from liandong.web.accounts.models import AuditLog
 from liandong.web.api.errors import ApiError
 from liandong.web.api.payments import sign, verify
-from liandong.web.store.models import LoggedEvent, OrderState
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

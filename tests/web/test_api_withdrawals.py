@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from api_client import Caller, Register, buy
 
+from liandong.service.worker import drain
 from liandong.web.accounts.models import AuditLog
-from liandong.worker import drain
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

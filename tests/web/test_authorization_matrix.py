@@ -15,9 +15,9 @@ import pytest
 from api_client import PASSWORD, Caller, Register, buy, make_operator
 from django.test import Client
 
+from liandong.service.store.models import LoggedEvent
 from liandong.web.api.auth import issue_token
 from liandong.web.api.reads import today as shop_today
-from liandong.web.store.models import LoggedEvent
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

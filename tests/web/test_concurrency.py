@@ -1,4 +1,4 @@
-"""Many clients at once against a real worker (``liandong.worker.Worker`` in a thread, committing for real): members
+"""Many clients at once against a real worker (``service.worker.Worker`` in a thread, committing for real): members
 paying through the webhook, an operator refunding, members withdrawing, and one withdrawal sent six times at once
 with the same Idempotency-Key. Afterwards the ledger balances, ``verify`` finds nothing, every order is sold once,
 no withdrawal took more than was available when it was applied, and the repeated request is one event.
@@ -18,8 +18,7 @@ from django.db import connections
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from liandong.web.api.models import IdempotentRequest
-from liandong.web.store.models import (
+from liandong.service.store.models import (
     Balance,
     EventOutcome,
     LedgerEntry,
@@ -28,8 +27,9 @@ from liandong.web.store.models import (
     OrderState,
     WorkerPosition,
 )
-from liandong.web.store.verify import verify
-from liandong.worker import Worker
+from liandong.service.verify import verify
+from liandong.service.worker import Worker
+from liandong.web.api.models import IdempotentRequest
 
 pytest_plugins = ["api_fixtures"]
 

@@ -131,8 +131,8 @@ def feed(seconds: float) -> dict[str, int]:
     """Append joins, then a stream of gift packs, tea and some refunds for ``seconds`` (about 100 events/s)."""
     import hashlib
 
-    from liandong.web.store.services import append_event
-    from liandong.web.store.shopfile import ensure_shop_setup
+    from liandong.service.log import append_event
+    from liandong.service.shopfile import ensure_shop_setup
 
     ensure_shop_setup()  # as `liandong serve` does: the shop's products come first in the log
     rng = random.Random(7)
@@ -164,7 +164,7 @@ def feed(seconds: float) -> dict[str, int]:
 
 
 def status() -> dict[str, int]:
-    from liandong.web.store.models import LoggedEvent, WorkerPosition
+    from liandong.service.store.models import LoggedEvent, WorkerPosition
 
     mark = WorkerPosition.objects.filter(id=1).first()
     last = LoggedEvent.objects.order_by("-position").values_list("position", flat=True).first()
@@ -177,9 +177,9 @@ def check() -> dict[str, Any]:
     from collections import Counter
 
     from liandong.engine.ledger import REWARD_RULES
-    from liandong.web.store.feed import apply_logged
-    from liandong.web.store.models import EventOutcome, LedgerTransaction, LoggedEvent, ShopSetup
-    from liandong.worker import build_engine
+    from liandong.service.feed import apply_logged
+    from liandong.service.store.models import EventOutcome, LedgerTransaction, LoggedEvent, ShopSetup
+    from liandong.service.worker import build_engine
 
     setup = ShopSetup.objects.get(id=1)
     engine = build_engine(setup)

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
+from liandong.service.feed import build_event
+from liandong.service.store.models import EventOutcome, LoggedEvent, MemberState, ShopSetup, WithdrawalState
+from liandong.service.verify import verify
+from liandong.service.worker import build_engine, drain
 from liandong.web.demo import DEMO_PASSWORD, demo_events, ensure_demo_logins, seed_demo
-from liandong.web.store.feed import build_event
-from liandong.web.store.models import EventOutcome, LoggedEvent, MemberState, ShopSetup, WithdrawalState
-from liandong.web.store.verify import verify
-from liandong.worker import build_engine, drain
 
 pytestmark = pytest.mark.django_db
 

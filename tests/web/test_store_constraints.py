@@ -11,9 +11,9 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from liandong.web.store.guard import erasing_allowed
-from liandong.web.store.models import EventOutcome, LedgerEntry, LedgerTransaction, LoggedEvent
-from liandong.worker import drain
+from liandong.service.store.guard import erasing_allowed
+from liandong.service.store.models import EventOutcome, LedgerEntry, LedgerTransaction, LoggedEvent
+from liandong.service.worker import drain
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from liandong.cli import app
-from liandong.web.store.models import (
+from liandong.service.store.models import (
     Balance,
     EventOutcome,
     LedgerEntry,
@@ -19,8 +19,8 @@ from liandong.web.store.models import (
     MemberState,
     WorkerPosition,
 )
-from liandong.web.store.verify import verify
-from liandong.worker import drain
+from liandong.service.verify import verify
+from liandong.service.worker import drain
 
 pytestmark = pytest.mark.django_db
 LogEvent = Callable[..., LoggedEvent]

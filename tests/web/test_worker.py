@@ -14,8 +14,8 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from liandong import worker as worker_module
-from liandong.web.store.models import (
+from liandong.service import worker as worker_module
+from liandong.service.store.models import (
     Balance,
     EventOutcome,
     LedgerEntry,
@@ -27,8 +27,8 @@ from liandong.web.store.models import (
     WithdrawalState,
     WorkerPosition,
 )
-from liandong.web.store.verify import verify
-from liandong.worker import Worker, drain
+from liandong.service.verify import verify
+from liandong.service.worker import Worker, drain
 
 LogEvent = Callable[..., LoggedEvent]
 

@@ -35,12 +35,12 @@ from django.db import connections, transaction
 
 from ..engine.core import Engine
 from ..engine.money import format_fen
-from ..worker import Worker, build_engine, replay_log
+from ..service.feed import build_event
+from ..service.log import validate_event
+from ..service.shopfile import ensure_shop_setup
+from ..service.store.models import LoggedEvent, MemberState, ShopSetup
+from ..service.worker import Worker, build_engine, replay_log
 from .accounts.models import MemberLogin
-from .store.feed import build_event
-from .store.models import LoggedEvent, MemberState, ShopSetup
-from .store.services import validate_event
-from .store.shopfile import ensure_shop_setup
 
 DEMO_PASSWORD = "liandong-demo"
 OPERATOR_USERNAME = "operator"

@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "liandong.web.store",
+    "liandong.service.store",
     "liandong.web.accounts",
     "liandong.web.api",
 ]

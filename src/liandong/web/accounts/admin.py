@@ -50,3 +50,4 @@ class AuditLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # (not subscri
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+from . import ledger_admin  # noqa: F401,E402  (the event log and ledger, read-only)

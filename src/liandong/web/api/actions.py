@@ -9,7 +9,7 @@
 ``API_OUTCOME_WAIT_SECONDS``). No reward is computed here: the engine, in the worker, decides everything.
 
 With ``LIANDONG_INLINE_WORKER=1`` (tests, a one-process demo) the request itself drains the log with
-``liandong.worker.drain()`` before waiting.
+``liandong.service.worker.drain()`` before waiting.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Status
 
+from ...service.log import EventRejected, IdempotencyConflict, append_event, wait_for_outcome
+from ...service.store.models import EventOutcome, LoggedEvent
 from ..accounts.models import AuditLog
-from ..store.models import EventOutcome, LoggedEvent
-from ..store.services import EventRejected, IdempotencyConflict, append_event, wait_for_outcome
 from .errors import ApiCode, ApiError, refusal_body
 from .idempotency import HEADER, request_event_key
 
@@ -60,7 +60,7 @@ def inline_worker() -> bool:
 def outcome_of(logged: LoggedEvent, wait: bool = True) -> EventOutcome | None:
     """The event's outcome once the worker committed it; None if it is still pending after the wait."""
     if inline_worker():
-        from ...worker import drain
+        from ...service.worker import drain
 
         drain()
     timeout = float(getattr(settings, "API_OUTCOME_WAIT_SECONDS", 2.0)) if wait else 0.0

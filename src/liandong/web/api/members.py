@@ -20,8 +20,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.params.functions import Query
 
+from ...service.store.models import WithdrawalState
 from ..accounts.models import ApiToken, MemberLogin
-from ..store.models import WithdrawalState
 from . import reads
 from .actions import log_event, outcome_of
 from .auth import AUTH, BearerToken, is_operator, issue_token, member_of, user_of

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.params.functions import Path, Query
 
+from ...service.store.models import EventOutcome, LoggedEvent
 from ..accounts.models import AuditLog
-from ..store.models import EventOutcome, LoggedEvent
 from . import reads
 from .actions import answer, log_operator_event
 from .auth import AUTH, is_operator, member_of, require_operator, user_of

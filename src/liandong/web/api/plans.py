@@ -20,7 +20,7 @@ from ninja.params.functions import Path
 
 from ...engine.module import ConfigError, validate_config
 from ...engine.registry import PLANS
-from ..store.models import EventOutcome
+from ...service.store.models import EventOutcome
 from . import reads
 from .actions import answer, log_operator_event
 from .auth import AUTH, require_operator

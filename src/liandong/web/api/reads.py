@@ -21,8 +21,7 @@ from ...engine.module import validate_config
 from ...engine.money import format_fen
 from ...engine.registry import PLANS
 from ...scenario import describe_entry
-from ..accounts.models import MemberLogin
-from ..store.models import (
+from ...service.store.models import (
     Balance,
     EventOutcome,
     LedgerEntry,
@@ -35,6 +34,7 @@ from ..store.models import (
     WithdrawalState,
     WorkerPosition,
 )
+from ..accounts.models import MemberLogin
 from .errors import ApiCode, ApiError
 from .models import PendingOrder
 

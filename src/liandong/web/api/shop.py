@@ -17,7 +17,7 @@ from ninja import Router, Status
 from ninja.params.functions import Path, Query
 
 from ...engine.money import format_fen, parse_yuan
-from ..store.models import EventOutcome, ProductState
+from ...service.store.models import EventOutcome, ProductState
 from . import reads
 from .actions import answer, log_operator_event
 from .auth import AUTH, may_read_member, member_of, require_operator

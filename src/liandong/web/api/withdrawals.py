@@ -19,8 +19,8 @@ from ninja import Router, Status
 from ninja.params.functions import Path, Query
 
 from ...engine.money import format_fen, parse_yuan
+from ...service.store.models import EventOutcome, WithdrawalState
 from ..accounts.models import MemberLogin
-from ..store.models import EventOutcome, WithdrawalState
 from . import reads
 from .actions import answer, audit, log_event, log_operator_event
 from .auth import AUTH, may_read_member, member_of, require_operator

@@ -1,6 +1,6 @@
 """``liandong verify``: replay the whole log in memory and compare what the database holds with what it should.
 
-The replay uses the worker's own conversion (``store.feed.apply_logged``) on a fresh engine built from ShopSetup,
+The replay uses the worker's own conversion (``service.feed.apply_logged``) on a fresh engine built from ShopSetup,
 up to the worker's committed position, and compares, event by event and then at the end:
 
 - each outcome: applied or refused, and a refusal's code, field and value; the config version; the facts;
@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...engine.core import Engine
-from ...engine.ledger import NON_CASH_UNITS, Account, Transaction
-from ...engine.money import format_fen
+from ..engine.core import Engine
+from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
+from ..engine.money import format_fen
 from .feed import Applied, apply_logged, jsonable, shop_of
-from .models import (
+from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
+from .store.models import (
     Balance,
     CampaignState,
     EventOutcome,
@@ -38,7 +39,6 @@ from .models import (
     WithdrawalState,
     WorkerPosition,
 )
-from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
 
 CHUNK = 5000
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ...engine.money import format_rate
+from ..engine.money import format_rate
 
 Row = Sequence[Any]
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import (
+from ...service.store.models import (
     Balance,
     CampaignState,
     EventOutcome,

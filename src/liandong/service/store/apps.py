@@ -3,7 +3,7 @@ from django.db.backends.signals import connection_created
 
 
 class StoreConfig(AppConfig):
-    name = "liandong.web.store"
+    name = "liandong.service.store"
     label = "store"
     verbose_name = "Event log and ledger"
 

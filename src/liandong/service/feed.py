@@ -31,12 +31,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from ...engine.campaigns.base import CampaignModule
-from ...engine.core import Engine, Shop
-from ...engine.errors import Code, Refusal, refuse
-from ...engine.events import EVENT_TYPES, ConfigurePlan, Event
-from ...engine.ledger import Transaction
-from ...engine.money import MoneyError, parse_yuan
+from ..engine.campaigns.base import CampaignModule
+from ..engine.core import Engine, Shop
+from ..engine.errors import Code, Refusal, refuse
+from ..engine.events import EVENT_TYPES, ConfigurePlan, Event
+from ..engine.ledger import Transaction
+from ..engine.money import MoneyError, parse_yuan
 from .bulk import json_default
 
 #: Facts after which a member's whole referral subtree may show another team (a promotion with no team above).

@@ -2,7 +2,7 @@
 
     name: 链动 demo shop
     timezone: Asia/Shanghai
-    auto_close_days: true            # the worker closes each business day (see store.feed)
+    auto_close_days: true            # the worker closes each business day (see service.feed)
     start: "2026-03-01T00:00:00+08:00"   # optional: the engine's clock before event 1 (default: now)
     plans:
       chain21: {help_fund_rate: "0.20"}
@@ -13,7 +13,7 @@ On the first start (no ShopSetup row), the plans, time zone, start and ``auto_cl
 and each product is logged as a ``product`` event (keys ``setup:product:<sku>``; at the start when the log is
 empty), so products, like everything else, live in the event log. Later changes to plans are ``configure_plan``
 events (versioned); the file is not read again. ``LIANDONG_SHOP_FILE`` names the file; the demo shop
-(``liandong/web/shop.yaml``) otherwise.
+(``liandong/service/shop.yaml``) otherwise.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
-from ...engine.core import Engine
-from ...engine.module import ConfigError
+from ..engine.core import Engine
+from ..engine.module import ConfigError
 from .feed import EventRejected, build_event, parse_instant, shop_of
-from .models import LoggedEvent, ShopSetup
+from .store.models import LoggedEvent, ShopSetup
 
-DEMO_SHOP_FILE = Path(__file__).resolve().parent.parent / "shop.yaml"
+DEMO_SHOP_FILE = Path(__file__).resolve().parent / "shop.yaml"
 TOP_KEYS = {"name", "timezone", "auto_close_days", "start", "plans", "products"}
 
 
@@ -114,7 +114,7 @@ def ensure_shop_setup(path: str | Path | None = None, start: dt.datetime | None 
     existing = ShopSetup.objects.filter(id=1).first()
     if existing is not None:
         return existing
-    from .services import append_event
+    from .log import append_event
 
     shop = load_shop_file(path or shop_file_path())
     begin = start or shop.start or timezone.now()

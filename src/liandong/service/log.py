@@ -8,7 +8,7 @@ waits briefly for the worker to apply it. The web layer never computes a reward.
 Time: an event's ``at`` is normally not chosen by the caller (clocks of several web processes disagree). The worker
 applies each event at ``max(created_at, the engine's clock)``, which is deterministic given the log, so ``liandong
 verify`` replays to the same instants (on a shop with ``auto_close_days`` an event logged after a day's end waits at
-that day's end until the day is closed: see ``store.feed``). A trusted caller (an import, the demo seed, a scenario
+that day's end until the day is closed: see ``service.feed``). A trusted caller (an import, the demo seed, a scenario
 replayed through the API) may put ``at`` (ISO time) in the fields: the event happens then, and is refused when that
 is before the engine's clock. ``close_day`` names its day; the clock moves to that day's end.
 
@@ -25,10 +25,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ...engine.draw import make_secret
-from ...engine.events import EVENT_TYPES
+from ..engine.draw import make_secret
+from ..engine.events import EVENT_TYPES
 from .feed import EventRejected, build_event
-from .models import EventOutcome, LoggedEvent
+from .store.models import EventOutcome, LoggedEvent
 
 __all__ = ["EventRejected", "IdempotencyConflict", "append_event", "validate_event", "wait_for_outcome"]
 

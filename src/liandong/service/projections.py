@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.campaigns.base import CampaignModule
-from ...engine.core import Engine
-from ...engine.plans.chain21 import Chain21
+from ..engine.campaigns.base import CampaignModule
+from ..engine.core import Engine
+from ..engine.plans.chain21 import Chain21
 from .feed import campaign_modules
 
 

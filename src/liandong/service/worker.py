@@ -4,7 +4,7 @@ One worker runs per shop. It holds a lock (a PostgreSQL advisory lock on a conne
 the SQLite database), so a second worker waits instead of writing. On start it builds the engine from the
 ShopSetup row (made from the shop file on the very first start) and replays the events already applied, then
 loops: read up to ``batch_size`` pending events after ``WorkerPosition`` in position order, apply each (the rule
-in ``store.feed``), and commit in ONE database transaction:
+in ``service.feed``), and commit in ONE database transaction:
 
     EventOutcome rows            applied or refused (with the reason), the config version used, the facts
     LedgerEntry rows             every entry, with the account's balance after it
@@ -46,13 +46,15 @@ from typing import Any, Protocol
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from .engine import tune_gc
-from .engine.core import Engine
-from .engine.ledger import NON_CASH_UNITS, Account, Transaction
-from .engine.module import Module
-from .web.store.bulk import insert_rows, json_default, upsert_rows
-from .web.store.feed import Applied, Touched, apply_logged, next_close_day, shop_of
-from .web.store.models import (
+from ..engine import tune_gc
+from ..engine.core import Engine
+from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
+from ..engine.module import Module
+from .bulk import insert_rows, json_default, upsert_rows
+from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
+from .shopfile import ensure_shop_setup
+from .store.models import (
     CampaignState,
     LoggedEvent,
     MemberState,
@@ -62,8 +64,6 @@ from .web.store.models import (
     WithdrawalState,
     WorkerPosition,
 )
-from .web.store.projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
-from .web.store.shopfile import ensure_shop_setup
 
 log = logging.getLogger("liandong.worker")
 
@@ -400,7 +400,7 @@ def _hash(fields: dict[str, Any]) -> str:
 
 
 def append_system_event(verb: str, fields: dict[str, Any], key: str) -> None:
-    from .web.store.services import append_event
+    from .log import append_event
 
     append_event(verb, fields, key=key, request_hash=_hash(fields), actor="system")
 
