@@ -29,11 +29,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from liandong.engine import Engine, Product, Shop, tune_gc
+from liandong.engine import Product, Shop, tune_gc
 from liandong.engine import events as ev
 from liandong.engine.core import SHANGHAI
 from liandong.engine.ledger import NON_CASH_UNITS
-from liandong.engine.registry import CAMPAIGNS, PLANS
+from liandong.engine.registry import CAMPAIGNS, PLANS, new_engine
 
 START = dt.datetime(2026, 1, 1, 8, 0, 0, tzinfo=SHANGHAI)
 PRODUCTS = [Product("GIFT", 69900, gift_pack=True), Product("TEA", 5900)]
@@ -100,7 +100,7 @@ def run_shop(kind: str, members: int, seed: int) -> dict[str, Any]:
         if mixed is None:
             return {"shop": kind, "skipped": "the points and distribution plans are not registered"}
         plans = mixed
-    engine = Engine(Shop(products=list(PRODUCTS), plans=plans, start=START))
+    engine = new_engine(Shop(products=list(PRODUCTS), plans=plans, start=START))
     source = chain_events(members) if kind == "chain" else random_tree_events(members, seed)
     # Events are built in chunks outside the timed loop; the ledger is drained after each chunk as the worker
     # does after each commit, so memory holds the shop's state, not its history.

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 
 from .engine import events as ev
 from .engine.core import DEFAULT_START, Engine, Product, Shop
-from .engine.labels import RULES
+from .engine.labels import book_label, label, note
 from .engine.ledger import NON_CASH_UNITS, Transaction
 from .engine.module import ConfigError
 from .engine.money import MoneyError, format_fen, parse_yuan
+from .engine.registry import REGISTRY, new_engine
 
 TOP_KEYS = {"name", "description", "plan", "plan_file", "config", "plans", "start", "timezone", "products",
             "events", "expect"}
@@ -164,7 +165,7 @@ def parse(doc: Any, path: str = "<scenario>") -> Scenario:
         shop.products.append(Product(str(raw["sku"]), price, bool(raw.get("gift_pack", False)), envelope,
                                      raw.get("name")))
     try:
-        Engine(shop)  # validates every plan config
+        new_engine(shop)  # validates every plan config
     except ConfigError as exc:
         raise _config_error(doc, path, exc) from None
     events = _events(doc.get("events") or [], doc, path, tz)
@@ -234,18 +235,19 @@ def _events(raw_events: Any, doc: dict[str, Any], path: str, tz: dt.tzinfo) -> l
         raise ScenarioError(path, _line(doc, "events"), "events", "a list of events")
     counters: dict[str, int] = {}
     out: list[ParsedEvent] = []
+    event_types = REGISTRY.event_types
     placeholder = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     for index, raw in enumerate(raw_events, start=1):
         line = _line(raw) or _line(doc, "events")
         if not isinstance(raw, dict):
             raise ScenarioError(path, line, f"events[{index}]", "an event is a mapping like {pay: B, sku: GIFT}")
-        verbs = [k for k in raw if k in ev.EVENT_TYPES]
+        verbs = [k for k in raw if k in event_types]
         if len(verbs) != 1:
-            unknown = [k for k in raw if k not in ev.EVENT_TYPES]
+            unknown = [k for k in raw if k not in event_types]
             what = f"unknown event {unknown[0]!r}" if not verbs and unknown else "exactly one verb per event"
-            raise ScenarioError(path, line, f"events[{index}]", f"{what}; known: {', '.join(sorted(ev.EVENT_TYPES))}")
+            raise ScenarioError(path, line, f"events[{index}]", f"{what}; known: {', '.join(sorted(event_types))}")
         verb = verbs[0]
-        cls = ev.EVENT_TYPES[verb]
+        cls = event_types[verb]
         counters[verb] = counters.get(verb, 0) + 1
         fields: dict[str, Any] = {}
         at: dt.datetime | None = None
@@ -298,7 +300,7 @@ class Replay:
 def replay(scenario: Scenario, *, check_invariants: bool = False, check_every: int = 1) -> Replay:
     """Replay in memory. With ``check_invariants`` the invariants are checked after every ``check_every``-th event
     and after the last (checking costs time linear in the ledger, so very long files check less often)."""
-    engine = Engine(scenario.shop)
+    engine = new_engine(scenario.shop)
     outcomes = []
     last = len(scenario.events)
     for parsed in scenario.events:
@@ -377,12 +379,6 @@ def _show(value: Any) -> str:
 
 # --- the statement ------------------------------------------------------------------------------------------------
 
-BOOK_NAMES = {"available": ("", ""), "pending": ("pending", "待结算"), "help_fund": ("help fund", "帮扶基金"),
-              "withdrawing": ("withdrawing", "提现中"), "withdrawn": ("withdrawn", "已提现"),
-              "locked_fund": ("locked shopping fund", "锁定购物金"), "coupons": ("coupons", "盲盒券"),
-              "points": ("points", "绿色积分")}
-
-
 #: How a non-cash unit reads: its name and whether it counts hundredths (points are held to 0.01 of a point).
 UNIT_NAMES = {"coupon": ("coupons", "张盲盒券", False), "centipoint": ("points", "积分", True)}
 
@@ -416,14 +412,12 @@ def statement_lines(engine: Engine, member: str, lang: str = "en") -> list[str]:
 def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amount: int, after: int,
                    lang: str = "en") -> str:
     zh = lang.startswith("zh")
-    rule = RULES.get(txn.rule)
-    name = (rule.zh if zh else rule.en) if rule else txn.rule.replace("_", " ")
     unit = NON_CASH_UNITS.get(book)
     shown = ("+" if amount > 0 else "") + show_amount(amount, unit, zh)
-    text = f"{shown} {name}"
+    text = f"{shown} {label(txn.rule, lang)}"
     if txn.reverses is not None:
         text += " 冲回" if zh else " reversed"
-    book_name = BOOK_NAMES.get(book, (book.replace("_", " "), book))[1 if zh else 0]
+    book_name = "" if book == "available" else book_label(book, lang)
     if book_name and txn.rule != "settlement" and unit is None:
         text += f" → {book_name}"
     details = []
@@ -435,12 +429,11 @@ def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amo
             details.append(f"order {txn.order}" + (f" by {buyer}" if buyer else ""))
     elif txn.ref and txn.rule not in ("settlement",):
         details.append(str(txn.ref))
-    note = (rule.note_zh if zh else rule.note_en) if rule else ""
     if details:
         text += " · " + ", ".join(details)
-    if note and txn.reverses is None:
-        text += f" ({note})"
+    remark = note(txn.rule, txn.ref, lang)
+    if remark and txn.reverses is None:
+        text += f" ({remark})"
     when = txn.at.astimezone(engine.tz).strftime("%Y-%m-%d %H:%M:%S") if txn.at else ""
     after_text = unit_number(after, unit) if unit else format_fen(after)
-    label = book_name or ("可用" if zh else "available")
-    return f"{when}  {text}  [{label} {after_text}]"
+    return f"{when}  {text}  [{book_name or book_label('available', lang)} {after_text}]"

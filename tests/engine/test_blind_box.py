@@ -17,6 +17,7 @@ from liandong.engine.core import SALES, Engine, Outcome, Product, Shop
 from liandong.engine.draw import DrawRecord, position, verify_record
 from liandong.engine.events import EVENT_TYPES
 from liandong.engine.money import format_fen
+from liandong.engine.registry import new_engine
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 START = dt.datetime.fromisoformat("2026-01-01T08:00:00+08:00")
@@ -27,7 +28,7 @@ PRIZE_IN_24 = "00" * 31 + "08"  # position(PRIZE_IN_24, "b2", 7, 24) == 24
 
 def make_engine(plans: dict[str, dict[str, Any]] | None = None) -> Engine:
     products = [Product("BOX", 9900), Product("GIFT", 69900, gift_pack=True)]
-    return Engine(Shop(products=products, plans=plans or {}, start=START))
+    return new_engine(Shop(products=products, plans=plans or {}, start=START))
 
 
 def act(engine: Engine, verb: str, at: dt.datetime | None = None, **fields: Any) -> Outcome:

@@ -22,6 +22,7 @@ from liandong.engine.core import DEFAULT_START, Product
 from liandong.engine.errors import Code
 from liandong.engine.module import validate_config
 from liandong.engine.plans.chain21 import Chain21, Chain21Config
+from liandong.engine.registry import new_engine
 
 RULEBOOK = Path(__file__).resolve().parents[3] / "shared" / "spec" / "chain21.md"
 Run = Callable[..., sc.Replay]
@@ -92,7 +93,7 @@ def test_an_invalid_config_is_refused_naming_the_key_and_the_value(
 
 def test_a_shop_with_an_invalid_chain21_config_cannot_start() -> None:
     with pytest.raises(ConfigError, match=r"invalid chain21 config: help_fund_rate: '1\.5'"):
-        Engine(Shop(plans={"chain21": {"help_fund_rate": "1.5"}}))
+        new_engine(Shop(plans={"chain21": {"help_fund_rate": "1.5"}}))
 
 
 def test_a_valid_override_changes_only_its_keys() -> None:
@@ -158,7 +159,7 @@ def test_configure_plan_of_a_plan_the_shop_does_not_run_is_refused(run_chain21: 
 
 
 def test_transpose_on_a_shop_without_chain21_is_refused() -> None:
-    engine = Engine(Shop(products=[Product("TEA", 5900)]))
+    engine = new_engine(Shop(products=[Product("TEA", 5900)]))
     outcome = engine.apply(ev.EVENT_TYPES["transpose"].model_validate(
         {"at": DEFAULT_START, "partner": "A", "seed": "B", "with": "C"}))
     assert outcome.refusal is not None and outcome.refusal.code == Code.PLAN_NOT_RUNNING

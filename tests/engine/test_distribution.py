@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from liandong import scenario as sc
-from liandong.engine import Engine, Shop
+from liandong.engine import Shop
 from liandong.engine.module import ConfigError
 from liandong.engine.plans.distribution import format_percent
+from liandong.engine.registry import new_engine
 
 PRODUCTS: list[dict[str, Any]] = [
     {"sku": "TEA", "price": "99.00"},
@@ -256,7 +257,7 @@ def test_the_plans_minimum_withdrawal_and_fee_apply() -> None:
 ])
 def test_an_invalid_config_names_the_key(config: dict[str, Any], key: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        Engine(Shop(plans={"distribution": config}))
+        new_engine(Shop(plans={"distribution": config}))
     problem_key, _value, problem = caught.value.problems[0]
     assert problem_key == key
     assert message in problem

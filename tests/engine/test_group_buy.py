@@ -21,6 +21,7 @@ from liandong.engine.campaigns.group_buy import GroupBuy
 from liandong.engine.campaigns.groups import derive_group_secret
 from liandong.engine.core import Engine, Outcome, Product, Shop
 from liandong.engine.draw import commitment, pick
+from liandong.engine.registry import REGISTRY
 
 SECRET_ONE = "00" * 31 + "01"
 SECRET_TWO = "00" * 31 + "02"
@@ -28,7 +29,7 @@ SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("group-buy-*.y
 
 
 def new_engine(plans: dict[str, dict[str, Any]] | None = None, gift_pack: bool = False) -> Engine:
-    return Engine(Shop(products=[Product("TEA", 9900, gift_pack=gift_pack)], plans=plans or {}))
+    return Engine(Shop(products=[Product("TEA", 9900, gift_pack=gift_pack)], plans=plans or {}), REGISTRY)
 
 
 def act(engine: Engine, verb: str, value: Any = None, **fields: Any) -> Outcome:
@@ -233,7 +234,7 @@ def test_locked_fund_never_unlocks_past_its_original_amount() -> None:
 def test_any_sequence_of_unlocks_stays_within_the_original_fund(
     join_rate: int, invite_rate: int, price: int, rounds: list[tuple[bool, bool]],
 ) -> None:
-    engine = Engine(Shop(products=[Product("TEA", price)]))
+    engine = Engine(Shop(products=[Product("TEA", price)]), REGISTRY)
     members(engine, "W", "L")
     act(engine, "join", "VW", referrer="W")
     act(engine, "join", "VL", referrer="L")
@@ -400,7 +401,7 @@ def test_winner_fund_may_be_a_fixed_amount() -> None:
 
 def refusing_engine() -> Engine:
     """A, B, C members; gb1 open with a drawn g1 (A, B) and an open g2 (C); draft gb2; closed gb3."""
-    engine = Engine(Shop(products=[Product("TEA", 9900), Product("MUG", 9900, red_envelope=1000)]))
+    engine = Engine(Shop(products=[Product("TEA", 9900), Product("MUG", 9900, red_envelope=1000)]), REGISTRY)
     members(engine, "A", "B", "C")
     lottery(engine, group_size=2, winners=1)
     fill(engine, "gb1", "g1", ["A", "B"])

@@ -6,11 +6,12 @@ import dataclasses
 
 import pytest
 
-from liandong.engine import Engine, Shop
+from liandong.engine import Shop
 from liandong.engine import events as ev
 from liandong.engine.core import DEFAULT_START, Product
 from liandong.engine.ledger import Ledger, LedgerError, is_member_account
 from liandong.engine.plans import chain21  # noqa: F401  (registers the chain21 reward rules)
+from liandong.engine.registry import new_engine
 
 PAYMENTS = ("@external", "payments")
 SALES = ("@platform", "sales")
@@ -128,7 +129,7 @@ def test_shop_accounts_are_owned_by_names_starting_with_at() -> None:
 
 
 def test_engine_check_invariants_reports_a_tampered_member_balance() -> None:
-    engine = Engine(Shop(products=[Product("GIFT", 69900, gift_pack=True)], plans={"chain21": {}}))
+    engine = new_engine(Shop(products=[Product("GIFT", 69900, gift_pack=True)], plans={"chain21": {}}))
     at = DEFAULT_START
     engine.apply(ev.Join(at=at, member="A"))
     engine.apply(ev.Pay(at=at, member="A", sku="GIFT", order="o1"))

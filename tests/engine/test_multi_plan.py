@@ -15,7 +15,7 @@ from liandong.engine import Engine, Shop
 from liandong.engine import events as ev
 from liandong.engine.core import DEFAULT_START, Product
 from liandong.engine.plans.distribution import Visit
-from liandong.engine.registry import PLANS
+from liandong.engine.registry import PLANS, new_engine
 
 PRODUCTS = [Product("GIFT", 69900, gift_pack=True), Product("TEA", 10000)]
 MIXED: dict[str, dict[str, Any]] = {
@@ -32,7 +32,7 @@ def postings_of(engine: Engine, plan: str) -> list[tuple[Any, ...]]:
 
 
 def replay(plans: dict[str, dict[str, Any]], events: list[ev.Event]) -> Engine:
-    engine = Engine(Shop(products=list(PRODUCTS), plans=plans))
+    engine = new_engine(Shop(products=list(PRODUCTS), plans=plans))
     for event in events:
         engine.apply(event)
     assert engine.check_invariants() == []

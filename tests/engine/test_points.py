@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liandong import scenario as sc
-from liandong.engine import Engine, Shop
+from liandong.engine import Shop
 from liandong.engine import events as ev
 from liandong.engine.core import DEFAULT_START, EXTERNAL, SALES, Product
 from liandong.engine.module import ConfigError
 from liandong.engine.plans.points import ISSUED, RESERVE, RESERVE_FUNDING, Points
+from liandong.engine.registry import new_engine
 
 PRODUCTS: list[dict[str, Any]] = [
     {"sku": "BIG", "price": "1000.00"},
@@ -263,7 +264,7 @@ def test_a_refund_never_takes_the_nav_below_its_value_before_the_order() -> None
 ])
 def test_an_invalid_config_names_the_key_and_value(config: dict[str, Any], key: str, value: Any) -> None:
     with pytest.raises(ConfigError) as caught:
-        Engine(Shop(plans={"points": config}))
+        new_engine(Shop(plans={"points": config}))
     assert caught.value.problems[0][:2] == (key, value if key != "(config)" else config)
 
 
@@ -293,7 +294,7 @@ step = st.one_of(
                                                                      "cashout_fee_rate": "0"}]))
 def test_points_invariants_hold_after_any_sequence(steps: list[tuple[Any, ...]], config: dict[str, Any]) -> None:
     products = [Product(p["sku"], int(p["price"].replace(".", ""))) for p in PRODUCTS]
-    engine = Engine(Shop(products=products, plans={"points": config}))
+    engine = new_engine(Shop(products=products, plans={"points": config}))
     plan = engine.modules["points"]
     assert isinstance(plan, Points)
     at = DEFAULT_START

@@ -16,6 +16,7 @@ from liandong.engine.draw import DrawRecord, pick, verify_record
 from liandong.engine.errors import Code
 from liandong.engine.events import EVENT_TYPES
 from liandong.engine.money import format_fen
+from liandong.engine.registry import new_engine
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SECRET = "00" * 31 + "01"
@@ -27,7 +28,7 @@ SMALL = {"sku": "ORANGE", "price": "10.00", "tier_size": 2, "tier_rebate": "1.00
 
 def make_engine(plans: dict[str, dict[str, Any]] | None = None, gift_pack: bool = False) -> Engine:
     products = [Product("ORANGE", 10000, gift_pack=gift_pack), Product("TEA", 5900)]
-    return Engine(Shop(products=products, plans=plans or {}, start=START))
+    return new_engine(Shop(products=products, plans=plans or {}, start=START))
 
 
 def act(engine: Engine, verb: str, at: str | None = None, **fields: Any) -> Outcome:

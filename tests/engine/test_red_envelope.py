@@ -19,6 +19,7 @@ from liandong.engine.campaigns.groups import derive_group_secret
 from liandong.engine.campaigns.red_envelope import RedEnvelope
 from liandong.engine.core import Engine, Outcome, Product, Shop
 from liandong.engine.draw import pick, split_equal, split_random
+from liandong.engine.registry import REGISTRY
 
 SECRET_ONE = "00" * 31 + "01"
 SECRET_TWO = "00" * 31 + "02"
@@ -27,7 +28,7 @@ SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("red-envelope-
 
 def new_engine(price: int = 9900, envelope: int | None = 1000, plans: dict[str, Any] | None = None) -> Engine:
     return Engine(Shop(products=[Product("MUG", price, red_envelope=envelope), Product("TEA", 5900)],
-                       plans=plans or {}))
+                       plans=plans or {}), REGISTRY)
 
 
 def act(engine: Engine, verb: str, value: Any = None, **fields: Any) -> Outcome:
@@ -148,7 +149,7 @@ def test_any_group_splits_exactly_the_envelope_with_at_least_a_fen_each(
 
 def test_plans_apply_true_runs_chain21_for_the_winner_only() -> None:
     engine = Engine(Shop(products=[Product("MUG", 69900, gift_pack=True, red_envelope=1000)],
-                         plans={"chain21": {}}))
+                         plans={"chain21": {}}), REGISTRY)
     members(engine, "R")
     act(engine, "pay", "R", sku="MUG", order="r-gift")
     for name in ("X1", "X2", "X3"):

@@ -45,6 +45,7 @@ from liandong.engine.core import MEMBER_BOOKS, Product
 from liandong.engine.ledger import Transaction
 from liandong.engine.money import format_fen
 from liandong.engine.plans.chain21 import Chain21
+from liandong.engine.registry import new_engine
 
 #: How far the clock moves before an event: mostly seconds, sometimes days (settlement windows, the transposition
 #: wait), sometimes backwards (an ``at`` before the clock is refused) or not at all (an ``at`` equal to it is fine).
@@ -68,7 +69,7 @@ class EngineMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.shop = Shop()
-        self.engine = Engine(self.shop)
+        self.engine = new_engine(self.shop)
         self.log: list[ev.Event] = []  # every event applied, refused ones included, in order
         self.joined = 0
         self.paid = 0
@@ -85,7 +86,7 @@ class EngineMachine(RuleBasedStateMachine):
     @initialize(data=st.data())
     def open_shop(self, data: st.DataObject) -> None:
         self.shop = self.make_shop(data)
-        self.engine = Engine(self.shop)
+        self.engine = new_engine(self.shop)
 
     def apply(self, event: ev.Event) -> None:
         self.log.append(event)
@@ -183,7 +184,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_replay_gives_the_same_ledger_and_refunds_undo_the_orders(self) -> None:
-        copy = Engine(self.shop)
+        copy = new_engine(self.shop)
         for event in self.log:
             copy.apply(event)
         assert [_transaction_key(t) for t in copy.ledger.transactions] == [

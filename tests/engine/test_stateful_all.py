@@ -87,6 +87,7 @@ from liandong.engine.ledger import NON_CASH_UNITS, Transaction
 from liandong.engine.money import parse_yuan
 from liandong.engine.plans.distribution import ApprovePromoter, Visit
 from liandong.engine.plans.points import ISSUED, POINTS_BOOK, RESERVE, Points
+from liandong.engine.registry import new_engine
 
 GIFT_PACKS = ["GIFT", "PACK"]
 OTHERS = ["TEA", "ENV", "ORANGE", "TOY"]
@@ -180,7 +181,7 @@ class AllModulesMachine(Chain21Machine):
     def open_shop(self, data: st.DataObject) -> None:
         """The shop opens with a few founding members (so the first groups and boxes have people to fill them)."""
         self.shop = self.make_shop(data)
-        self.engine = Engine(self.shop)
+        self.engine = new_engine(self.shop)
         for _ in range(data.draw(st.integers(2, 6), label="founders")):
             referrer = data.draw(st.sampled_from([None, *self.engine.members]), label="founder's referrer")
             member = f"m{self.joined}"
@@ -803,7 +804,7 @@ class AllModulesMachine(Chain21Machine):
     def teardown(self) -> None:
         if sys.exc_info()[1] is not None or not self.log:
             return  # a step failed: its error is the report
-        again, refused_as_ticks = Engine(self.shop), Engine(self.shop)
+        again, refused_as_ticks = new_engine(self.shop), new_engine(self.shop)
         for event, substitute in zip(self.log, self.substitutes, strict=True):
             again.apply(event)
             refused_as_ticks.apply(substitute)

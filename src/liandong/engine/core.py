@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from . import events as ev
 from .errors import Code, Refusal, refuse
-from .ledger import Account, Ledger, Transaction, register_reward_rules
-from .module import ConfigError, Module, validate_config
+from .ledger import Account, Ledger, Transaction
+from .module import Book, ConfigError, Module, Rule, Verb, validate_config
 from .money import format_fen
+
+if TYPE_CHECKING:
+    from .registry import Registry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_START = dt.datetime(2026, 1, 1, 8, 0, 0, tzinfo=SHANGHAI)
@@ -31,7 +34,7 @@ SALES: Account = ("@platform", "sales")
 REWARD_EXPENSE: Account = ("@platform", "reward_expense")
 WITHDRAWAL_FEES: Account = ("@platform", "withdrawal_fees")
 
-MEMBER_BOOKS = ("available", "pending", "help_fund", "withdrawing", "withdrawn")
+MEMBER_BOOKS = ("available", "pending", "help_fund", "withdrawing", "withdrawn")  # every member has these
 
 
 @dataclass(slots=True)
@@ -87,7 +90,8 @@ class Order:
     refunded: bool = False
     rewards: list[RewardRecord] = field(default_factory=list)
     campaign: str | None = None  # a campaign purchase (no plan rewards unless the campaign says so)
-    data: dict[str, Any] = field(default_factory=dict)  # per-module facts about the order
+    refundable: bool = True  # by the core ``refund`` (a campaign's entry until its draw: only through the campaign)
+    points_paid: int = 0  # hundredths of a point paid with (``pay`` with ``points``)
 
 
 @dataclass(slots=True)
@@ -127,15 +131,12 @@ class Shop:
     keep_transactions: bool = True
 
 
-register_reward_rules()
-
-
 class Engine:
-    """One shop's state. Not thread-safe by design: one writer applies events in order."""
+    """One shop's state. Not thread-safe by design: one writer applies events in order. ``registry`` names the
+    modules it may run (``registry.REGISTRY``); the core knows none of them."""
 
-    def __init__(self, shop: Shop) -> None:
-        from .registry import CAMPAIGNS, PLANS
-
+    def __init__(self, shop: Shop, registry: Registry) -> None:
+        self.registry = registry
         self.shop = shop
         self.tz = ZoneInfo(shop.timezone)
         self.clock: dt.datetime = shop.start
@@ -154,29 +155,23 @@ class Engine:
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
         self.modules: dict[str, Module] = {}
         for kind, raw in shop.plans.items():
-            if kind not in PLANS:
-                raise ConfigError(kind, [("plan", kind, f"unknown plan; known: {', '.join(sorted(PLANS))}")])
-            cls = PLANS[kind]
-            self.modules[kind] = cls(validate_config(kind, cls.Config, dict(raw or {})))
-        for kind, cls in CAMPAIGNS.items():
+            plan = registry.plans.get(kind)
+            if plan is None:
+                known = ", ".join(sorted(registry.plans))
+                raise ConfigError(kind, [("plan", kind, f"unknown plan; known: {known}")])
+            self.modules[kind] = plan(validate_config(kind, plan.Config, dict(raw or {})))
+        for kind, cls in registry.campaigns.items():
             self.modules[kind] = cls(validate_config(kind, cls.Config, {}))
-        self.plans = [m for k, m in self.modules.items() if k in PLANS]
+        self.plans = [m for k, m in self.modules.items() if k in registry.plans]
         self.handlers: dict[type[ev.Event], tuple[Any, Any]] = {
-            ev.Join: (check_join, apply_join),
-            ev.SetProduct: (check_product, apply_product),
-            ev.Pay: (check_pay, apply_pay),
-            ev.Refund: (check_refund, apply_refund),
-            ev.CloseDay: (check_close_day, apply_close_day),
-            ev.Tick: (_no_check, _no_apply),
-            ev.Withdraw: (check_withdraw, apply_withdraw),
-            ev.ApproveWithdrawal: (check_decide_withdrawal, apply_approve_withdrawal),
-            ev.RejectWithdrawal: (check_decide_withdrawal, apply_reject_withdrawal),
-            ev.MarkWithdrawalPaid: (check_mark_paid, apply_mark_paid),
-            ev.ConfigurePlan: (check_configure_plan, apply_configure_plan),
+            verb.event: (verb.check, verb.apply) for owner, verb in registry.verbs()
+            if owner == "core" or owner in self.modules
         }
+        # Capabilities the running modules provide (``ask``), the first module in running order serving each.
+        self._capabilities: dict[str, Any] = {}
         for module in self.modules.values():
-            for verb, pair in module.handlers.items():
-                self.handlers[ev.EVENT_TYPES[verb]] = pair
+            for capability, method in type(module).provides.items():
+                self._capabilities.setdefault(capability, getattr(module, method))
         # The modules that override each frequent hook, so an event pays only for the modules that care.
         everyone = list(self.modules.values())
         self._tick_modules = overriding(everyone, "on_clock")
@@ -216,7 +211,8 @@ class Engine:
                     module.on_clock(self, self.clock)
             pair = self.handlers.get(type(event))
             if pair is None:  # a verb of a plan this shop does not run
-                refusal = refuse(Code.PLAN_NOT_RUNNING, type(event).verb, plan_of_verb(type(event).verb))
+                verb = type(event).verb
+                refusal = refuse(Code.PLAN_NOT_RUNNING, verb, self.registry.owner_of(verb) or verb)
             else:
                 refusal = pair[0](self, event)
                 if refusal is None:
@@ -225,6 +221,11 @@ class Engine:
             self.refused.append((seq, refusal))
         txns = self.ledger.transactions[start:] if self.ledger.keep_transactions else []
         return Outcome(seq, event, refusal, txns, self.facts, self.config_version)
+
+    def ask(self, capability: str) -> Any:
+        """The running module's method serving ``capability`` (see ``Module.provides``), or None when no module
+        this shop runs provides it: ``leader = engine.ask("team_leader")``, then ``leader(engine, member)``."""
+        return self._capabilities.get(capability)
 
     def fact(self, name: str, /, **data: Any) -> None:
         """A business fact worth telling someone (a promotion, a draw, a release): notices and webhooks read them."""
@@ -308,6 +309,8 @@ class Engine:
             self.post("settlement", entries, plan=record.plan, order=record.order, source=record.source,
                       ref=record.rule)
             record.due_day = None
+            if module is not None:
+                module.on_settled(self, record)
         self.pending = keep
 
     def reverse_rewards(self, order: Order) -> None:
@@ -340,11 +343,14 @@ class Engine:
                     plan.on_pay(self, order)
 
     def new_order(self, order_id: str, member: str, sku: str, quantity: int = 1,
-                  amount: int | None = None, campaign: str | None = None) -> Order:
+                  amount: int | None = None, campaign: str | None = None, refundable: bool | None = None) -> Order:
+        """A new order at the clock. A campaign's order is refundable by the core ``refund`` only when the campaign
+        says so (``refundable``); a plain order always is."""
         product = self.products[sku]
         return Order(
             order_id, member, sku, quantity, product.price * quantity if amount is None else amount,
             self.clock, self.today, self.seq, self.closes, product.gift_pack, campaign=campaign,
+            refundable=campaign is None if refundable is None else refundable,
         )
 
     # --- reading -----------------------------------------------------------------------------------------------
@@ -365,13 +371,6 @@ class Engine:
         for module in self.modules.values():
             problems.extend(module.check_invariants(self))
         return problems
-
-
-def plan_of_verb(verb: str) -> str:
-    """The plan kind that serves ``verb`` (for the refusal of an event whose plan does not run)."""
-    from .registry import PLANS
-
-    return next((kind for kind, cls in PLANS.items() if verb in cls.handlers), verb)
 
 
 def overriding(modules: list[Module], hook: str) -> list[Module]:
@@ -437,18 +436,19 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
         refusal = module.check_pay(engine, event)
         if refusal is not None:
             return refusal
-    if event.points is not None and not any(p.kind == "points" for p in engine.plans):
-        return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
-    if event.points is not None and not any(p.kind == "points" and p.applies_to(event.sku) for p in engine.plans):
-        return refuse(Code.NOT_ALLOWED, "points", format_fen(event.points),
-                      why=f"the points plan does not apply to {event.sku}")
+    if event.points is not None:
+        takes_points = engine.ask("points_payment")  # a plan that lets members pay with points
+        if takes_points is None:
+            return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
+        if not takes_points(engine, event.sku):
+            return refuse(Code.NOT_ALLOWED, "points", format_fen(event.points),
+                          why=f"no plan of this shop takes points for {event.sku}")
     return None
 
 
 def apply_pay(engine: Engine, event: ev.Pay) -> None:
     order = engine.new_order(event.order, event.member, event.sku, event.quantity, amount=event.amount)
-    if event.points is not None:
-        order.data["points"] = event.points
+    order.points_paid = event.points or 0
     engine.record_sale(order)
 
 
@@ -458,7 +458,7 @@ def check_refund(engine: Engine, event: ev.Refund) -> Refusal | None:
         return refuse(Code.ORDER_UNKNOWN, "order", event.order)
     if order.refunded:
         return refuse(Code.ORDER_REFUNDED, "order", event.order)
-    if order.campaign is not None and not order.data.get("refundable", False):
+    if not order.refundable:
         return refuse(Code.ORDER_NOT_REFUNDABLE, "order", event.order,
                       why=f"it belongs to campaign {order.campaign}; refund it through the campaign")
     for module in engine._refund_checks:
@@ -591,3 +591,44 @@ def apply_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> None:
     module.reconfigure(validate_config(event.plan, type(module).Config, _changed_config(module, event)))
     engine.config_version += 1
     engine.fact("plan_configured", plan=event.plan, version=engine.config_version)
+
+
+class Core(Module):
+    """The core's own declarations, read by the registry like a module's: the shop's events, books and rules."""
+
+    kind: ClassVar[str] = "core"
+    rules = (
+        Rule("sale", "sale", "销售"),
+        Rule("settlement", "settled", "结算入账"),
+        Rule("withdrawal", "withdrawal requested", "申请提现"),
+        Rule("withdrawal_approved", "withdrawal paid out", "提现已打款"),
+        Rule("withdrawal_rejected", "withdrawal rejected, returned", "提现被拒，已退回"),
+    )
+    books = (
+        Book("available", "available", "可用"),
+        Book("pending", "pending", "待结算"),
+        Book("help_fund", "help fund", "帮扶基金"),
+        Book("withdrawing", "withdrawing", "提现中"),
+        Book("withdrawn", "withdrawn", "已提现"),
+    )
+    accounts = (EXTERNAL, SALES, REWARD_EXPENSE, WITHDRAWAL_FEES)
+    verbs = (
+        Verb(ev.Join, check_join, apply_join, senders=("system",)),
+        Verb(ev.SetProduct, check_product, apply_product, senders=("operator",), permission="manage_products"),
+        Verb(ev.Pay, check_pay, apply_pay, senders=("system",)),
+        Verb(ev.Refund, check_refund, apply_refund, senders=("operator",), permission="refund_order",
+             example={"order": "o7hc2a91f3b0"}),
+        Verb(ev.CloseDay, check_close_day, apply_close_day, senders=("operator", "system"), permission="close_day",
+             example={"day": "2026-03-01"}),
+        Verb(ev.Tick, _no_check, _no_apply, senders=("system",)),
+        Verb(ev.Withdraw, check_withdraw, apply_withdraw, senders=("member",), member_field="member",
+             generated=(("withdrawal", "w"),), example={"amount": "60.00"}),
+        Verb(ev.ApproveWithdrawal, check_decide_withdrawal, apply_approve_withdrawal, senders=("operator",),
+             permission="decide_withdrawal", example={"withdrawal": "w5k2c9"}),
+        Verb(ev.RejectWithdrawal, check_decide_withdrawal, apply_reject_withdrawal, senders=("operator",),
+             permission="decide_withdrawal", example={"withdrawal": "w5k2c9"}),
+        Verb(ev.MarkWithdrawalPaid, check_mark_paid, apply_mark_paid, senders=("operator",),
+             permission="decide_withdrawal", example={"withdrawal": "w5k2c9", "reference": "bank-2026-0301-17"}),
+        Verb(ev.ConfigurePlan, check_configure_plan, apply_configure_plan, senders=("operator",),
+             permission="configure_plan", example={"plan": "chain21", "config": {"team_reward": "150.00"}}),
+    )

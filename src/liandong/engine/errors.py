@@ -1,6 +1,8 @@
 """Refusals: the expected reasons an event is not applied, one code each, in order of precedence per event.
 
-A refusal names the field and the value that caused it and carries its message in English and Chinese.
+A refusal names the field and the value that caused it and carries its message in English and Chinese. The core's
+codes are here (``Code``); a module declares its own in ``Module.codes`` and the registry adds them to ``MESSAGES``
+(a code declared by two modules is an error at start).
 It changes nothing: the engine checks every condition before it posts anything (``check_*`` before ``apply_*``).
 Bugs are not refusals: they are assertions (``LedgerError``).
 """
@@ -37,12 +39,6 @@ class Code(StrEnum):
     WITHDRAWAL_DECIDED = "withdrawal_decided"
     # plans
     PLAN_NOT_RUNNING = "plan_not_running"
-    NOT_A_PARTNER = "not_a_partner"
-    NOT_A_SEED = "not_a_seed"
-    SEED_ALREADY_PARTNER = "seed_already_partner"
-    TRANSPOSE_TOO_EARLY = "transpose_too_early"
-    NOT_REFERRED_BY = "not_referred_by"
-    ALREADY_A_SEED = "already_a_seed"
     # generic, for plan and campaign modules
     INVALID = "invalid"
     NOT_FOUND = "not_found"
@@ -54,7 +50,7 @@ class Code(StrEnum):
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
-MESSAGES: dict[Code, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, str]] = {
     Code.AT_BEFORE_CLOCK: ("at {value} is before the clock {clock}", "时间 {value} 早于当前时钟 {clock}"),
     Code.DAY_BEFORE_CLOCK: ("day {value} is before the clock's day {clock}", "日期 {value} 早于当前营业日 {clock}"),
     Code.MEMBER_EXISTS: ("member {value} already exists", "会员 {value} 已存在"),
@@ -82,18 +78,6 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     ),
     Code.WITHDRAWAL_DECIDED: ("withdrawal {value} is already {status}", "提现单 {value} 已{status}"),
     Code.PLAN_NOT_RUNNING: ("plan {value} does not run on this shop", "本店未启用方案 {value}"),
-    Code.NOT_A_PARTNER: ("{field} {value} is not a partner", "{field} {value} 不是合伙人"),
-    Code.NOT_A_SEED: ("seed {value} is not a seed of {partner}", "{value} 不是 {partner} 的种子"),
-    Code.SEED_ALREADY_PARTNER: (
-        "seed {value} is already a partner: nothing to replace",
-        "种子 {value} 已是合伙人，无需换位",
-    ),
-    Code.TRANSPOSE_TOO_EARLY: (
-        "at {value} is less than {days} days after {partner} became a partner ({promoted})",
-        "{value} 距 {partner} 成为合伙人（{promoted}）不足 {days} 天",
-    ),
-    Code.NOT_REFERRED_BY: ("{field} {value} was not referred by {partner}", "{value} 不是 {partner} 直推的会员"),
-    Code.ALREADY_A_SEED: ("{field} {value} is already a seed of {partner}", "{value} 已是 {partner} 的种子"),
     Code.INVALID: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.NOT_FOUND: ("{field} {value} does not exist", "{field} {value} 不存在"),
     Code.EXISTS: ("{field} {value} already exists", "{field} {value} 已存在"),
@@ -104,9 +88,21 @@ MESSAGES: dict[Code, tuple[str, str]] = {
 }
 
 
+_CODE_OWNERS: dict[str, str] = {str(code): "core" for code in Code}
+
+
+def declare_codes(codes: dict[str, tuple[str, str]], owner: str) -> None:
+    """Add a module's refusal codes; a code another module (or the core) declared is an error."""
+    for code, messages in codes.items():
+        held = _CODE_OWNERS.setdefault(code, owner)
+        if held != owner:
+            raise ValueError(f"refusal code {code!r} is declared by both {held} and {owner}")
+        MESSAGES[code] = messages
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    code: Code
+    code: str
     field: str
     value: Any
     params: dict[str, Any] = dc_field(default_factory=dict)
@@ -130,5 +126,5 @@ class Refusal:
         }
 
 
-def refuse(code: Code, field: str, value: Any, **params: Any) -> Refusal:
+def refuse(code: str, field: str, value: Any, **params: Any) -> Refusal:
     return Refusal(code, field, value, params)

@@ -1,27 +1,38 @@
-"""How each ledger rule reads on a member's statement, in English and Chinese.
+"""How each ledger rule and each book reads on a member's statement and pages, in English and Chinese.
 
-Modules register their rules at import: ``register_rule("team_reward", "team reward", "团队奖(见点)", "your team")``.
-A statement line reads ``+200.00 team reward · order o7 by C (your team)``.
+The tables are filled from the modules' declarations (``Module.rules`` and ``Module.books``) when the registry
+registers them; a rule or a book belongs to one module, and a second module declaring the same name is an error at
+start. A statement line reads ``+200.00 team reward · order o7 by C (your team)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .module import Book, Rule
+
+RULES: dict[str, Rule] = {}
+BOOKS: dict[str, Book] = {}
+_OWNERS: dict[tuple[str, str], str] = {}  # ("rule" | "book", name) -> the kind of the module that declared it
 
 
-@dataclass(frozen=True, slots=True)
-class RuleLabel:
-    en: str
-    zh: str
-    note_en: str = ""
-    note_zh: str = ""
+class DeclarationError(ValueError):
+    """Two modules declare the same verb, rule, book, code or kind: found when the registry starts."""
 
 
-RULES: dict[str, RuleLabel] = {}
+def claim(what: str, name: str, owner: str) -> None:
+    """Record that ``owner`` declares ``what`` ``name``; another owner's claim on it is a DeclarationError."""
+    held = _OWNERS.setdefault((what, name), owner)
+    if held != owner:
+        raise DeclarationError(f"{what} {name!r} is declared by both {held} and {owner}")
 
 
-def register_rule(rule: str, en: str, zh: str, note_en: str = "", note_zh: str = "") -> None:
-    RULES[rule] = RuleLabel(en, zh, note_en, note_zh)
+def declare_rule(rule: Rule, owner: str) -> None:
+    claim("rule", rule.name, owner)
+    RULES[rule.name] = rule
+
+
+def declare_book(book: Book, owner: str) -> None:
+    claim("book", book.name, owner)
+    BOOKS[book.name] = book
 
 
 def label(rule: str, lang: str = "en") -> str:
@@ -31,8 +42,17 @@ def label(rule: str, lang: str = "en") -> str:
     return found.zh if lang.startswith("zh") else found.en
 
 
-register_rule("sale", "sale", "销售")
-register_rule("settlement", "settled", "结算入账")
-register_rule("withdrawal", "withdrawal requested", "申请提现")
-register_rule("withdrawal_approved", "withdrawal paid out", "提现已打款")
-register_rule("withdrawal_rejected", "withdrawal rejected, returned", "提现被拒，已退回")
+def note(rule: str, ref: str | None, lang: str = "en") -> str:
+    """The rule's note on a statement line (``your team``), its ``{ref}`` filled in."""
+    found = RULES.get(rule)
+    if found is None:
+        return ""
+    text = found.note_zh if lang.startswith("zh") else found.note_en
+    return text.replace("{ref}", ref or "") if text else ""
+
+
+def book_label(book: str, lang: str = "en") -> str:
+    found = BOOKS.get(book)
+    if found is None:
+        return book.replace("_", " ")
+    return found.zh if lang.startswith("zh") else found.en

@@ -32,20 +32,12 @@ from dataclasses import dataclass, field
 Account = tuple[str, str]
 Entry = tuple[Account, int]
 
-#: Books whose unit is not the fen; every other book is money.
-NON_CASH_UNITS: dict[str, str] = {"coupons": "coupon", "coupons_issued": "coupon"}
+#: Books whose unit is not the fen; every other book is money. Filled from the modules' declared books (``Book.unit``)
+#: when the registry registers them.
+NON_CASH_UNITS: dict[str, str] = {}
 
-#: Rules whose member-side credits are rewards (reported as ``platform.rewards``).
+#: Rules whose member-side credits are rewards (reported as ``platform.rewards``): the modules' ``Rule(reward=True)``.
 REWARD_RULES: set[str] = set()
-
-
-def register_unit(book: str, unit: str) -> None:
-    """Declare a non-cash book (e.g. points). Called by plan modules at import."""
-    NON_CASH_UNITS[book] = unit
-
-
-def register_reward_rules(*rules: str) -> None:
-    REWARD_RULES.update(rules)
 
 
 def is_member_account(account: Account) -> bool:

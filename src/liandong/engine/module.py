@@ -1,33 +1,137 @@
-"""What a plan or a campaign module is: one class, registered in one place (``registry.py``), same hooks for all.
+"""The module surface: what a plan or a campaign module declares, in its own file, for the rest of the system.
 
-The engine runs the modules in a fixed, visible order (the order of ``plans:`` in the shop, then the campaign
-modules) and checks the ledger after each event, so no module can leave it unbalanced. A module:
+A module is one class. Registered with one line in ``registry.py`` (``REGISTRY.register(Chain21)``), it appears in
+``liandong replay``, the engine's invariants, the API (one route per verb, built from ``verbs``), the member's
+statement (its ``rules`` and ``books``), the member's and the operator's read models, and the simulator
+(``SimAdapter``). Nothing else changes. What it declares:
 
-- validates its config with a pydantic model (``Config``); an invalid config is refused naming the key and value;
-- may refuse a core event in ``check_*`` (pure: it reads, never writes) and acts on it in ``on_*``;
-- serves its own events through ``handlers`` (verb -> (check, apply)), e.g. chain21's ``transpose``;
-- shows its state through ``member_view`` (keys of a member in ``replay --json``) and ``end_state`` (top-level
-  keys), and states its own invariants in ``check_invariants``.
+- ``kind`` and ``Config`` (a pydantic model; an invalid config is refused naming the key and the value);
+- ``verbs``: its events, each a :class:`Verb` naming the event class, its check (reads only) and apply, and who may
+  send it (``member``, ``operator``, ``system``), e.g. chain21's ``transpose`` is sent by operators;
+- ``codes``: its refusal codes with English and Chinese messages (``{field}``, ``{value}`` and parameters filled in);
+- ``rules``: every ledger rule it posts, with its statement label (:class:`Rule`; ``reward=True`` counts toward
+  ``platform.rewards``); ``books``: the member books it adds (:class:`Book`, with a unit for non-cash books);
+- ``accounts``: the shop accounts it posts to (owners starting with ``@``; a trailing ``*`` matches any id), so the
+  engine can re-check every module's postings after each hook (``Engine.recheck``);
+- ``provides``: capabilities other modules may ask for through the engine (``engine.ask("team_leader")``) instead of
+  importing this module;
+- read models: ``member_view`` (its keys of a member in ``replay --json``), ``end_state`` (its top-level keys),
+  ``member_read`` (what a member sees of it on its pages and at ``/api/me/plans/<kind>``), ``operator_read`` (what
+  an operator sees of a member), ``shop_read`` (shop-wide figures anyone may read), and ``check_invariants``;
+- ``sim_adapter``: how the simulator reads it (a :class:`SimAdapter`: ranks, series, pooled rules).
 
-Adding a plan or campaign is a new module and one line in the registry; no other module changes.
+Hooks on the core events (``on_join``, ``check_pay``/``on_pay``, ``check_refund``/``on_refund``, ``on_close_day``,
+``on_clock``) do nothing unless overridden; the engine calls only the modules that override a frequent hook. A
+module keeps its own per-order facts in its own state; it never writes another module's state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import Refusal
 
 if TYPE_CHECKING:
-    from .core import Engine, Member, Order
+    from .core import Engine, Member, Order, RewardRecord
     from .events import Event
 
 Check = Callable[["Engine", Any], Refusal | None]
 Apply = Callable[["Engine", Any], None]
+Sender = Literal["member", "operator", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """One event a module serves. ``senders``: who may send it. For a member sender, ``member_field`` is the field
+    the service fills with the calling member's id (a member acts for itself only); ``member_refs`` are fields that
+    name another member, which a member gives as that member's invite code; ``generated`` are fields the service
+    fills with a fresh id (``(field, prefix)``); ``permission`` is the operator permission it needs; ``example``: a
+    request body for the API's documentation."""
+
+    event: type[Event]
+    check: Check
+    apply: Apply
+    senders: tuple[Sender, ...]
+    member_field: str | None = None
+    member_refs: tuple[str, ...] = ()
+    generated: tuple[tuple[str, str], ...] = ()
+    permission: str | None = None
+    example: dict[str, Any] | None = None
+    #: fills fields the service must choose (``prepare(fields, new_id) -> fields``), e.g. a private group's code
+    prepare: Callable[[dict[str, Any], Callable[[str], str]], dict[str, Any]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.event.verb
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A ledger rule as a statement reads it: ``+200.00 team reward · order o7 by C (your team)``. A note may name
+    ``{ref}``, the transaction's reference (``level 2 · 5%``)."""
+
+    name: str
+    en: str
+    zh: str
+    note_en: str = ""
+    note_zh: str = ""
+    reward: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """A member book: its label on statements and pages, and its unit (None: money in fen; else e.g. "coupon")."""
+
+    name: str
+    en: str
+    zh: str
+    unit: str | None = None
+
+
+class SimAdapter:
+    """How the simulator reads a module: its ranks, its plan-specific series, the money its pools hold for members,
+    and the rules it pays without an order (and how the audit classifies them). The default reads nothing special;
+    a module overrides what it has. ``kind`` is the module's kind."""
+
+    #: the module's ranks, lowest first; empty when it has none
+    ranks: ClassVar[tuple[str, ...]] = ()
+    #: reward rules paid without an order: rule -> (team_based: funded by others' sales, recruitment_linked)
+    pooled_rules: ClassVar[dict[str, tuple[bool, bool]]] = {}
+    #: the names ``series`` returns
+    series_names: ClassVar[tuple[str, ...]] = ()
+    #: series that are not money: name -> "points" (hundredths of a point) or "nav" (millionths)
+    units: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, kind: str) -> None:
+        self.plan_kind = kind
+
+    def rank_of(self, engine: Engine, member: str) -> str | None:
+        return None
+
+    def observe(self, engine: Engine, fact: dict[str, Any]) -> None:
+        """A fact the engine recorded (a promotion, a release); adapters that track members read them here."""
+
+    def series(self, engine: Engine) -> dict[str, int]:
+        """Plan-specific figures at the day's close: money in fen (pools, frozen balances) unless ``units`` says."""
+        return {}
+
+    def committed(self, engine: Engine) -> int:
+        """Money the plan holds in its pools for members (not the platform's to keep), in fen."""
+        return 0
+
+    def paid_at_close(self, engine: Engine) -> list[str]:
+        """Members the plan pays without an order at a close, beyond those it pays on orders (points holders)."""
+        return []
+
+    def touched_by(self, fact: dict[str, Any]) -> str | None:
+        """The member whose rank a fact may change."""
+        member = fact.get("member")
+        return member if isinstance(member, str) else None
 
 
 class ModuleConfig(BaseModel):
@@ -75,8 +179,16 @@ class Module:
 
     kind: ClassVar[str] = ""
     Config: ClassVar[type[ModuleConfig]] = ModuleConfig
-    #: Module-specific events: verb -> (check, apply). Checks never change state.
-    handlers: ClassVar[dict[str, tuple[Check, Apply]]] = {}
+    #: True for campaign modules: always loaded (each campaign is created by an event); plans run when a shop lists them
+    always_on: ClassVar[bool] = False
+    verbs: ClassVar[tuple[Verb, ...]] = ()
+    codes: ClassVar[dict[str, tuple[str, str]]] = {}
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    books: ClassVar[tuple[Book, ...]] = ()
+    accounts: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: capability -> the name of the method that serves it (called as ``method(engine, *args)``)
+    provides: ClassVar[dict[str, str]] = {}
+    sim_adapter: ClassVar[type[SimAdapter]] = SimAdapter
 
     def __init__(self, config: ModuleConfig) -> None:
         self.config = config
@@ -112,6 +224,9 @@ class Module:
     def on_clock(self, engine: Engine, now: dt.datetime) -> None:
         """The clock moved to ``now`` (before the event at ``now`` is checked): deadlines may pass."""
 
+    def on_settled(self, engine: Engine, record: RewardRecord) -> None:
+        """A reward this module credited left its settlement window (``pending`` -> available)."""
+
     def help_fund_open(self, engine: Engine, member: str) -> bool:
         """Whether the frozen part of a reward settling now still goes to the member's help fund."""
         return True
@@ -132,5 +247,14 @@ class Module:
     def check_invariants(self, engine: Engine) -> list[str]:
         return []
 
-    def describe_event(self, event: Event) -> str | None:
+    def member_read(self, engine: Engine, member: str) -> dict[str, Any] | None:
+        """What a member sees of this module (its pages, ``/api/me/plans/<kind>``); None when nothing."""
+        return None
+
+    def operator_read(self, engine: Engine, member: str) -> dict[str, Any] | None:
+        """What an operator sees of a member in this module (the member's page in the back office)."""
+        return self.member_read(engine, member)
+
+    def shop_read(self, engine: Engine) -> dict[str, Any] | None:
+        """Shop-wide figures of this module that anyone may read (a pool, the NAV history); None when nothing."""
         return None

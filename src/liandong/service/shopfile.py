@@ -31,8 +31,8 @@ import yaml
 from django.db import transaction
 from django.utils import timezone
 
-from ..engine.core import Engine
 from ..engine.module import ConfigError
+from ..engine.registry import new_engine
 from .feed import EventRejected, build_event, parse_instant, shop_of
 from .store.models import LoggedEvent, ShopSetup
 
@@ -96,7 +96,7 @@ def load_shop_file(path: str | Path) -> ShopFile:
 
 def _check(shop: ShopFile, tz: dt.tzinfo) -> None:
     try:
-        Engine(shop_of(shop.plans, shop.timezone, dt.datetime.now(dt.UTC)))
+        new_engine(shop_of(shop.plans, shop.timezone, dt.datetime.now(dt.UTC)))
     except ConfigError as exc:
         key = exc.problems[0][0] if exc.problems else exc.plan
         raise ShopFileError(shop.path, f"plans.{exc.plan}.{key}", str(exc)) from None

@@ -23,6 +23,7 @@ from typing import Any
 from ..engine.core import Engine
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.money import format_fen
+from ..engine.registry import new_engine
 from .feed import Applied, apply_logged, jsonable, shop_of
 from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
 from .store.models import (
@@ -80,7 +81,7 @@ def verify(using: str = "default") -> Report:
         if up_to:
             report.differ(f"WorkerPosition is {up_to} but there is no ShopSetup to replay from")
         return report
-    engine = Engine(shop_of(setup.plans, setup.timezone, setup.start))
+    engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
     running: dict[Account, int] = {}
     after = 0
     while after < up_to:

@@ -50,6 +50,7 @@ from ..engine import tune_gc
 from ..engine.core import Engine
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
+from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
@@ -201,7 +202,7 @@ def read_log(after: int, up_to: int | None, limit: int, using: str = "default") 
 
 
 def build_engine(setup: ShopSetup) -> Engine:
-    return Engine(shop_of(setup.plans, setup.timezone, setup.start))
+    return new_engine(shop_of(setup.plans, setup.timezone, setup.start))
 
 
 def replay_log(engine: Engine, auto_close_days: bool, up_to: int, using: str = "default",

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from ..engine.core import Engine, Product, Shop
+from ..engine.core import Product, Shop
 from ..engine.module import ConfigError
+from ..engine.registry import new_engine
 from ..scenario import ScenarioError, load_plan_file_doc
 from .preset import Preset
 
@@ -74,7 +75,7 @@ def parse_plan_doc(doc: Any, path: str, preset: Preset) -> PlanSpec:
             if sku not in skus:
                 raise PlanFileError(path, f"{kind}.skus", sku, f"not a product of preset {preset.name}: {sorted(skus)}")
     try:
-        Engine(shop_for(plans, preset))
+        new_engine(shop_for(plans, preset))
     except ConfigError as exc:
         key, value, message = exc.problems[0]
         raise PlanFileError(path, f"{exc.plan}.{key}" if key != "plan" else "plan", value, message) from None

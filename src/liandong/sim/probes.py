@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import events as ev
-from ..engine.core import MEMBER_BOOKS, Engine
+from ..engine.core import MEMBER_BOOKS
 from ..engine.errors import Refusal
 from ..engine.money import format_fen
+from ..engine.registry import new_engine
 from .planfile import PlanSpec, shop_for
 from .preset import Preset
 
@@ -40,7 +41,7 @@ class ProbeShop:
     """An engine with a clock that moves one second per event and a few verbs for building networks."""
 
     def __init__(self, plan: PlanSpec, preset: Preset) -> None:
-        self.engine = Engine(shop_for(plan.plans, preset))
+        self.engine = new_engine(shop_for(plan.plans, preset))
         self.preset = preset
         self.spend: dict[str, int] = {}
         self.orders = 0

@@ -23,11 +23,12 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ..engine import events as ev
-from ..engine.core import MEMBER_BOOKS, Engine, withdrawal_policy
+from ..engine.core import MEMBER_BOOKS, withdrawal_policy
+from ..engine.registry import new_engine
 from .growth import Population
 from .metrics import Collector
 from .planfile import PlanSpec, shop_for
-from .plans import PlanAdapter, adapter_for
+from .plans import SimAdapter, adapter_for
 from .preset import Preset
 
 DayCallback = Callable[[int, int], None]
@@ -48,8 +49,8 @@ class Simulation:
                  check_invariants: bool = False) -> None:
         self.plan, self.preset, self.sink = plan, preset, sink
         self.check_every_event = check_invariants
-        self.engine = Engine(shop_for(plan.plans, preset))
-        self.adapters: list[PlanAdapter] = [adapter_for(kind) for kind in plan.plans]
+        self.engine = new_engine(shop_for(plan.plans, preset))
+        self.adapters: list[SimAdapter] = [adapter_for(kind) for kind in plan.plans]
         self.population = Population(preset)
         self.tz = ZoneInfo(preset.timezone)
         self.products = {p.sku: p for p in preset.products}

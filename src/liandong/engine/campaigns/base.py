@@ -23,7 +23,7 @@ from ..draw import commitment, make_secret
 from ..errors import Code, Refusal, refuse
 from ..events import Event, ObjectId, register_event
 from ..ledger import Account
-from ..module import Module
+from ..module import Module, Verb
 from ..money import format_fen
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ class CampaignModule(Module):
     """Base of the four campaign modules. Subclasses set ``kind``, ``Params`` and their events' handlers."""
 
     Params: ClassVar[type[CampaignParams]] = CampaignParams
+    always_on: ClassVar[bool] = True
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -220,12 +221,15 @@ def apply_publish_campaign(engine: Engine, event: PublishCampaign) -> None:
 
 
 class CampaignLifecycle(Module):
-    """Serves the verbs every campaign kind shares (registered once, in ``registry.CAMPAIGNS``)."""
+    """Serves the verbs every campaign kind shares: a draft's update and its publishing."""
 
     kind: ClassVar[str] = "campaigns"
+    always_on: ClassVar[bool] = True
 
 
-CampaignLifecycle.handlers = {
-    "update_campaign": (check_update_campaign, apply_update_campaign),
-    "publish_campaign": (check_publish_campaign, apply_publish_campaign),
-}
+CampaignLifecycle.verbs = (
+    Verb(UpdateCampaign, check_update_campaign, apply_update_campaign, senders=("operator",),
+         permission="run_campaigns", example={"campaign": "gb-spring", "params": {"winners": 1}}),
+    Verb(PublishCampaign, check_publish_campaign, apply_publish_campaign, senders=("operator",),
+         permission="run_campaigns", example={"campaign": "gb-spring"}),
+)

@@ -48,11 +48,9 @@ from ..core import EXTERNAL, SALES
 from ..draw import draw_position, position
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
-from ..labels import register_rule
-from ..ledger import Account, register_reward_rules
-from ..module import ModuleConfig
+from ..ledger import Account
+from ..module import Book, ModuleConfig, Rule, Verb
 from ..money import format_fen
-from ..plans.chain21 import Chain21
 from .base import (
     CAMPAIGN_EXPENSE,
     Campaign,
@@ -74,21 +72,28 @@ MAX_OPEN_PRICE = 20000  # 200.00 per box
 MIN_AGE = 8
 CONSENT_AGE = 18
 
-register_reward_rules("blind_box_promoter_share", "blind_box_referrer_promotion", "blind_box_leader_promotion")
-register_rule("coupon_seed", "seed user's blind-box coupons", "种子用户盲盒券")
-register_rule("blind_box_start_coupons", "coupons to start a box set", "发起盲盒消耗盲盒券")
-register_rule("blind_box_coupons_returned", "box set refunded, coupons back", "盲盒退款，退回盲盒券")
-register_rule("blind_box_open", "blind box opened", "开盲盒")
-register_rule("blind_box_starter_share", "starter's share of a box opened", "发起人开盒分成", "your box set",
-              "你发起的盲盒")
-register_rule("blind_box_promoter_share", "promoter's share of a box opened", "推荐人开盒分成", "your referral",
-              "你的直推")
-register_rule("blind_box_miss_coupons", "blind box missed: coupons", "未开中，获得盲盒券")
-register_rule("blind_box_win_coupons", "blind box won: coupons instead of the prize", "开中，选择盲盒券")
-register_rule("blind_box_referrer_promotion", "box set started: referrer's promotion", "盲盒发起推广奖（直推）",
-              "your referral", "你的直推")
-register_rule("blind_box_leader_promotion", "box set started: team leader's promotion", "盲盒发起推广奖（团队长）",
-              "your team", "你的团队")
+RULES = (
+    Rule("coupon_seed", "seed user's blind-box coupons", "种子用户盲盒券"),
+    Rule("blind_box_start_coupons", "coupons to start a box set", "发起盲盒消耗盲盒券"),
+    Rule("blind_box_coupons_returned", "box set refunded, coupons back", "盲盒退款，退回盲盒券"),
+    Rule("blind_box_open", "blind box opened", "开盲盒"),
+    Rule("blind_box_starter_share", "starter's share of a box opened", "发起人开盒分成",
+         "your box set", "你发起的盲盒"),
+    Rule("blind_box_promoter_share", "promoter's share of a box opened", "推荐人开盒分成",
+         "your referral", "你的直推", reward=True),
+    Rule("blind_box_miss_coupons", "blind box missed: coupons", "未开中，获得盲盒券"),
+    Rule("blind_box_win_coupons", "blind box won: coupons instead of the prize", "开中，选择盲盒券"),
+    Rule("blind_box_referrer_promotion", "box set started: referrer's promotion", "盲盒发起推广奖（直推）",
+         "your referral", "你的直推", reward=True),
+    Rule("blind_box_leader_promotion", "box set started: team leader's promotion", "盲盒发起推广奖（团队长）",
+         "your team", "你的团队", reward=True),
+)
+
+
+BOOKS = (
+    Book(COUPONS, "blind-box coupons", "盲盒券", unit="coupon"),
+    Book(COUPONS_ISSUED[1], "blind-box coupons issued", "已发放盲盒券", unit="coupon"),
+)
 
 
 class BlindBoxConfig(ModuleConfig):
@@ -168,12 +173,10 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def team_leader(engine: Engine, member: str) -> str | None:
-    """The member's chain21 team leader when chain21 runs and the leader is still a partner, else None."""
-    plan = engine.modules.get("chain21")
-    if not isinstance(plan, Chain21):
-        return None
-    leader = plan.standing[member].team
-    return leader if leader is not None and plan.rank(leader) == "partner" else None
+    """The member's team leader, from the plan that provides the ``team_leader`` capability (chain21: a partner
+    leading the member's team), or None when no running plan has teams."""
+    leader_of = engine.ask("team_leader")
+    return leader_of(engine, member) if leader_of is not None else None
 
 
 # --- state ------------------------------------------------------------------------------------------------------
@@ -213,10 +216,14 @@ class BlindBox(CampaignModule):
     Config: ClassVar[type[ModuleConfig]] = BlindBoxConfig
     Params: ClassVar[type[CampaignParams]] = BlindBoxParams
     config: BlindBoxConfig
+    rules = RULES
+    books = BOOKS
+    accounts = (EXTERNAL, SALES, COUPONS_ISSUED, CAMPAIGN_EXPENSE, ("@escrow", "*"))
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.sets: dict[str, BoxSet] = {}
+        self.opened_boxes: dict[str, int] = {}  # each order of a set -> the box it opened (0: the set's start)
         self.launched = False  # seed coupons are issued from the shop's first box set on
 
     def seed_due(self, member: Member) -> int:
@@ -247,8 +254,8 @@ class BlindBox(CampaignModule):
         campaign = self.create(engine, event.campaign, params, event.publish)
         box_set = self.sets[campaign.id] = BoxSet(event.member, event.order, params.start_fee, params.start_coupons)
         order = engine.new_order(event.order, event.member, params.prize_sku, amount=params.start_fee,
-                                 campaign=campaign.id)
-        order.data.update(blind_box=campaign.id, role="start", refundable=True)  # check_refund decides
+                                 campaign=campaign.id, refundable=True)  # check_refund decides
+        self.opened_boxes[order.id] = 0  # the start
         engine.record_sale(order, plans_apply=params.plans_apply)
         engine.transfer("blind_box_start_coupons", (event.member, COUPONS), COUPONS_ISSUED, params.start_coupons,
                         plan=KIND, order=order.id, ref=campaign.id)
@@ -276,8 +283,8 @@ class BlindBox(CampaignModule):
         params, box_set = params_of(campaign), self.sets[event.campaign]
         box = len(box_set.opens) + 1
         order = engine.new_order(event.order, event.member, params.prize_sku, amount=params.open_price,
-                                 campaign=campaign.id)
-        order.data.update(blind_box=campaign.id, role="open", box=box, refundable=True)  # check_refund refuses
+                                 campaign=campaign.id, refundable=True)  # check_refund refuses
+        self.opened_boxes[order.id] = box
         engine.orders[order.id] = order
         self.pay_open(engine, campaign, box_set, order)
         won = box == prize_box(campaign)
@@ -289,8 +296,6 @@ class BlindBox(CampaignModule):
                         ref=campaign.id)
         engine.fact("blind_box_opened", campaign=campaign.id, member=event.member, box=box, result=result)
         if won:
-            if result == "prize":
-                order.data["prize"] = params.prize_sku  # this order delivers the prize
             box_set.outcome = "won"
             self.close_set(engine, campaign)
 
@@ -317,9 +322,10 @@ class BlindBox(CampaignModule):
     def check_refund(self, engine: Engine, order: Order) -> Refusal | None:
         if order.campaign not in self.campaigns:
             return None
-        if order.data.get("role") == "open":
+        box = self.opened_boxes.get(order.id, 0)
+        if box:
             return refuse(Code.NOT_ALLOWED, "order", order.id,
-                          why=f"box {order.data['box']} of set {order.campaign} is opened: its outcome is known")
+                          why=f"box {box} of set {order.campaign} is opened: its outcome is known")
         opened = len(self.sets[order.campaign].opens)
         if opened:
             return refuse(Code.NOT_ALLOWED, "order", order.id,
@@ -501,7 +507,9 @@ def apply_open_blind_box(engine: Engine, event: OpenBlindBox) -> None:
     blind_box_module(engine).open_box(engine, event)
 
 
-BlindBox.handlers = {
-    "start_blind_box": (check_start_blind_box, apply_start_blind_box),
-    "open_blind_box": (check_open_blind_box, apply_open_blind_box),
-}
+BlindBox.verbs = (
+    Verb(StartBlindBox, check_start_blind_box, apply_start_blind_box, senders=("member",), member_field="member",
+         generated=(("campaign", "b"), ("order", "bs")), example={"params": {"prize_sku": "TEA"}}),
+    Verb(OpenBlindBox, check_open_blind_box, apply_open_blind_box, senders=("member",), member_field="member",
+         generated=(("order", "bo"),), example={"campaign": "b7k2m", "take": "prize"}),
+)

@@ -38,7 +38,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Va
 from ..config_types import Rate, Yuan, rate_at_most_one
 from ..errors import Refusal
 from ..events import Event, MemberId, ObjectId, register_event
-from ..labels import register_rule
+from ..module import Book, Rule, Verb
 from ..money import MoneyError, apply_rate, format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
 from .groups import (
@@ -46,6 +46,7 @@ from .groups import (
     Group,
     GroupCampaignModule,
     GroupParams,
+    LeaveGroup,
     apply_leave_group,
     check_close_campaign,
     check_join_group,
@@ -61,17 +62,19 @@ if TYPE_CHECKING:
 KIND = "group_buy"
 LOCKED_FUND = "locked_fund"
 
-register_rule("group_buy_payment", "group-buy payment", "拼团付款")
-register_rule("group_buy_return", "group-buy payment returned", "拼团退款")
-register_rule("group_buy_consolation", "group-buy consolation", "拼团未中奖补贴", "not drawn", "未中签")
-register_rule("group_buy_fund", "group-buy shopping fund", "拼团购物金", "unlocks as you and your invitees join groups",
-              "参团和邀请参团时解锁")
-register_rule("group_buy_unlock_join", "shopping fund unlocked", "购物金解锁", "you joined another group",
-              "你参加了新的拼团")
-register_rule("group_buy_unlock_invite", "shopping fund unlocked", "购物金解锁", "a member you invited joined a group",
-              "你邀请的会员参团")
-register_rule("group_buy_fund_revoked", "group-buy shopping fund taken back", "拼团购物金收回", "order refunded",
-              "订单已退款")
+RULES = (
+    Rule("group_buy_payment", "group-buy payment", "拼团付款"),
+    Rule("group_buy_return", "group-buy payment returned", "拼团退款"),
+    Rule("group_buy_consolation", "group-buy consolation", "拼团未中奖补贴", "not drawn", "未中签"),
+    Rule("group_buy_fund", "group-buy shopping fund", "拼团购物金",
+         "unlocks as you and your invitees join groups", "参团和邀请参团时解锁"),
+    Rule("group_buy_unlock_join", "shopping fund unlocked", "购物金解锁",
+         "you joined another group", "你参加了新的拼团"),
+    Rule("group_buy_unlock_invite", "shopping fund unlocked", "购物金解锁",
+         "a member you invited joined a group", "你邀请的会员参团"),
+    Rule("group_buy_fund_revoked", "group-buy shopping fund taken back", "拼团购物金收回",
+         "order refunded", "订单已退款"),
+)
 
 Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
 NonNegativeYuan = Annotated[Yuan, Field(ge=0)]
@@ -148,7 +151,11 @@ class LockedFund:
 
 
 class GroupBuy(GroupCampaignModule):
+    """Also serves ``leave_group``, which leaves a group of either group campaign (group-buy or red envelope)."""
+
     kind: ClassVar[str] = KIND
+    rules = RULES
+    books = (Book(LOCKED_FUND, "locked shopping fund", "锁定购物金"),)
     Params: ClassVar[type[GroupBuyParams]] = GroupBuyParams
     payment_rule: ClassVar[str] = "group_buy_payment"
     return_rule: ClassVar[str] = "group_buy_return"
@@ -348,10 +355,15 @@ def apply_close(engine: Engine, event: CloseGroupBuy) -> None:
     module.close_campaign(engine, module.campaigns[event.campaign])
 
 
-GroupBuy.handlers = {
-    "create_group_buy": (check_create, apply_create),
-    "start_group_buy": (check_start, apply_start),
-    "join_group_buy": (check_join, apply_join),
-    "close_group_buy": (check_close, apply_close),
-    "leave_group": (check_leave_group, apply_leave_group),
-}
+GroupBuy.verbs = (
+    Verb(CreateGroupBuy, check_create, apply_create, senders=("operator",), permission="run_campaigns",
+         example={"campaign": "gb-spring", "params": {"sku": "TEA", "group_size": 5, "winners": 2}}),
+    Verb(StartGroupBuy, check_start, apply_start, senders=("member",), member_field="member",
+         generated=(("group", "g"),), example={"campaign": "gb-spring"}),
+    Verb(JoinGroupBuy, check_join, apply_join, senders=("member",), member_field="member",
+         example={"group": "g7k2m9"}),
+    Verb(CloseGroupBuy, check_close, apply_close, senders=("operator",), permission="run_campaigns",
+         example={"campaign": "gb-spring"}),
+    Verb(LeaveGroup, check_leave_group, apply_leave_group, senders=("member",), member_field="member",
+         example={"group": "g7k2m9"}),
+)

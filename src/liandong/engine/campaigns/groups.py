@@ -143,6 +143,7 @@ class GroupCampaignModule(CampaignModule):
         self.groups: dict[str, Group] = {}
         self._deadlines: list[tuple[dt.datetime, int, str]] = []  # heap of (deadline, start order, group)
         self.entry_orders: set[str] = set()  # every order id a seat ever used (never reused)
+        self.order_groups: dict[str, str] = {}  # a winner's order -> its group
 
     # --- reading -------------------------------------------------------------------------------------------------
     def group_view(self, engine: Engine, group: Group) -> dict[str, Any]:
@@ -239,8 +240,9 @@ class GroupCampaignModule(CampaignModule):
         sku = params_of(campaign).sku
         for entry in winners:
             entry.outcome = "won"
-            order = engine.new_order(entry.order, entry.member, sku, amount=entry.amount, campaign=campaign.id)
-            order.data.update(group=group.id, refundable=True)
+            order = engine.new_order(entry.order, entry.member, sku, amount=entry.amount, campaign=campaign.id,
+                                     refundable=True)
+            self.order_groups[order.id] = group.id
             engine.record_sale(order, plans_apply=campaign.params.plans_apply, paid_from=escrow(campaign.id))
         for entry in losers:
             self.return_payment(engine, group, entry, "lost")
@@ -283,7 +285,7 @@ class GroupCampaignModule(CampaignModule):
         """A winner's order was refunded (the core reversed the sale and any plan rewards): mark the seat."""
         if order.campaign not in self.campaigns:
             return
-        entry = self.groups[order.data["group"]].entry_of(order.member)
+        entry = self.groups[self.order_groups[order.id]].entry_of(order.member)
         assert entry is not None and entry.outcome == "won"
         entry.outcome = "refunded"
         self.on_winner_refunded(engine, order)

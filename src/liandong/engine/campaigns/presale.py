@@ -51,7 +51,7 @@ from ..core import EXTERNAL
 from ..draw import DrawRecord, draw_pick
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
-from ..labels import register_rule
+from ..module import Rule, Verb
 from ..money import format_fen
 from .base import (
     CAMPAIGN_EXPENSE,
@@ -69,10 +69,12 @@ if TYPE_CHECKING:
 
 KIND = "presale"
 
-register_rule("presale_payment", "pre-sale payment", "预售付款", "held until the pre-sale closes", "预售结束前托管")
-register_rule("presale_free", "pre-sale: drawn free, price returned", "预售免单，全额退回")
-register_rule("presale_rebate", "pre-sale tier rebate", "预售阶梯返还")
-register_rule("presale_refund", "left the pre-sale, price returned", "退出预售，全额退回")
+RULES = (
+    Rule("presale_payment", "pre-sale payment", "预售付款", "held until the pre-sale closes", "预售结束前托管"),
+    Rule("presale_free", "pre-sale: drawn free, price returned", "预售免单，全额退回"),
+    Rule("presale_rebate", "pre-sale tier rebate", "预售阶梯返还"),
+    Rule("presale_refund", "left the pre-sale, price returned", "退出预售，全额退回"),
+)
 
 
 class PresaleParams(CampaignParams):
@@ -231,6 +233,7 @@ def params_of(campaign: Campaign) -> PresaleParams:
 class Presale(CampaignModule):
     kind: ClassVar[str] = KIND
     Params: ClassVar[type[CampaignParams]] = PresaleParams
+    rules = RULES
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
@@ -247,8 +250,9 @@ class Presale(CampaignModule):
     # --- joining, leaving, the free draws ---
     def join(self, engine: Engine, campaign: Campaign, member: str, order_id: str) -> None:
         params, run = params_of(campaign), self.run_of(campaign)
-        order = engine.new_order(order_id, member, params.sku, amount=params.price, campaign=campaign.id)
-        order.data["presale"] = campaign.id  # refundable only through the campaign until the close
+        # refundable only through the campaign (leave_presale) until the close
+        order = engine.new_order(order_id, member, params.sku, amount=params.price, campaign=campaign.id,
+                                 refundable=False)
         engine.orders[order.id] = order
         engine.transfer("presale_payment", EXTERNAL, escrow(campaign.id), params.price, order=order.id,
                         source=member, ref=campaign.id)
@@ -312,8 +316,8 @@ class Presale(CampaignModule):
             run.tally.rebates += rebate
             run.tally.rebates_by_platform += rebate if entry.free else 0
             amount = 0 if entry.free else params.price - rebate
-            order = engine.new_order(entry.order, entry.member, params.sku, amount=amount, campaign=campaign.id)
-            order.data.update(presale=campaign.id, presale_free=entry.free, refundable=True)
+            order = engine.new_order(entry.order, entry.member, params.sku, amount=amount, campaign=campaign.id,
+                                     refundable=not entry.free)  # a free product: nothing was paid for it
             engine.record_sale(order, plans_apply=params.plans_apply and not entry.free,
                                paid_from=escrow(campaign.id))
             run.tally.sales += amount
@@ -339,7 +343,7 @@ class Presale(CampaignModule):
 
     # --- refunds after the close (the core ``refund`` of a delivered entry's order) ---
     def check_refund(self, engine: Engine, order: Order) -> Refusal | None:
-        if order.campaign in self.campaigns and order.data.get("presale_free"):
+        if order.campaign in self.campaigns and order.amount == 0:
             return refuse(Code.NOT_ALLOWED, "order", order.id,
                           why=f"it is a free product of pre-sale {order.campaign}: nothing was paid for it")
         return None
@@ -521,8 +525,11 @@ def apply_leave_presale(engine: Engine, event: LeavePresale) -> None:
     module.leave(engine, module.campaigns[event.campaign], event.member)
 
 
-Presale.handlers = {
-    "create_presale": (check_create_presale, apply_create_presale),
-    "join_presale": (check_join_presale, apply_join_presale),
-    "leave_presale": (check_leave_presale, apply_leave_presale),
-}
+Presale.verbs = (
+    Verb(CreatePresale, check_create_presale, apply_create_presale, senders=("operator",), permission="run_campaigns",
+         example={"campaign": "ps-orange", "params": {"sku": "ORANGE", "deadline": "2026-03-31T20:00:00+08:00"}}),
+    Verb(JoinPresale, check_join_presale, apply_join_presale, senders=("member",), member_field="member",
+         generated=(("order", "ps"),), example={"campaign": "ps-orange"}),
+    Verb(LeavePresale, check_leave_presale, apply_leave_presale, senders=("member",), member_field="member",
+         example={"campaign": "ps-orange"}),
+)

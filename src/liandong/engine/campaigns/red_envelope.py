@@ -26,6 +26,7 @@ winner's envelope share stays, as every participant's does (the losers were paid
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -34,17 +35,15 @@ from pydantic import Field
 from ..draw import draw_split
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
-from ..labels import register_rule
+from ..module import Rule, Verb
 from ..money import format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
 from .groups import (
     Group,
     GroupCampaignModule,
     GroupParams,
-    apply_leave_group,
     check_close_campaign,
     check_join_group,
-    check_leave_group,
     check_new_group,
     check_product,
     entry_order_id,
@@ -56,9 +55,11 @@ if TYPE_CHECKING:
 
 KIND = "red_envelope"
 
-register_rule("red_envelope_payment", "red-envelope group payment", "红包拼团付款")
-register_rule("red_envelope_return", "red-envelope group payment returned", "红包拼团退款")
-register_rule("red_envelope_share", "red envelope", "拼团红包", "your share", "你的红包")
+RULES = (
+    Rule("red_envelope_payment", "red-envelope group payment", "红包拼团付款"),
+    Rule("red_envelope_return", "red-envelope group payment returned", "红包拼团退款"),
+    Rule("red_envelope_share", "red envelope", "拼团红包", "your share", "你的红包"),
+)
 
 
 class RedEnvelopeParams(GroupParams):
@@ -85,6 +86,7 @@ class EnvelopeTerms:
 class RedEnvelope(GroupCampaignModule):
     kind: ClassVar[str] = KIND
     Params: ClassVar[type[RedEnvelopeParams]] = RedEnvelopeParams
+    rules = RULES
     payment_rule: ClassVar[str] = "red_envelope_payment"
     return_rule: ClassVar[str] = "red_envelope_return"
 
@@ -292,10 +294,21 @@ def apply_close(engine: Engine, event: CloseRedEnvelope) -> None:
     module.close_campaign(engine, module.campaigns[event.campaign])
 
 
-RedEnvelope.handlers = {
-    "create_red_envelope": (check_create, apply_create),
-    "start_red_envelope": (check_start, apply_start),
-    "join_red_envelope": (check_join, apply_join),
-    "close_red_envelope": (check_close, apply_close),
-    "leave_group": (check_leave_group, apply_leave_group),
-}
+def private_group_code(fields: dict[str, Any], new_id: Callable[[str], str]) -> dict[str, Any]:
+    """A private group started without an invite code gets a fresh one (the service fills it)."""
+    if fields.get("visibility") == "private" and not fields.get("invite_code"):
+        return {**fields, "invite_code": new_id("")}
+    return fields
+
+
+RedEnvelope.verbs = (
+    Verb(CreateRedEnvelope, check_create, apply_create, senders=("operator",), permission="run_campaigns",
+         example={"campaign": "re-spring", "params": {"sku": "TEA", "max_size": 10}}),
+    Verb(StartRedEnvelope, check_start, apply_start, senders=("member",), member_field="member",
+         generated=(("group", "r"),), prepare=private_group_code,
+         example={"campaign": "re-spring", "size": 3, "winners": 1, "split": "equal", "visibility": "private"}),
+    Verb(JoinRedEnvelope, check_join, apply_join, senders=("member",), member_field="member",
+         example={"group": "r7k2m9", "invite_code": "K7QM2XPA"}),
+    Verb(CloseRedEnvelope, check_close, apply_close, senders=("operator",), permission="run_campaigns",
+         example={"campaign": "re-spring"}),
+)

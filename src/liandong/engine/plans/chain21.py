@@ -26,9 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
-from ..labels import register_rule
-from ..ledger import Account, register_reward_rules
-from ..module import Module, ModuleConfig
+from ..ledger import Account
+from ..module import Module, ModuleConfig, Rule, SimAdapter, Verb
 from ..money import apply_rate, format_fen
 
 if TYPE_CHECKING:
@@ -38,14 +37,27 @@ POOL: Account = ("@pool", "bonus")
 POOL_FUNDING: Account = ("@platform", "pool_contribution")
 PLAN = "chain21"
 
-register_reward_rules("direct_reward", "team_reward", "peer_reward", "self_rebate", "bonus_share")
-register_rule("direct_reward", "direct reward", "直推奖", "your referral", "你的直推")
-register_rule("team_reward", "team reward", "团队奖(见点)", "your team", "你的团队")
-register_rule("peer_reward", "peer reward", "平级奖", "your partner's reward", "你推荐的合伙人获奖")
-register_rule("self_rebate", "self-purchase rebate", "自购返利")
-register_rule("bonus_share", "bonus pool share", "分红池分红")
-register_rule("help_fund_release", "help fund released", "帮扶基金解冻")
-register_rule("pool_contribution", "bonus pool contribution", "分红池提取")
+RULES = (
+    Rule("direct_reward", "direct reward", "直推奖", "your referral", "你的直推", reward=True),
+    Rule("team_reward", "team reward", "团队奖(见点)", "your team", "你的团队", reward=True),
+    Rule("peer_reward", "peer reward", "平级奖", "your partner's reward", "你推荐的合伙人获奖", reward=True),
+    Rule("self_rebate", "self-purchase rebate", "自购返利", reward=True),
+    Rule("bonus_share", "bonus pool share", "分红池分红", reward=True),
+    Rule("help_fund_release", "help fund released", "帮扶基金解冻"),
+    Rule("pool_contribution", "bonus pool contribution", "分红池提取"),
+)
+
+#: The plan's refusal codes (transposition), with the field and the value they name.
+CODES = {
+    "not_a_partner": ("{field} {value} is not a partner", "{field} {value} 不是合伙人"),
+    "not_a_seed": ("seed {value} is not a seed of {partner}", "{value} 不是 {partner} 的种子"),
+    "seed_already_partner": ("seed {value} is already a partner: nothing to replace",
+                             "种子 {value} 已是合伙人，无需换位"),
+    "transpose_too_early": ("at {value} is less than {days} days after {partner} became a partner ({promoted})",
+                            "{value} 距 {partner} 成为合伙人（{promoted}）不足 {days} 天"),
+    "not_referred_by": ("{field} {value} was not referred by {partner}", "{value} 不是 {partner} 直推的会员"),
+    "already_a_seed": ("{field} {value} is already a seed of {partner}", "{value} 已是 {partner} 的种子"),
+}
 
 
 
@@ -93,6 +105,16 @@ class Transpose(Event):
 
 
 @dataclass(slots=True)
+class OrderFacts:
+    """What an order did in the plan, kept for its refund: its pool contribution, the partners whose bonus-pool
+    weight it raised, and whether it was a gift pack counted toward a rank."""
+
+    pool: int = 0
+    weighted: list[str] = field(default_factory=list)
+    gift: bool = False
+
+
+@dataclass(slots=True)
 class Standing:
     """A member's place in the plan."""
 
@@ -111,19 +133,61 @@ class Standing:
         return "partner" if self.promoted_at is not None else "agent"
 
 
+class Chain21Adapter(SimAdapter):
+    """The simulator's reading: ranks member < agent < partner; the bonus pool and the partners' help funds as
+    series; ``bonus_share`` is paid from the pool, weighted by rewarded gift-pack sales of others, so the audit
+    counts it as team-based pay triggered by recruits' entry purchases."""
+
+    ranks: ClassVar[tuple[str, ...]] = ("member", "agent", "partner")
+    pooled_rules: ClassVar[dict[str, tuple[bool, bool]]] = {"bonus_share": (True, True)}
+    series_names: ClassVar[tuple[str, ...]] = ("bonus_pool", "help_fund")
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.help_funds: list[tuple[str, str]] = []  # help funds live only with promoted members
+
+    def rank_of(self, engine: Engine, member: str) -> str | None:
+        module = engine.modules[self.plan_kind]
+        assert isinstance(module, Chain21)
+        return module.standing[member].rank
+
+    def observe(self, engine: Engine, fact: dict[str, Any]) -> None:
+        if fact["fact"] == "promoted":
+            self.help_funds.append((fact["member"], "help_fund"))
+
+    def series(self, engine: Engine) -> dict[str, int]:
+        balances = engine.ledger.balances
+        frozen = sum(balances.get(account, 0) for account in self.help_funds)
+        return {"bonus_pool": balances.get(POOL, 0), "help_fund": frozen}
+
+    def committed(self, engine: Engine) -> int:
+        return engine.ledger.balances.get(POOL, 0)
+
+
 class Chain21(Module):
     kind: ClassVar[str] = PLAN
     Config: ClassVar[type[ModuleConfig]] = Chain21Config
     config: Chain21Config
+    rules = RULES
+    codes = CODES
+    accounts = (POOL, POOL_FUNDING)
+    provides = {"team_leader": "team_leader_of"}
+    sim_adapter = Chain21Adapter
 
     def __init__(self, config: ModuleConfig) -> None:
         super().__init__(config)
         self.standing: dict[str, Standing] = {}
         self.weights: dict[str, int] = {}  # bonus-pool weight since the last close, by partner
+        self.orders: dict[str, OrderFacts] = {}  # every order the plan saw
 
     # --- ranks and teams ---------------------------------------------------------------------------------------
     def rank(self, member: str) -> str:
         return self.standing[member].rank
+
+    def team_leader_of(self, engine: Engine, member: str) -> str | None:
+        """The ``team_leader`` capability: the partner whose team the member is in, while it is a partner."""
+        leader = self.standing[member].team
+        return leader if leader is not None and self.rank(leader) == "partner" else None
 
     def _team_from(self, referrer: str | None) -> str | None:
         if referrer is None:
@@ -160,7 +224,7 @@ class Chain21(Module):
         if self.standing[member].rank != "partner":
             return
         self.weights[member] = self.weights.get(member, 0) + order.amount
-        order.data.setdefault("c21_weight", []).append(member)
+        self.orders[order.id].weighted.append(member)
         above = engine.members[member].referrer
         if above is not None and self.standing[above].rank == "partner":
             self._reward(engine, above, apply_rate(amount, self.config.peer_rate), "peer_reward", order,
@@ -168,12 +232,12 @@ class Chain21(Module):
 
     def on_pay(self, engine: Engine, order: Order) -> None:
         cfg = self.config
-        order.data["c21"] = True
+        facts = self.orders[order.id] = OrderFacts()
         contribution = apply_rate(order.amount, cfg.bonus_pool_rate)
         if contribution:
             engine.transfer("pool_contribution", POOL_FUNDING, POOL, contribution, plan=PLAN, order=order.id,
                             source=order.member)
-            order.data["c21_pool"] = contribution
+            facts.pool = contribution
         if not order.gift_pack:
             return
         buyer = order.member
@@ -183,7 +247,7 @@ class Chain21(Module):
             rebate = cfg.self_rebate.partner if x.rank == "partner" else cfg.self_rebate.agent
             self._reward(engine, buyer, rebate, "self_rebate", order, buyer)
         x.gift_orders += 1
-        order.data["c21_gift"] = True
+        facts.gift = True
         referrer = engine.members[buyer].referrer
         if first:
             x.agent_since = engine.seq
@@ -248,17 +312,18 @@ class Chain21(Module):
 
     # --- refunds and the day's close ----------------------------------------------------------------------------
     def on_refund(self, engine: Engine, order: Order) -> None:
-        if not order.data.get("c21"):
+        facts = self.orders.get(order.id)
+        if facts is None:
             return
         same_day = engine.closes == order.closes_before
-        contribution = order.data.get("c21_pool", 0)
+        contribution = facts.pool
         if contribution and same_day:  # after the close the platform bears it
             engine.transfer("pool_contribution", POOL, POOL_FUNDING, contribution, plan=PLAN, order=order.id,
                             source=order.member)
         if same_day:
-            for partner in order.data.get("c21_weight", ()):
+            for partner in facts.weighted:
                 self.weights[partner] -= order.amount
-        if order.data.get("c21_gift"):
+        if facts.gift:
             x = self.standing[order.member]
             x.gift_orders -= 1
             if x.gift_orders == 0:
@@ -309,6 +374,38 @@ class Chain21(Module):
             "help_fund_released": s.released,
         }
 
+    def member_read(self, engine: Engine, member: str) -> dict[str, Any]:
+        """What a member's pages show: its rank and exactly what is left to the next one, what each rank earns, its
+        seeds and how far each is from partner, its help fund and what releases it."""
+        read = self.progress(engine, member)
+        s = self.standing[member]
+        needed = self.config.promote_after
+        read["agents_to_partner"] = 0 if s.promoted_at is not None else max(needed - s.direct_agents, 0)
+        waiting = [seed for seed in s.seeds if self.standing[seed].promoted_at is None]
+        read["help_fund_waiting_for"] = waiting
+        read["earns"] = self.earnings_table()
+        return read
+
+    def earnings_table(self) -> dict[str, dict[str, str]]:
+        """What each rank earns under the current config (published on the member's page)."""
+        cfg = self.config
+        from ..money import format_rate
+
+        return {
+            "member": {},
+            "agent": {"direct_reward": format_fen(cfg.direct_reward.agent),
+                      "self_rebate": format_fen(cfg.self_rebate.agent)},
+            "partner": {"direct_reward": format_fen(cfg.direct_reward.partner),
+                        "self_rebate": format_fen(cfg.self_rebate.partner),
+                        "team_reward": format_fen(cfg.team_reward), "peer_rate": format_rate(cfg.peer_rate),
+                        "help_fund_rate": format_rate(cfg.help_fund_rate),
+                        "bonus_pool_rate": format_rate(cfg.bonus_pool_rate)},
+        }
+
+    def shop_read(self, engine: Engine) -> dict[str, Any]:
+        return {"bonus_pool": format_fen(engine.ledger.balances.get(POOL, 0)), "earns": self.earnings_table(),
+                "promote_after": self.config.promote_after}
+
     def team_members(self, leader: str) -> list[str]:
         return [m for m, s in self.standing.items() if s.team == leader]
 
@@ -349,24 +446,24 @@ def check_transpose(engine: Engine, event: Transpose) -> Refusal | None:
         return refuse(Code.MEMBER_UNKNOWN, "transpose", event.partner)
     r = st[event.partner]
     if r.promoted_at is None:
-        return refuse(Code.NOT_A_PARTNER, "transpose", event.partner)
+        return refuse("not_a_partner", "transpose", event.partner)
     if event.seed not in r.seeds:
-        return refuse(Code.NOT_A_SEED, "seed", event.seed, partner=event.partner)
+        return refuse("not_a_seed", "seed", event.seed, partner=event.partner)
     if st[event.seed].promoted_at is not None:
-        return refuse(Code.SEED_ALREADY_PARTNER, "seed", event.seed)
+        return refuse("seed_already_partner", "seed", event.seed)
     days = plan.config.transpose_after_days
     if event.at < r.promoted_at + dt.timedelta(days=days):
-        return refuse(Code.TRANSPOSE_TOO_EARLY, "at", event.at.isoformat(), days=days, partner=event.partner,
+        return refuse("transpose_too_early", "at", event.at.isoformat(), days=days, partner=event.partner,
                       promoted=r.promoted_at.isoformat())
     z = event.with_
     if z not in st:
         return refuse(Code.MEMBER_UNKNOWN, "with", z)
     if engine.members[z].referrer != event.partner:
-        return refuse(Code.NOT_REFERRED_BY, "with", z, partner=event.partner)
+        return refuse("not_referred_by", "with", z, partner=event.partner)
     if st[z].promoted_at is None:
-        return refuse(Code.NOT_A_PARTNER, "with", z)
+        return refuse("not_a_partner", "with", z)
     if z in r.seeds:
-        return refuse(Code.ALREADY_A_SEED, "with", z, partner=event.partner)
+        return refuse("already_a_seed", "with", z, partner=event.partner)
     return None
 
 
@@ -379,4 +476,7 @@ def apply_transpose(engine: Engine, event: Transpose) -> None:
     plan._check_release(engine, event.partner)
 
 
-Chain21.handlers = {"transpose": (check_transpose, apply_transpose)}
+Chain21.verbs = (
+    Verb(Transpose, check_transpose, apply_transpose, senders=("operator",), permission="configure_plan",
+         example={"partner": "m3kq7", "seed": "m8hx2", "with": "m5pd9"}),
+)

@@ -41,13 +41,11 @@ from pydantic import Field, ValidationInfo, field_validator
 from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
-from ..labels import register_rule
-from ..ledger import register_reward_rules
-from ..module import Module, ModuleConfig
+from ..module import Module, ModuleConfig, Rule, SimAdapter, Verb
 from ..money import format_fen, format_rate
 
 if TYPE_CHECKING:
-    from ..core import Engine, Member, Order
+    from ..core import Engine, Member, Order, RewardRecord
 
 PLAN = "distribution"
 LEVELS_MAX = 3
@@ -69,17 +67,18 @@ class Tier:
     level: int
     numerator: int
     denominator: int
-    rule: str  # e.g. distribution_commission_l2_0.05, labelled "distribution commission (level 2, 5%)"
+    rule: str  # distribution_commission_l2: "distribution commission (level 2 · 5%)" with its ref
     ref: str  # e.g. "level 2 · 5%"
 
     @classmethod
     def of(cls, level: int, rate: Fraction) -> Tier:
-        """Registers the rule's statement label and counts it as a reward (once per rule)."""
-        rule = f"distribution_commission_l{level}_{format_rate(rate)}"
-        percent = format_percent(rate)
-        register_rule(rule, "distribution commission", "分销佣金", f"level {level}, {percent}", f"{level}级, {percent}")
-        register_reward_rules(rule)
-        return cls(level, rate.numerator, rate.denominator, rule, f"level {level} · {percent}")
+        return cls(level, rate.numerator, rate.denominator, f"distribution_commission_l{level}",
+                   f"level {level} · {format_percent(rate)}")
+
+
+#: One rule per level, declared once; the rate of each commission is in its transaction's ref ("level 2 · 5%").
+RULES = tuple(Rule(f"distribution_commission_l{level}", "distribution commission", "分销佣金", "{ref}", "{ref}",
+                   reward=True) for level in range(1, LEVELS_MAX + 1))
 
 
 class DistributionConfig(ModuleConfig):
@@ -127,6 +126,7 @@ class Visit(Event):
     primary: ClassVar[str] = "member"
     member: MemberId
     promoter: MemberId
+    channel: Literal["link", "poster"] = "link"
 
 
 @register_event
@@ -142,13 +142,27 @@ class ApprovePromoter(Event):
 class Binding:
     promoter: str
     since: dt.datetime  # the visit (or join) that made or last renewed it
-    via: str  # "visit" or "join"
+    via: str  # the channel: "link" or "poster" (a visit), or "join" (joined through the promoter's invite)
+    first: dt.datetime | None = None  # when this promoter first bound the member (renewals keep it)
+
+
+class DistributionAdapter(SimAdapter):
+    """Promoters earn on their bound buyers' orders (binding follows the invitation at join in the simulator)."""
+
+    ranks: ClassVar[tuple[str, ...]] = ("customer", "promoter")
+
+    def rank_of(self, engine: Engine, member: str) -> str | None:
+        module = engine.modules[self.plan_kind]
+        assert isinstance(module, Distribution)
+        return "promoter" if module.is_promoter(member) else "customer"
 
 
 class Distribution(Module):
     kind: ClassVar[str] = PLAN
     Config: ClassVar[type[ModuleConfig]] = DistributionConfig
     config: DistributionConfig
+    rules = RULES
+    sim_adapter = DistributionAdapter
 
     def __init__(self, config: ModuleConfig) -> None:
         super().__init__(config)
@@ -159,7 +173,11 @@ class Distribution(Module):
         self.earned: dict[str, int] = {}  # fen credited less reversed, by promoter
         self.entry_buyers: set[str] = set()  # members who bought an entry package (gift pack) under this plan
         self.entry_package_commissions = 0  # commissions paid on a buyer's first entry package (audit flag)
-        self.rule_levels: dict[str, int] = {}  # every commission rule used so far -> its level
+        self.rule_levels = {rule.name: level for level, rule in enumerate(RULES, start=1)}
+        self.pending_by_member: dict[str, list[int]] = {}  # fen per level still in the settlement window
+        self.settled_by_member: dict[str, list[int]] = {}  # fen per level settled (credited less reversed)
+        self.bound_count: dict[str, int] = {}  # buyers bound to each promoter now (bindings that have not moved)
+        self.flagged: dict[str, int] = {}  # order -> commissions it paid on a first entry package
         self._tiers()
 
     def reconfigure(self, config: ModuleConfig) -> None:
@@ -172,8 +190,6 @@ class Distribution(Module):
         self.tiers = tuple(Tier.of(level, rate) for level, rate in enumerate(cfg.rates, start=1))
         self.product_tiers = {sku: tuple(Tier.of(level, rate) for level, rate in enumerate(rates, start=1))
                               for sku, rates in cfg.product_rates.items()}
-        for tiers in (self.tiers, *self.product_tiers.values()):
-            self.rule_levels.update((tier.rule, tier.level) for tier in tiers)
 
     # --- promoters and bindings ------------------------------------------------------------------------------------
     def is_promoter(self, member: str) -> bool:
@@ -203,7 +219,13 @@ class Distribution(Module):
         current = self.bound_promoter(member, engine.clock)
         if current is not None and current != promoter and self.config.binding == "first":
             return
-        self.bindings[member] = Binding(promoter, engine.clock, via)
+        previous = self.bindings.get(member)
+        first = previous.first if previous is not None and previous.promoter == promoter else engine.clock
+        self.bindings[member] = Binding(promoter, engine.clock, via, first)
+        if previous is None or previous.promoter != promoter:
+            self.bound_count[promoter] = self.bound_count.get(promoter, 0) + 1
+            if previous is not None:
+                self.bound_count[previous.promoter] -= 1
         if current != promoter:
             engine.fact("bound", member=member, promoter=promoter, via=via, previous=current)
 
@@ -238,8 +260,11 @@ class Distribution(Module):
             amount = order.amount * tier.numerator // tier.denominator
             if amount <= 0:
                 continue
-            engine.credit_reward(member, amount, tier.rule, PLAN, order=order, source=buyer,
-                                 settle_after_days=settle_after_days, ref=tier.ref)
+            record = engine.credit_reward(member, amount, tier.rule, PLAN, order=order, source=buyer,
+                                          settle_after_days=settle_after_days, ref=tier.ref)
+            pending = record is not None and record.due_day is not None
+            book = self.pending_by_member if pending else self.settled_by_member
+            book.setdefault(member, [0] * LEVELS_MAX)[tier.level - 1] += amount
             self.commission_by_level[tier.level - 1] += amount
             self.earned[member] = self.earned.get(member, 0) + amount
             paid += 1
@@ -249,18 +274,22 @@ class Distribution(Module):
                 flagged = paid
                 self.entry_package_commissions += paid
             self.entry_buyers.add(buyer)
-        order.data[PLAN] = flagged
+        self.flagged[order.id] = flagged
         self.purchases[buyer] = self.purchases.get(buyer, 0) + 1
 
     def on_refund(self, engine: Engine, order: Order) -> None:
         """The core takes the commissions back (from pending inside the window); this keeps the counts right."""
-        flagged = order.data.get(PLAN)
+        flagged = self.flagged.get(order.id)
         if flagged is None:
             return
         for record in order.rewards:
             if record.plan == PLAN:
-                self.commission_by_level[self.rule_levels[record.rule] - 1] -= record.amount
+                level = self.rule_levels[record.rule]
+                self.commission_by_level[level - 1] -= record.amount
                 self.earned[record.member] -= record.amount
+                # the core reversed it already: from pending while its window ran (record.due_day still set)
+                book = self.pending_by_member if record.due_day is not None else self.settled_by_member
+                book[record.member][level - 1] -= record.amount
         self.entry_package_commissions -= flagged
         self.purchases[order.member] -= 1
 
@@ -276,6 +305,39 @@ class Distribution(Module):
             "promoter": self.is_promoter(member),
             "bound_to": self.bound_promoter(member, engine.clock),
             "commission": format_fen(self.earned.get(member, 0)),
+        }
+
+    def on_settled(self, engine: Engine, record: RewardRecord) -> None:
+        """A commission left its settlement window: it counts as settled now."""
+        level = self.rule_levels[record.rule]
+        self.pending_by_member[record.member][level - 1] -= record.amount
+        self.settled_by_member.setdefault(record.member, [0] * LEVELS_MAX)[level - 1] += record.amount
+
+    def member_read(self, engine: Engine, member: str) -> dict[str, Any]:
+        """What a member's distribution centre shows: whether it is a promoter (and why not), its own binding (to
+        whom, since when, through which channel, until when), its bound buyers, and its commissions by level,
+        pending and settled."""
+        levels = self.config.levels
+        pending = self.pending_by_member.get(member, [0] * LEVELS_MAX)
+        settled = self.settled_by_member.get(member, [0] * LEVELS_MAX)
+        binding = self.bindings.get(member)
+        bound_to = None
+        if binding is not None:
+            days = self.config.binding_days
+            until = binding.since + dt.timedelta(days=days) if days else None
+            bound_to = {"promoter": binding.promoter, "since": (binding.first or binding.since).isoformat(),
+                        "renewed": binding.since.isoformat(), "channel": binding.via,
+                        "until": until.isoformat() if until else None,
+                        "active": self.bound_promoter(member, engine.clock) == binding.promoter}
+        return {
+            "promoter": self.is_promoter(member), "eligibility": self.config.eligibility,
+            "why_not_promoter": None if self.is_promoter(member) else self.why_not_promoter(member),
+            "bound_to": bound_to, "bound_buyers": self.bound_count.get(member, 0),
+            "binding": self.config.binding, "binding_days": self.config.binding_days,
+            "settle_after_days": self.config.settle_after_days,
+            "rates": [format_rate(rate) for rate in self.config.rates],
+            "commissions": [{"level": n, "pending": format_fen(pending[n - 1]), "settled": format_fen(settled[n - 1])}
+                            for n in range(1, levels + 1)],
         }
 
     def end_state(self, engine: Engine) -> dict[str, Any]:
@@ -318,7 +380,7 @@ def check_visit(engine: Engine, event: Visit) -> Refusal | None:
 
 
 def apply_visit(engine: Engine, event: Visit) -> None:
-    _plan(engine).bind(engine, event.member, event.promoter, "visit")
+    _plan(engine).bind(engine, event.member, event.promoter, event.channel)
 
 
 def check_approve_promoter(engine: Engine, event: ApprovePromoter) -> Refusal | None:
@@ -334,7 +396,9 @@ def apply_approve_promoter(engine: Engine, event: ApprovePromoter) -> None:
     engine.fact("promoter_approved", member=event.member)
 
 
-Distribution.handlers = {
-    "visit": (check_visit, apply_visit),
-    "approve_promoter": (check_approve_promoter, apply_approve_promoter),
-}
+Distribution.verbs = (
+    Verb(Visit, check_visit, apply_visit, senders=("member",), member_field="member", member_refs=("promoter",),
+         example={"promoter": "K7QM2XPA", "channel": "poster"}),
+    Verb(ApprovePromoter, check_approve_promoter, apply_approve_promoter, senders=("operator",),
+         permission="manage_promoters", example={"member": "m3kq7"}),
+)

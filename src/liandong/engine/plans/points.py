@@ -40,9 +40,8 @@ from pydantic import AfterValidator, Field, model_validator
 from ..config_types import Rate, Rate01, Yuan
 from ..core import EXTERNAL
 from ..errors import Code, Refusal, refuse
-from ..labels import register_rule
-from ..ledger import Account, Entry, register_reward_rules, register_unit
-from ..module import Module, ModuleConfig
+from ..ledger import Account, Entry
+from ..module import Book, Module, ModuleConfig, Rule, SimAdapter
 from ..money import apply_rate, format_fen, format_rate
 
 if TYPE_CHECKING:
@@ -58,14 +57,18 @@ NAV_SCALE = 10**6  # the NAV is yuan per point to 6 decimals: an int in milliont
 DEFAULT_RESERVE_RATE = Fraction(30, 100)
 NEVER_RELEASES = 1 << 62  # the release floor when daily_release_rate is 0: no holding reaches it
 
-register_unit(POINTS_BOOK, "centipoint")
-register_unit(ISSUED[1], "centipoint")
-register_reward_rules("points_release", "points_clawback")
-register_rule("points_earned", "points earned", "获得积分", "your purchase", "你的消费")
-register_rule("points_payment", "paid with points", "积分抵扣")
-register_rule("points_release", "points released", "积分释放", "cashed at the day's NAV less the fee",
-              "按当日净值兑现，扣除手续费")
-register_rule("points_clawback", "released points taken back", "扣回已释放积分", "order refunded", "订单已退款")
+RULES = (
+    Rule("points_earned", "points earned", "获得积分", "your purchase", "你的消费"),
+    Rule("points_payment", "paid with points", "积分抵扣"),
+    Rule("points_release", "points released", "积分释放",
+         "cashed at the day's NAV less the fee", "按当日净值兑现，扣除手续费", reward=True),
+    Rule("points_clawback", "released points taken back", "扣回已释放积分",
+         "order refunded", "订单已退款", reward=True),
+)
+BOOKS = (
+    Book(POINTS_BOOK, "points", "绿色积分", unit="centipoint"),
+    Book(ISSUED[1], "points issued", "已发行积分", unit="centipoint"),
+)
 
 
 def format_points(hundredths: int) -> str:
@@ -131,7 +134,7 @@ class Terms:
 
 @dataclass(slots=True)
 class OrderPoints:
-    """What one order did in the plan, kept with the order (``order.data["points_plan"]``) for its refund."""
+    """What one order did in the plan, kept by the plan (``Points.orders``) for its refund."""
 
     nav: int  # the NAV before the purchase, in millionths of a yuan per point
     contribution: int  # fen into the reserve
@@ -163,10 +166,39 @@ class NavDay:
         }
 
 
+class PointsAdapter(SimAdapter):
+    """Points: the reserve, the points outstanding and their NAV; holders are paid at every close."""
+
+    pooled_rules: ClassVar[dict[str, tuple[bool, bool]]] = {"points_release": (False, False),
+                                                             "points_clawback": (False, False)}
+    series_names: ClassVar[tuple[str, ...]] = ("reserve", "points_outstanding", "nav")
+    units: ClassVar[dict[str, str]] = {"points_outstanding": "points", "nav": "nav"}
+
+    def _plan(self, engine: Engine) -> Points:
+        module = engine.modules[self.plan_kind]
+        assert isinstance(module, Points)
+        return module
+
+    def series(self, engine: Engine) -> dict[str, int]:
+        plan = self._plan(engine)
+        return {"reserve": plan.reserve(engine), "points_outstanding": plan.outstanding, "nav": plan.nav(engine)}
+
+    def committed(self, engine: Engine) -> int:
+        return self._plan(engine).reserve(engine)
+
+    def paid_at_close(self, engine: Engine) -> list[str]:
+        return list(self._plan(engine).releasing)  # holders whose daily release is at least 0.01 point
+
+
 class Points(Module):
     kind: ClassVar[str] = PLAN
     Config: ClassVar[type[ModuleConfig]] = PointsConfig
     config: PointsConfig
+    rules = RULES
+    books = BOOKS
+    accounts = (RESERVE, RESERVE_FUNDING, ISSUED, EXTERNAL)
+    provides = {"points_payment": "takes_points"}
+    sim_adapter = PointsAdapter
 
     def __init__(self, config: ModuleConfig) -> None:
         super().__init__(config)
@@ -178,6 +210,7 @@ class Points(Module):
         self.released = 0  # by close_day releases
         self.burnt = 0  # paid with (less those given back by refunds) and burnt by refunds
         self.history: list[NavDay] = []
+        self.orders: dict[str, OrderPoints] = {}  # what each order did, for its refund
         self.terms = Terms.of(self.config)
 
     def reconfigure(self, config: ModuleConfig) -> None:
@@ -256,7 +289,7 @@ class Points(Module):
         member = order.member
         points_account = (member, POINTS_BOOK)
         record = OrderPoints(nav, 0, 0, None)
-        paid = order.data.get("points")
+        paid = order.points_paid
         if paid:
             record.paid_points, record.paid_value = paid, paid * nav // NAV_SCALE
             record.payment_txn = engine.post(
@@ -276,13 +309,13 @@ class Points(Module):
             entries = ((RESERVE_FUNDING, -contribution), (RESERVE, contribution)) if contribution else ()
         if entries:
             record.earned_txn = engine.post("points_earned", entries, plan=PLAN, order=order.id, source=member).id
-        order.data["points_plan"] = record
+        self.orders[order.id] = record
         if paid or (minted and member not in self.releasing):  # more points keep a releasing holder releasing
             self._hold(engine, member)
 
     # --- refunds ---------------------------------------------------------------------------------------------------
     def on_refund(self, engine: Engine, order: Order) -> None:
-        record: OrderPoints | None = order.data.get("points_plan")
+        record = self.orders.get(order.id)
         if record is None:
             return
         nav = self.nav(engine)
@@ -368,8 +401,30 @@ class Points(Module):
         nav = self.nav(engine)
         return {"points": format_points(points), "nav": format_nav(nav), "value": format_fen(points * nav // NAV_SCALE)}
 
+    def takes_points(self, engine: Engine, sku: str) -> bool:
+        """The ``points_payment`` capability: whether an order of ``sku`` may be paid partly with points."""
+        return self.applies_to(sku)
+
     def member_view(self, engine: Engine, member: str) -> dict[str, Any]:
         return {"points": format_points(engine.ledger.balances.get((member, POINTS_BOOK), 0))}
+
+    def member_read(self, engine: Engine, member: str) -> dict[str, Any]:
+        """The member's points page: its points, the NAV now and their value (never a promise), what the next
+        close releases at today's NAV, and how much of an order points may pay."""
+        held = engine.ledger.balances.get((member, POINTS_BOOK), 0)
+        (num, den), nav = self.terms.release, self.nav(engine)
+        release = held * num // den
+        keep = self.terms.keep
+        return {**self.holding(engine, member), "next_release": format_points(release),
+                "next_release_cash": format_fen(release * nav * keep[0] // (keep[1] * NAV_SCALE)),
+                "daily_release_rate": format_rate(self.config.daily_release_rate),
+                "cashout_fee_rate": format_rate(self.config.cashout_fee_rate),
+                "max_deduction_rate": format_rate(self.config.max_deduction_rate)}
+
+    def shop_read(self, engine: Engine) -> dict[str, Any]:
+        """The public NAV history (every close: NAV, points released, cash paid, reserve, outstanding)."""
+        return {"nav": format_nav(self.nav(engine)), "outstanding": format_points(self.outstanding),
+                "reserve": format_fen(self.reserve(engine)), "history": [d.to_json() for d in self.history]}
 
     def end_state(self, engine: Engine) -> dict[str, Any]:
         return {"points": {

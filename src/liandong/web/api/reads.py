@@ -19,7 +19,7 @@ from ...engine.labels import label
 from ...engine.ledger import REWARD_RULES, Transaction
 from ...engine.module import validate_config
 from ...engine.money import format_fen
-from ...engine.registry import PLANS
+from ...engine.registry import PLANS, new_engine
 from ...scenario import describe_entry
 from ...service.store.models import (
     Balance,
@@ -48,7 +48,7 @@ def shop_setup() -> ShopSetup | None:
 @functools.lru_cache(maxsize=8)
 def _wording_engine(zone: str) -> Engine:
     """An empty engine of the shop's time zone: ``describe_entry`` reads only its zone."""
-    return Engine(Shop(timezone=zone))
+    return new_engine(Shop(timezone=zone))
 
 
 def wording_engine() -> Engine:
