@@ -9,6 +9,10 @@ import pytest
 
 from liandong import scenario as sc
 
+# The test-only cashback plan registers itself on import (one line in that file): every test runs with it there,
+# which is how tests/test_module_surface.py proves a module needs nothing else (see docs/modules.md).
+from modules import cashback  # noqa: F401
+
 #: The products most chain21 tests sell: a 699.00 gift pack and a 59.00 tea that is not one.
 GIFT_AND_TEA: list[dict[str, Any]] = [
     {"sku": "GIFT", "price": "699.00", "gift_pack": True},

@@ -50,8 +50,14 @@ def start(engine: Engine, member: str, campaign: str = "b1", order: str | None =
 
 
 def open_box(engine: Engine, member: str, campaign: str = "b1", take: str = "prize") -> Outcome:
-    n = sum(1 for o in engine.orders.values() if o.data.get("role") == "open") + len(engine.refused)
+    n = sum(1 for box in module(engine).opened_boxes.values() if box) + len(engine.refused)
     return act(engine, "open_blind_box", member=member, campaign=campaign, order=f"open-{n}", take=take)
+
+
+def module(engine: Engine) -> BlindBox:
+    boxes = engine.modules["blind_box"]
+    assert isinstance(boxes, BlindBox)
+    return boxes
 
 
 def view(engine: Engine, campaign: str = "b1") -> dict[str, Any]:
@@ -173,7 +179,7 @@ def test_a_miss_gives_99_coupons_and_a_win_198_when_the_opener_takes_coupons() -
     open_box(engine, "D", take="coupons")
     assert (coupons(engine, "C"), coupons(engine, "D")) == (100 + 6 * 99, 100 + 198)
     assert view(engine)["taken"] == "coupons"
-    assert not any(o.data.get("prize") for o in engine.orders.values())
+    assert module(engine).prize_orders == {}
 
 
 def test_taking_the_prize_marks_the_winning_order_for_delivery() -> None:
@@ -182,8 +188,9 @@ def test_taking_the_prize_marks_the_winning_order_for_delivery() -> None:
     start(engine, "A", secret=PRIZE_IN_7)
     for _ in range(7):
         open_box(engine, "D")
-    winning = [o for o in engine.orders.values() if o.data.get("prize")]
-    assert [(o.member, o.data["box"], o.data["prize"]) for o in winning] == [("D", 7, "BOX")]
+    boxes = module(engine)
+    winning = [(engine.orders[o].member, boxes.opened_boxes[o], sku) for o, sku in boxes.prize_orders.items()]
+    assert winning == [("D", 7, "BOX")]
     assert coupons(engine, "D") == 100 + 6 * 99
 
 

@@ -54,9 +54,9 @@ def test_each_level_earns_its_rate_of_the_order_into_pending() -> None:
     }
     commissions = [t for t in result.engine.ledger.transactions if t.rule.startswith("distribution_commission")]
     assert [(t.rule, t.order, t.source, t.ref) for t in commissions] == [
-        ("distribution_commission_l1_0.10", "o1", "D", "level 1 · 10%"),
-        ("distribution_commission_l2_0.05", "o1", "D", "level 2 · 5%"),
-        ("distribution_commission_l3_0.02", "o1", "D", "level 3 · 2%"),
+        ("distribution_commission_l1", "o1", "D", "10%"),
+        ("distribution_commission_l2", "o1", "D", "5%"),
+        ("distribution_commission_l3", "o1", "D", "2%"),
     ]
     assert result.end_state()["platform"]["rewards"] == "16.83"
 
@@ -139,7 +139,7 @@ def test_binding_last_moves_the_buyer_to_the_latest_link() -> None:
     result = run([*CHAIN, {"visit": "D", "promoter": "P1"}, {"pay": "D", "sku": "TEA"}], {"binding": "last"})
     assert members(result, "bound_to")["D"] == ("P1",)
     assert members(result, "commission")["P1"] == ("9.90",)
-    assert result.outcomes[5].facts == [{"fact": "bound", "member": "D", "promoter": "P1", "via": "visit",
+    assert result.outcomes[5].facts == [{"fact": "bound", "member": "D", "promoter": "P1", "via": "link",
                                          "previous": "P3"}]
 
 

@@ -943,8 +943,9 @@ def everything_closes_and_refunds(engine: Engine) -> None:
             continue
         refusal = engine.apply(ev.Refund(at=later, order=order.id)).refusal
         if refusal is not None:
-            kept = (order.data.get("role") == "open" or order.data.get("presale_free")
-                    or (order.data.get("role") == "start" and boxes.sets[str(order.campaign)].opens))
+            box = boxes.opened_boxes.get(order.id)
+            kept = (bool(box) or (order.campaign is not None and order.amount == 0)  # opened, or a free pre-sale
+                    or (box == 0 and boxes.sets[str(order.campaign)].opens))  # a start whose set has openings
             assert kept and refusal.code == Code.NOT_ALLOWED, (order, refusal)
     assert engine.check_invariants() == []
     check_coupons_and_escrows(engine)

@@ -53,7 +53,7 @@ def test_drain_applies_the_pending_events_and_commits_rewards_and_projections(
     assert balance("@pool", "bonus") == 3 * 3495
     a = MemberState.objects.get(member="A")
     assert (a.rank, a.view["seeds"], a.view["available"]) == ("partner", ["B", "C"], "200.00")
-    assert a.progress["direct_agents"] == 2
+    assert a.reads["chain21"]["direct_agents"] == 2
     assert MemberState.objects.get(member="B").team == "A"
     assert OrderState.objects.get(order="o2").amount == 69900
     last = LoggedEvent.objects.order_by("-position").first()

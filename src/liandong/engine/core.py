@@ -163,8 +163,8 @@ class Engine:
         for kind, cls in registry.campaigns.items():
             self.modules[kind] = cls(validate_config(kind, cls.Config, {}))
         self.plans = [m for k, m in self.modules.items() if k in registry.plans]
-        self.handlers: dict[type[ev.Event], tuple[Any, Any]] = {
-            verb.event: (verb.check, verb.apply) for owner, verb in registry.verbs()
+        self.handlers: dict[type[ev.Event], tuple[Any, Any, Any]] = {
+            verb.event: (verb.check, verb.apply, verb.price) for owner, verb in registry.verbs()
             if owner == "core" or owner in self.modules
         }
         # Capabilities the running modules provide (``ask``), the first module in running order serving each.
@@ -215,6 +215,8 @@ class Engine:
                 refusal = refuse(Code.PLAN_NOT_RUNNING, verb, self.registry.owner_of(verb) or verb)
             else:
                 refusal = pair[0](self, event)
+                if refusal is None and pair[2] is not None:
+                    refusal = check_paid(self, event, pair[2])
                 if refusal is None:
                     pair[1](self, event)
         if refusal is not None:
@@ -382,6 +384,17 @@ def overriding(modules: list[Module], hook: str) -> list[Module]:
 # --- core actions: check_* decides (reads only), apply_* changes ------------------------------------------------
 
 
+def check_paid(engine: Engine, event: Any, price_of: Any) -> Refusal | None:
+    """A paid event's ``paid`` (what the payment provider took) must be its price now."""
+    paid = getattr(event, "paid", None)
+    if paid is None:
+        return None
+    price = price_of(engine, event)
+    if price is not None and paid != price:
+        return refuse(Code.PAID_MISMATCH, "paid", format_fen(paid), price=format_fen(price))
+    return None
+
+
 def _no_check(engine: Engine, event: Any) -> Refusal | None:
     return None
 
@@ -442,7 +455,7 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
             return refuse(Code.PLAN_NOT_RUNNING, "points", "points")
         if not takes_points(engine, event.sku):
             return refuse(Code.NOT_ALLOWED, "points", format_fen(event.points),
-                          why=f"no plan of this shop takes points for {event.sku}")
+                          why=f"the {takes_points.__self__.kind} plan does not apply to {event.sku}")
     return None
 
 
@@ -618,8 +631,8 @@ class Core(Module):
         Verb(ev.Pay, check_pay, apply_pay, senders=("system",)),
         Verb(ev.Refund, check_refund, apply_refund, senders=("operator",), permission="refund_order",
              example={"order": "o7hc2a91f3b0"}),
-        Verb(ev.CloseDay, check_close_day, apply_close_day, senders=("operator", "system"), permission="close_day",
-             example={"day": "2026-03-01"}),
+        # operators close a day at POST /api/operator/close-day, which refuses a day after today by the wall clock
+        Verb(ev.CloseDay, check_close_day, apply_close_day, senders=("system",)),
         Verb(ev.Tick, _no_check, _no_apply, senders=("system",)),
         Verb(ev.Withdraw, check_withdraw, apply_withdraw, senders=("member",), member_field="member",
              generated=(("withdrawal", "w"),), example={"amount": "60.00"}),

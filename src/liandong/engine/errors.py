@@ -47,6 +47,7 @@ class Code(StrEnum):
     FROZEN = "frozen"
     NOT_ALLOWED = "not_allowed"
     INSUFFICIENT = "insufficient"
+    PAID_MISMATCH = "paid_mismatch"
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
@@ -85,6 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     Code.FROZEN: ("{field} {value} is frozen: {why}", "{field} {value} 已冻结：{why}"),
     Code.NOT_ALLOWED: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.INSUFFICIENT: ("{field} {value}: {why}", "{field} {value}：{why}"),
+    Code.PAID_MISMATCH: ("paid {value} is not the price {price}", "实付 {value} 与价格 {price} 不符"),
 }
 
 

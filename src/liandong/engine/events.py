@@ -67,6 +67,16 @@ class Event(BaseModel):
         return head
 
 
+class PaidEvent(Event):
+    """An event a member pays for through the payment provider (a seat in a group, a pre-sale entry, a blind box).
+    ``paid`` is what the provider confirmed (the service fills it from the payment); the engine refuses the event
+    when it is not the event's price, so the ledger never books money the provider did not take. Scenario files
+    and operators' imports leave it out."""
+
+    money_fields: ClassVar[tuple[str, ...]] = ("paid",)
+    paid: Money | None = Field(None, ge=0)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {}
 
 

@@ -64,6 +64,12 @@ class Verb:
     example: dict[str, Any] | None = None
     #: fills fields the service must choose (``prepare(fields, new_id) -> fields``), e.g. a private group's code
     prepare: Callable[[dict[str, Any], Callable[[str], str]], dict[str, Any]] | None = None
+    #: for an event the member pays for (a ``PaidEvent``): its price in fen now, from the engine's state (None when
+    #: the event's own check refuses it); the core refuses a ``paid`` that differs
+    price: Callable[[Engine, Any], int | None] | None = None
+    #: the same price as the service quotes it before the payment, from the fields and the published campaign views
+    #: (``find("campaign" | "group", id) -> view or None``); None when it cannot be quoted (the event is then refused)
+    quote: Callable[[dict[str, Any], Callable[[str, str], dict[str, Any] | None]], int | None] | None = None
 
     @property
     def name(self) -> str:

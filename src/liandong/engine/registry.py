@@ -112,6 +112,10 @@ REGISTRY.register(RedEnvelope)
 REGISTRY.register(Presale)
 REGISTRY.register(BlindBox)
 
+#: The registered plans and campaign modules by kind (live views of ``REGISTRY``).
+PLANS = REGISTRY.plans
+CAMPAIGNS = REGISTRY.campaigns
+
 
 def new_engine(shop: Shop) -> Engine:
     """An engine for ``shop`` with every registered module."""

@@ -1,13 +1,15 @@
 """The projection rows the worker writes, built from the engine: one function per table, plain dicts of field values.
 
-Views are as the engine gives them (JSON once written: dates as ISO text, see ``bulk.json_default``).
+Views are as the engine gives them (JSON once written: dates as ISO text, see ``bulk.json_default``); every
+module's part comes from its declared read models (``member_read``, ``operator_read``, ``shop_read``), so a new
+module's reads reach the API with no change here.
 The worker upserts them for what a batch touched; ``verify`` builds the same rows from its replay and compares them
 with the database, so a row the worker forgot to rewrite shows up as a difference. Example: after B's first gift
 pack (referred by A, an agent), ``member_row(engine, "B")`` is::
 
     {"member": "B", "referrer": "A", "rank": "agent", "team": "", "join_index": 1, "joined_at": ...,
      "view": {"referrer": "A", "rank": "agent", "team": None, "seeds": [], "available": "0.00", ...},
-     "progress": {"rank": "agent", "direct_agents": 0, "promote_after": 2, ...}}
+     "reads": {"chain21": {"rank": "agent", "direct_agents": 0, "promote_after": 2, ...}}, "operator_reads": {…}}
 """
 
 from __future__ import annotations
@@ -16,15 +18,28 @@ from typing import Any
 
 from ..engine.campaigns.base import CampaignModule
 from ..engine.core import Engine
-from ..engine.plans.chain21 import Chain21
 from .feed import campaign_modules
+
+
+def member_reads(engine: Engine, member_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the member sees of each running module, and what an operator sees (kind -> read; modules that show
+    nothing are left out)."""
+    reads: dict[str, Any] = {}
+    operator: dict[str, Any] = {}
+    for kind, module in engine.modules.items():
+        read = module.member_read(engine, member_id)
+        if read is not None:
+            reads[kind] = read
+        seen = module.operator_read(engine, member_id)
+        if seen is not None:
+            operator[kind] = seen
+    return reads, operator
 
 
 def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
     member = engine.members[member_id]
     view = engine.member_view(member_id)
-    chain21 = engine.modules.get("chain21")
-    progress = chain21.progress(engine, member_id) if isinstance(chain21, Chain21) else {}
+    reads, operator_reads = member_reads(engine, member_id)
     return {
         "member": member_id,
         "referrer": member.referrer or "",
@@ -33,8 +48,19 @@ def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
         "rank": str(view.get("rank") or ""),
         "team": str(view.get("team") or ""),
         "view": view,
-        "progress": progress,
+        "reads": reads,
+        "operator_reads": operator_reads,
     }
+
+
+def module_rows(engine: Engine) -> list[dict[str, Any]]:
+    """Each running module's shop-wide read (``shop_read``), for the modules that have one."""
+    rows = []
+    for kind, module in engine.modules.items():
+        view = module.shop_read(engine)
+        if view is not None:
+            rows.append({"kind": kind, "view": view})
+    return rows
 
 
 def product_row(engine: Engine, sku: str) -> dict[str, Any]:

@@ -25,7 +25,15 @@ from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.money import format_fen
 from ..engine.registry import new_engine
 from .feed import Applied, apply_logged, jsonable, shop_of
-from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
+from .projections import (
+    all_campaign_ids,
+    campaign_row,
+    member_row,
+    module_rows,
+    order_row,
+    product_row,
+    withdrawal_row,
+)
 from .store.models import (
     Balance,
     CampaignState,
@@ -34,6 +42,7 @@ from .store.models import (
     LedgerTransaction,
     LoggedEvent,
     MemberState,
+    ModuleState,
     OrderState,
     ProductState,
     ShopSetup,
@@ -208,12 +217,14 @@ def _compare_balances(engine: Engine, using: str, report: Report) -> None:
 
 
 def _compare_projections(engine: Engine, using: str, report: Report) -> None:
+    shop_reads = {row["kind"]: row for row in module_rows(engine)}
     tables: list[tuple[str, Any, str, Iterable[str], Any]] = [
         ("member", MemberState, "member", engine.members, member_row),
         ("product", ProductState, "sku", engine.products, product_row),
         ("order", OrderState, "order", engine.orders, order_row),
         ("withdrawal", WithdrawalState, "withdrawal", engine.withdrawals, withdrawal_row),
         ("campaign", CampaignState, "campaign", all_campaign_ids(engine), campaign_row),
+        ("module", ModuleState, "kind", list(shop_reads), lambda _engine, kind: shop_reads[kind]),
     ]
     for label, model, key, ids, build in tables:
         expected = {i: build(engine, i) for i in ids}

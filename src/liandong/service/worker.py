@@ -53,12 +53,21 @@ from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
-from .projections import all_campaign_ids, campaign_row, member_row, order_row, product_row, withdrawal_row
+from .projections import (
+    all_campaign_ids,
+    campaign_row,
+    member_row,
+    module_rows,
+    order_row,
+    product_row,
+    withdrawal_row,
+)
 from .shopfile import ensure_shop_setup
 from .store.models import (
     CampaignState,
     LoggedEvent,
     MemberState,
+    ModuleState,
     OrderState,
     ProductState,
     ShopSetup,
@@ -453,10 +462,9 @@ def changed_members(engine: Engine, members: set[str], member_hashes: dict[str, 
     rows = []
     for member in sorted(members):
         row = member_row(engine, member)
-        row["view"] = json.dumps(row["view"], ensure_ascii=False, separators=(",", ":"), default=json_default)
-        row["progress"] = json.dumps(row["progress"], ensure_ascii=False, separators=(",", ":"),
-                                     default=json_default)
-        digest = hash((row["view"], row["progress"], row["rank"], row["team"]))
+        for name in ("view", "reads", "operator_reads"):
+            row[name] = json.dumps(row[name], ensure_ascii=False, separators=(",", ":"), default=json_default)
+        digest = hash((row["view"], row["reads"], row["operator_reads"], row["rank"], row["team"]))
         if member_hashes.get(member) != digest:
             member_hashes[member] = digest
             rows.append(row)
@@ -483,12 +491,19 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         if row is not None and row != last:
             campaigns.append(row)
             campaign_views[cid] = row
+    modules = []
+    for row in module_rows(engine):  # a module's shop-wide read, when it changed
+        key = f"@module:{row['kind']}"
+        if campaign_views.get(key) != row:
+            modules.append(row)
+            campaign_views[key] = row
     projections: list[tuple[Any, list[dict[str, Any]], str]] = [
         (MemberState, changed_members(engine, touched.members, member_hashes), "member"),
         (ProductState, [product_row(engine, sku) for sku in sorted(touched.products)], "sku"),
         (OrderState, [order_row(engine, o) for o in sorted(touched.orders)], "order"),
         (WithdrawalState, [withdrawal_row(engine, w) for w in sorted(touched.withdrawals)], "withdrawal"),
         (CampaignState, campaigns, "campaign"),
+        (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
                  balances, projections)

@@ -321,10 +321,10 @@ def classify_rewards(sim: Simulation, rewards: list[int]) -> dict[str, Any]:
     pooled_team = pooled_recruit = 0
     credits = engine.ledger.member_credits_by_rule
     for adapter in sim.adapters:
-        for rule, (team_based, recruitment_linked) in adapter.pooled_rules.items():
+        for rule, (funded_by_others, recruitment_linked) in adapter.pooled_rules.items():
             amount = credits.get(rule, 0)
             by_level["pooled"] += amount
-            pooled_team += amount if team_based else 0
+            pooled_team += amount if funded_by_others else 0
             pooled_recruit += amount if recruitment_linked else 0
     unattributed = engine.ledger.rewards_fen() - sum(by_level.values())
     if unattributed:  # a reward rule no adapter describes: counted as pay on others' sales, to be safe

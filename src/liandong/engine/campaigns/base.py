@@ -77,10 +77,18 @@ class CampaignModule(Module):
 
     Params: ClassVar[type[CampaignParams]] = CampaignParams
     always_on: ClassVar[bool] = True
+    #: paths in ``campaign_view`` that only operators see (``groups.*.invite_code``): the public API drops them
+    private_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.campaigns: dict[str, Campaign] = {}
+        self.draw_records: dict[str, list[dict[str, Any]]] = {}  # campaign -> its published draw records
+
+    def publish_draw(self, engine: Engine, campaign: Campaign, record: dict[str, Any]) -> None:
+        """A draw is done: its record is published (``replay --json`` ``draws``, the campaign's page)."""
+        engine.draws.append(record)
+        self.draw_records.setdefault(campaign.id, []).append(record)
 
     def create(self, engine: Engine, campaign_id: str, params: CampaignParams, publish: bool) -> Campaign:
         secret = params.secret.lower() if params.secret else make_secret()
@@ -124,6 +132,7 @@ class CampaignModule(Module):
         """A campaign in ``replay --json`` and on its page; subclasses add their state."""
         view = campaign.public()
         view["escrow"] = format_fen(engine.ledger.balances.get(escrow(campaign.id), 0))
+        view["draws"] = list(self.draw_records.get(campaign.id, ()))
         return view
 
 

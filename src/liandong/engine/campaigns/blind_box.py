@@ -47,10 +47,10 @@ from ..config_types import Yuan
 from ..core import EXTERNAL, SALES
 from ..draw import draw_position, position
 from ..errors import Code, Refusal, refuse
-from ..events import Event, MemberId, ObjectId, register_event
+from ..events import MemberId, ObjectId, PaidEvent, register_event
 from ..ledger import Account
 from ..module import Book, ModuleConfig, Rule, Verb
-from ..money import format_fen
+from ..money import format_fen, parse_yuan
 from .base import (
     CAMPAIGN_EXPENSE,
     Campaign,
@@ -224,6 +224,7 @@ class BlindBox(CampaignModule):
         super().__init__(config)
         self.sets: dict[str, BoxSet] = {}
         self.opened_boxes: dict[str, int] = {}  # each order of a set -> the box it opened (0: the set's start)
+        self.prize_orders: dict[str, str] = {}  # the winning order that delivers the prize -> the prize's sku
         self.launched = False  # seed coupons are issued from the shop's first box set on
 
     def seed_due(self, member: Member) -> int:
@@ -296,6 +297,8 @@ class BlindBox(CampaignModule):
                         ref=campaign.id)
         engine.fact("blind_box_opened", campaign=campaign.id, member=event.member, box=box, result=result)
         if won:
+            if result == "prize":
+                self.prize_orders[order.id] = params.prize_sku  # this order delivers the prize
             box_set.outcome = "won"
             self.close_set(engine, campaign)
 
@@ -317,7 +320,7 @@ class BlindBox(CampaignModule):
         params = params_of(campaign)
         self.close(engine, campaign)
         record = draw_position(campaign.secret, campaign.id, params.win_from, params.win_to)
-        engine.draws.append(record.to_json())
+        self.publish_draw(engine, campaign, record.to_json())
 
     def check_refund(self, engine: Engine, order: Order) -> Refusal | None:
         if order.campaign not in self.campaigns:
@@ -394,7 +397,7 @@ class BlindBox(CampaignModule):
 
 
 @register_event
-class StartBlindBox(Event):
+class StartBlindBox(PaidEvent):
     """A member starts a box set, paying ``start_fee`` and ``start_coupons``; published at once (window shown,
     commitment shown) unless ``publish: false``."""
 
@@ -409,7 +412,7 @@ class StartBlindBox(Event):
 
 
 @register_event
-class OpenBlindBox(Event):
+class OpenBlindBox(PaidEvent):
     """A member opens the next box of a set, paying ``open_price``; ``take`` says what a win gives."""
 
     verb: ClassVar[str] = "open_blind_box"
@@ -507,9 +510,34 @@ def apply_open_blind_box(engine: Engine, event: OpenBlindBox) -> None:
     blind_box_module(engine).open_box(engine, event)
 
 
+def _start_fee(params: Any) -> int | None:
+    parsed = parse_params(BlindBoxParams, params if isinstance(params, dict) else {})
+    return parsed.start_fee if isinstance(parsed, BlindBoxParams) else None
+
+
+def price_of_start(engine: Engine, event: StartBlindBox) -> int | None:
+    return _start_fee(event.params)
+
+
+def quote_start(fields: dict[str, Any], find: Any) -> int | None:
+    return _start_fee(fields.get("params", {}))
+
+
+def price_of_open(engine: Engine, event: OpenBlindBox) -> int | None:
+    campaign = blind_box_module(engine).campaigns.get(event.campaign)
+    return params_of(campaign).open_price if campaign is not None else None
+
+
+def quote_open(fields: dict[str, Any], find: Any) -> int | None:
+    view = find("campaign", fields.get("campaign", ""))
+    return parse_yuan(view["params"]["open_price"]) if view is not None and view.get("kind") == KIND else None
+
+
 BlindBox.verbs = (
     Verb(StartBlindBox, check_start_blind_box, apply_start_blind_box, senders=("member",), member_field="member",
-         generated=(("campaign", "b"), ("order", "bs")), example={"params": {"prize_sku": "TEA"}}),
+         generated=(("campaign", "b"), ("order", "bs")), price=price_of_start, quote=quote_start,
+         example={"params": {"prize_sku": "TEA"}}),
     Verb(OpenBlindBox, check_open_blind_box, apply_open_blind_box, senders=("member",), member_field="member",
-         generated=(("order", "bo"),), example={"campaign": "b7k2m", "take": "prize"}),
+         generated=(("order", "bo"),), price=price_of_open, quote=quote_open,
+         example={"campaign": "b7k2m", "take": "prize"}),
 )

@@ -37,7 +37,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Va
 
 from ..config_types import Rate, Yuan, rate_at_most_one
 from ..errors import Refusal
-from ..events import Event, MemberId, ObjectId, register_event
+from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
 from ..module import Book, Rule, Verb
 from ..money import MoneyError, apply_rate, format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
@@ -54,6 +54,10 @@ from .groups import (
     check_new_group,
     check_product,
     entry_order_id,
+    price_of_new_group,
+    price_of_seat,
+    quote_new_group,
+    quote_seat,
 )
 
 if TYPE_CHECKING:
@@ -275,7 +279,7 @@ class CreateGroupBuy(Event):
 
 
 @register_event
-class StartGroupBuy(Event):
+class StartGroupBuy(PaidEvent):
     """A member starts a group of a group-buy campaign, paying for the first seat."""
 
     verb: ClassVar[str] = "start_group_buy"
@@ -288,7 +292,7 @@ class StartGroupBuy(Event):
 
 
 @register_event
-class JoinGroupBuy(Event):
+class JoinGroupBuy(PaidEvent):
     """A member pays for a seat in an open group-buy group; the last seat draws the group."""
 
     verb: ClassVar[str] = "join_group_buy"
@@ -359,9 +363,10 @@ GroupBuy.verbs = (
     Verb(CreateGroupBuy, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example={"campaign": "gb-spring", "params": {"sku": "TEA", "group_size": 5, "winners": 2}}),
     Verb(StartGroupBuy, check_start, apply_start, senders=("member",), member_field="member",
-         generated=(("group", "g"),), example={"campaign": "gb-spring"}),
+         generated=(("group", "g"), ("order", "gs")), price=price_of_new_group, quote=quote_new_group,
+         example={"campaign": "gb-spring"}),
     Verb(JoinGroupBuy, check_join, apply_join, senders=("member",), member_field="member",
-         example={"group": "g7k2m9"}),
+         generated=(("order", "gj"),), price=price_of_seat, quote=quote_seat, example={"group": "g7k2m9"}),
     Verb(CloseGroupBuy, check_close, apply_close, senders=("operator",), permission="run_campaigns",
          example={"campaign": "gb-spring"}),
     Verb(LeaveGroup, check_leave_group, apply_leave_group, senders=("member",), member_field="member",

@@ -38,7 +38,7 @@ from pydantic import Field
 from ..draw import commitment, draw_pick
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
-from ..money import format_fen
+from ..money import format_fen, parse_yuan
 from .base import Campaign, CampaignModule, CampaignParams, escrow, find_campaign
 
 if TYPE_CHECKING:
@@ -159,6 +159,7 @@ class GroupCampaignModule(CampaignModule):
         for gid in campaign.state.get("groups", ()):
             counts[self.groups[gid].status] += 1
         view["groups"] = counts
+        view["group_views"] = [self.group_view(engine, self.groups[gid]) for gid in campaign.state.get("groups", ())]
         view["paid_out"] = {k: format_fen(v) for k, v in sorted(campaign.state.get("paid_out", {}).items())}
         return view
 
@@ -232,7 +233,7 @@ class GroupCampaignModule(CampaignModule):
         campaign = self.campaigns[group.campaign]
         members = [e.member for e in group.entries]
         record = draw_pick(group.secret, group.draw_id, members, group.winners_count)
-        engine.draws.append(record.to_json())
+        self.publish_draw(engine, campaign, record.to_json())
         group.winners = list(record.result) if isinstance(record.result, list) else []
         by_member = {e.member: e for e in group.entries}
         winners = [by_member[m] for m in group.winners]
@@ -402,6 +403,31 @@ def check_close_campaign(engine: Engine, module: GroupCampaignModule, campaign_i
     if campaign.status == "closed":
         return refuse(Code.CLOSED, "campaign", campaign_id)
     return None
+
+
+# --- what a seat costs: in the engine (checked against what the provider took) and as the service quotes it ------
+
+
+def price_of_new_group(engine: Engine, event: Any) -> int | None:
+    """The first seat of a new group costs the campaign's price frozen at publishing."""
+    found = find_campaign(engine, event.campaign)
+    price = found[1].state.get("price") if found is not None else None
+    return price if isinstance(price, int) else None
+
+
+def price_of_seat(engine: Engine, event: Any) -> int | None:
+    found = find_group(engine, event.group)
+    return found[1].price if found is not None else None
+
+
+def quote_new_group(fields: dict[str, Any], find: Any) -> int | None:
+    view = find("campaign", fields.get("campaign", ""))
+    return parse_yuan(view["price"]) if view is not None and view.get("price") else None
+
+
+def quote_seat(fields: dict[str, Any], find: Any) -> int | None:
+    view = find("group", fields.get("group", ""))
+    return parse_yuan(view["price"]) if view is not None else None
 
 
 # --- leaving a group (either kind) -------------------------------------------------------------------------------

@@ -50,9 +50,9 @@ from ..config_types import Yuan
 from ..core import EXTERNAL
 from ..draw import DrawRecord, draw_pick
 from ..errors import Code, Refusal, refuse
-from ..events import Event, MemberId, ObjectId, register_event
+from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
 from ..module import Rule, Verb
-from ..money import format_fen
+from ..money import format_fen, parse_yuan
 from .base import (
     CAMPAIGN_EXPENSE,
     Campaign,
@@ -234,11 +234,13 @@ class Presale(CampaignModule):
     kind: ClassVar[str] = KIND
     Params: ClassVar[type[CampaignParams]] = PresaleParams
     rules = RULES
+    private_keys: ClassVar[tuple[str, ...]] = ("figures.margin",)  # from the operator's own costs
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.runs: dict[str, Run] = {}
         self.by_member: dict[str, dict[str, Entry]] = {}  # member -> campaign -> latest entry
+        self.free_orders: set[str] = set()  # the orders of participants drawn free
 
     def create(self, engine: Engine, campaign_id: str, params: CampaignParams, publish: bool) -> Campaign:
         self.runs[campaign_id] = Run()
@@ -317,13 +319,16 @@ class Presale(CampaignModule):
             run.tally.rebates_by_platform += rebate if entry.free else 0
             amount = 0 if entry.free else params.price - rebate
             order = engine.new_order(entry.order, entry.member, params.sku, amount=amount, campaign=campaign.id,
-                                     refundable=not entry.free)  # a free product: nothing was paid for it
+                                     refundable=True)
+            if entry.free:
+                self.free_orders.add(order.id)  # a free product: nothing was paid for it (check_refund refuses)
             engine.record_sale(order, plans_apply=params.plans_apply and not entry.free,
                                paid_from=escrow(campaign.id))
             run.tally.sales += amount
             run.tally.units += 1
         self.close(engine, campaign)
-        engine.draws.extend(record.to_json() for record in run.draws)
+        for record in run.draws:
+            self.publish_draw(engine, campaign, record.to_json())
 
     def on_clock(self, engine: Engine, now: dt.datetime) -> None:
         for campaign in self.campaigns.values():
@@ -343,7 +348,7 @@ class Presale(CampaignModule):
 
     # --- refunds after the close (the core ``refund`` of a delivered entry's order) ---
     def check_refund(self, engine: Engine, order: Order) -> Refusal | None:
-        if order.campaign in self.campaigns and order.amount == 0:
+        if order.id in self.free_orders:
             return refuse(Code.NOT_ALLOWED, "order", order.id,
                           why=f"it is a free product of pre-sale {order.campaign}: nothing was paid for it")
         return None
@@ -423,7 +428,7 @@ class CreatePresale(Event):
 
 
 @register_event
-class JoinPresale(Event):
+class JoinPresale(PaidEvent):
     """A member joins a pre-sale, paying its price into the campaign's escrow."""
 
     verb: ClassVar[str] = "join_presale"
@@ -525,11 +530,21 @@ def apply_leave_presale(engine: Engine, event: LeavePresale) -> None:
     module.leave(engine, module.campaigns[event.campaign], event.member)
 
 
+def price_of_entry(engine: Engine, event: JoinPresale) -> int | None:
+    campaign = presale_module(engine).campaigns.get(event.campaign)
+    return params_of(campaign).price if campaign is not None else None
+
+
+def quote_entry(fields: dict[str, Any], find: Any) -> int | None:
+    view = find("campaign", fields.get("campaign", ""))
+    return parse_yuan(view["params"]["price"]) if view is not None and view.get("kind") == KIND else None
+
+
 Presale.verbs = (
     Verb(CreatePresale, check_create_presale, apply_create_presale, senders=("operator",), permission="run_campaigns",
          example={"campaign": "ps-orange", "params": {"sku": "ORANGE", "deadline": "2026-03-31T20:00:00+08:00"}}),
     Verb(JoinPresale, check_join_presale, apply_join_presale, senders=("member",), member_field="member",
-         generated=(("order", "ps"),), example={"campaign": "ps-orange"}),
+         generated=(("order", "ps"),), price=price_of_entry, quote=quote_entry, example={"campaign": "ps-orange"}),
     Verb(LeavePresale, check_leave_presale, apply_leave_presale, senders=("member",), member_field="member",
          example={"campaign": "ps-orange"}),
 )

@@ -34,7 +34,7 @@ from pydantic import Field
 
 from ..draw import draw_split
 from ..errors import Code, Refusal, refuse
-from ..events import Event, MemberId, ObjectId, register_event
+from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
 from ..module import Rule, Verb
 from ..money import format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
@@ -48,6 +48,10 @@ from .groups import (
     check_product,
     entry_order_id,
     params_of,
+    price_of_new_group,
+    price_of_seat,
+    quote_new_group,
+    quote_seat,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +91,7 @@ class RedEnvelope(GroupCampaignModule):
     kind: ClassVar[str] = KIND
     Params: ClassVar[type[RedEnvelopeParams]] = RedEnvelopeParams
     rules = RULES
+    private_keys: ClassVar[tuple[str, ...]] = ("group_views.*.invite_code",)
     payment_rule: ClassVar[str] = "red_envelope_payment"
     return_rule: ClassVar[str] = "red_envelope_return"
 
@@ -110,7 +115,7 @@ class RedEnvelope(GroupCampaignModule):
         self.draw_winners(engine, group)
         members = [e.member for e in group.entries]
         record = draw_split(group.secret, f"{group.draw_id}/envelope", members, terms.envelope, terms.split)
-        engine.draws.append(record.to_json())
+        self.publish_draw(engine, campaign, record.to_json())
         assert isinstance(record.result, list)
         for member, shown in zip(members, record.result, strict=True):
             share = parse_yuan(shown)
@@ -173,7 +178,7 @@ class CreateRedEnvelope(Event):
 
 
 @register_event
-class StartRedEnvelope(Event):
+class StartRedEnvelope(PaidEvent):
     """A member starts a red-envelope group with its own size, winners, split and visibility, paying a seat."""
 
     verb: ClassVar[str] = "start_red_envelope"
@@ -191,7 +196,7 @@ class StartRedEnvelope(Event):
 
 
 @register_event
-class JoinRedEnvelope(Event):
+class JoinRedEnvelope(PaidEvent):
     """A member pays for a seat in a red-envelope group (a private one only with its ``invite_code``)."""
 
     verb: ClassVar[str] = "join_red_envelope"
@@ -305,9 +310,11 @@ RedEnvelope.verbs = (
     Verb(CreateRedEnvelope, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring", "params": {"sku": "TEA", "max_size": 10}}),
     Verb(StartRedEnvelope, check_start, apply_start, senders=("member",), member_field="member",
-         generated=(("group", "r"),), prepare=private_group_code,
+         generated=(("group", "r"), ("order", "rs")), prepare=private_group_code, price=price_of_new_group,
+         quote=quote_new_group,
          example={"campaign": "re-spring", "size": 3, "winners": 1, "split": "equal", "visibility": "private"}),
     Verb(JoinRedEnvelope, check_join, apply_join, senders=("member",), member_field="member",
+         generated=(("order", "rj"),), price=price_of_seat, quote=quote_seat,
          example={"group": "r7k2m9", "invite_code": "K7QM2XPA"}),
     Verb(CloseRedEnvelope, check_close, apply_close, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring"}),

@@ -382,7 +382,12 @@ class Chain21(Module):
         needed = self.config.promote_after
         read["agents_to_partner"] = 0 if s.promoted_at is not None else max(needed - s.direct_agents, 0)
         waiting = [seed for seed in s.seeds if self.standing[seed].promoted_at is None]
+        names = ", ".join(s.seeds) or "none yet"
         read["help_fund_waiting_for"] = waiting
+        read["help_fund_releases_when"] = (f"when every seed ({names}) has become a partner, the whole help fund "
+                                           "moves to available and later rewards are paid whole")
+        read["help_fund_releases_when_zh"] = (f"当所有种子（{names}）都成为合伙人时，帮扶基金全部转入可用余额，"
+                                              "之后的奖励全额发放")
         read["earns"] = self.earnings_table()
         return read
 

@@ -67,18 +67,17 @@ class Tier:
     level: int
     numerator: int
     denominator: int
-    rule: str  # distribution_commission_l2: "distribution commission (level 2 · 5%)" with its ref
-    ref: str  # e.g. "level 2 · 5%"
+    rule: str  # distribution_commission_l2: "distribution commission (level 2, 5%)" with its ref
+    ref: str  # the rate, e.g. "5%"
 
     @classmethod
     def of(cls, level: int, rate: Fraction) -> Tier:
-        return cls(level, rate.numerator, rate.denominator, f"distribution_commission_l{level}",
-                   f"level {level} · {format_percent(rate)}")
+        return cls(level, rate.numerator, rate.denominator, f"distribution_commission_l{level}", format_percent(rate))
 
 
-#: One rule per level, declared once; the rate of each commission is in its transaction's ref ("level 2 · 5%").
-RULES = tuple(Rule(f"distribution_commission_l{level}", "distribution commission", "分销佣金", "{ref}", "{ref}",
-                   reward=True) for level in range(1, LEVELS_MAX + 1))
+#: One rule per level, declared once; the rate of each commission is in its transaction's ref ("5%").
+RULES = tuple(Rule(f"distribution_commission_l{level}", "distribution commission", "分销佣金",
+                   f"level {level}, {{ref}}", f"{level}级, {{ref}}", reward=True) for level in range(1, LEVELS_MAX + 1))
 
 
 class DistributionConfig(ModuleConfig):

@@ -42,7 +42,7 @@ from ..core import EXTERNAL
 from ..errors import Code, Refusal, refuse
 from ..ledger import Account, Entry
 from ..module import Book, Module, ModuleConfig, Rule, SimAdapter
-from ..money import apply_rate, format_fen, format_rate
+from ..money import apply_rate, format_fen, format_rate, parse_yuan
 
 if TYPE_CHECKING:
     from ..core import Engine, Order
@@ -409,17 +409,21 @@ class Points(Module):
         return {"points": format_points(engine.ledger.balances.get((member, POINTS_BOOK), 0))}
 
     def member_read(self, engine: Engine, member: str) -> dict[str, Any]:
-        """The member's points page: its points, the NAV now and their value (never a promise), what the next
-        close releases at today's NAV, and how much of an order points may pay."""
+        """The member's points page: its points, what the next close releases, and the plan's published terms.
+        What they are worth moves with the NAV (``shop_read``); ``value_at`` prices them, never a promise."""
         held = engine.ledger.balances.get((member, POINTS_BOOK), 0)
-        (num, den), nav = self.terms.release, self.nav(engine)
-        release = held * num // den
-        keep = self.terms.keep
-        return {**self.holding(engine, member), "next_release": format_points(release),
-                "next_release_cash": format_fen(release * nav * keep[0] // (keep[1] * NAV_SCALE)),
+        num, den = self.terms.release
+        return {"points": format_points(held), "next_release": format_points(held * num // den),
                 "daily_release_rate": format_rate(self.config.daily_release_rate),
                 "cashout_fee_rate": format_rate(self.config.cashout_fee_rate),
                 "max_deduction_rate": format_rate(self.config.max_deduction_rate)}
+
+    @staticmethod
+    def value_at(points: str, nav: str) -> str:
+        """What ``points`` ("210.00") are worth at the NAV ``nav`` ("1.428571"), floored to the fen: "299.99"."""
+        whole, _, frac = nav.partition(".")
+        nav_millionths = int(whole) * NAV_SCALE + int(frac.ljust(6, "0")[:6])
+        return format_fen(parse_yuan(points) * nav_millionths // NAV_SCALE)
 
     def shop_read(self, engine: Engine) -> dict[str, Any]:
         """The public NAV history (every close: NAV, points released, cash paid, reserve, outstanding)."""

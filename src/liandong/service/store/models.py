@@ -86,7 +86,8 @@ class MemberState(models.Model):
     rank = models.CharField(max_length=16, blank=True)
     team = models.CharField(max_length=64, blank=True, db_index=True)
     view = models.JSONField(default=dict)
-    progress = models.JSONField(default=dict, help_text="chain21 progress: direct agents, seeds, help fund")
+    reads = models.JSONField(default=dict, help_text="what the member sees of each module: kind -> member_read")
+    operator_reads = models.JSONField(default=dict, help_text="what an operator sees: kind -> operator_read")
 
 
 class ProductState(models.Model):
@@ -126,6 +127,13 @@ class CampaignState(models.Model):
     campaign = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=32)
     status = models.CharField(max_length=16)
+    view = models.JSONField(default=dict)
+
+
+class ModuleState(models.Model):
+    """A module's shop-wide read model (``Module.shop_read``: a pool, the NAV history), as the worker last wrote it."""
+
+    kind = models.CharField(max_length=64, unique=True)
     view = models.JSONField(default=dict)
 
 

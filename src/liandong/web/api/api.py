@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
-from . import members, operators, payments, plans, shop, withdrawals
+from . import events, members, operators, payments, plans, shop, withdrawals
 from .errors import ApiCode, ApiError
 
 DESCRIPTION = """
@@ -41,7 +41,7 @@ class LiandongAPI(NinjaAPI):
 
 api = LiandongAPI(title="Liandong API", version="1", description=DESCRIPTION, urls_namespace="api",
                   docs_url="/docs", openapi_url="/openapi.json")
-for module in (members, shop, payments, withdrawals, plans, operators):
+for module in (members, shop, payments, withdrawals, plans, operators, events):
     api.add_router("", module.router)
 
 unknown_paths = Router()

@@ -79,13 +79,18 @@ def balances(member: str) -> dict[str, Any]:
     return out
 
 
+def plan_read(state: MemberState | None, kind: str) -> dict[str, Any]:
+    """What the member sees of the module ``kind`` (its ``member_read``, as the worker wrote it)."""
+    read: dict[str, Any] = state.reads.get(kind, {}) if state else {}
+    return read
+
+
 def rank(member: str) -> dict[str, Any]:
+    """The chain21 rank and progress, from chain21's member read."""
     state = member_state(member)
-    progress = state.progress if state else {}
+    progress = plan_read(state, "chain21")
     direct, needed = progress.get("direct_agents"), progress.get("promote_after")
-    to_go = max(needed - direct, 0) if isinstance(direct, int) and isinstance(needed, int) else None
-    if progress.get("promoted_at"):
-        to_go = 0
+    to_go = progress.get("agents_to_partner")
     return {"member": member, "rank": (state.rank or None) if state else None, "direct_agents": direct,
             "promote_after": needed, "agents_to_partner": to_go, "promoted_at": progress.get("promoted_at"),
             "team": (state.team or None) if state else None}
@@ -93,21 +98,18 @@ def rank(member: str) -> dict[str, Any]:
 
 def team(member: str) -> dict[str, Any]:
     state = member_state(member)
-    progress = state.progress if state else {}
+    progress = plan_read(state, "chain21")
     members = [{"member": m.member, "rank": m.rank, "referrer": m.referrer or None, "joined_at": m.joined_at}
                for m in MemberState.objects.filter(team=member).order_by("join_index")]
     seeds = [{"member": s["member"], "rank": s["rank"], "promoted": bool(s["promoted"]),
               "direct_agents": int(s["direct_agents"])} for s in progress.get("seeds", [])]
-    waiting = [s["member"] for s in seeds if not s["promoted"]]
-    names = ", ".join(s["member"] for s in seeds) or "none yet"
     help_fund = {
         "balance": format_fen(Balance.objects.filter(owner=member, book="help_fund")
                               .values_list("amount", flat=True).first() or 0),
         "released": bool(progress.get("help_fund_released", False)),
-        "releases_when": f"when every seed ({names}) has become a partner, the whole help fund moves to "
-                         "available and later rewards are paid whole",
-        "releases_when_zh": f"当所有种子（{names}）都成为合伙人时，帮扶基金全部转入可用余额，之后的奖励全额发放",
-        "waiting_for": waiting,
+        "releases_when": progress.get("help_fund_releases_when", ""),
+        "releases_when_zh": progress.get("help_fund_releases_when_zh", ""),
+        "waiting_for": list(progress.get("help_fund_waiting_for", [])),
     }
     return {"member": member, "leader": bool(progress.get("promoted_at")), "members": members, "seeds": seeds,
             "help_fund": help_fund}
@@ -143,7 +145,8 @@ def member_view(member: str) -> dict[str, Any]:
     if state is None:
         raise ApiError(404, ApiCode.NOT_FOUND, "member", member)
     return {"member": state.member, "referrer": state.referrer or None, "joined_at": state.joined_at,
-            "rank": state.rank, "team": state.team or None, "view": state.view, "progress": state.progress}
+            "rank": state.rank, "team": state.team or None, "view": state.view, "reads": state.reads,
+            "operator_reads": state.operator_reads}
 
 
 # --- the shop -----------------------------------------------------------------------------------------------------

@@ -323,8 +323,9 @@ class MemberViewOut(Schema):
     joined_at: dt.datetime
     rank: str
     team: str | None
-    view: dict[str, Any]
-    progress: dict[str, Any]
+    view: dict[str, Any] = Field(description="the member's keys as in `liandong replay --json`")
+    reads: dict[str, Any] = Field(description="what the member sees of each module (kind -> read)")
+    operator_reads: dict[str, Any] = Field(description="what an operator sees of each module (kind -> read)")
 
 
 class AuditOut(Schema):
