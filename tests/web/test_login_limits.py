@@ -67,6 +67,25 @@ def test_a_forwarded_for_header_does_not_make_a_new_client(api_shop: None, regis
     assert again.status == 429
 
 
+def _same_origin_assets(html: str) -> list[str]:
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    assert "http://" not in html and "https://" not in html
+    return assets
+
+
+@pytest.mark.django_db
+def test_without_debug_the_docs_assets_and_admin_styles_are_served_by_whitenoise(settings: Any) -> None:
+    settings.DEBUG = False
+    browser = Client()
+    page = browser.get("/api/docs")
+    assert page.status_code == 200
+    for asset in _same_origin_assets(page.content.decode()):
+        served = browser.get(asset)
+        assert served.status_code == 200 and served.has_header("Cache-Control"), asset  # WhiteNoise's answer
+    assert browser.get("/static/admin/css/base.css").status_code == 200
+
+
 # --- two real web processes ----------------------------------------------------------------------------------------
 
 
@@ -150,9 +169,6 @@ def test_the_docs_and_the_admin_styles_are_served_without_debug_or_a_cdn(two_ser
     url = two_servers[0]
     page = requests.get(url + "/api/docs", timeout=30)
     assert page.status_code == 200
-    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
-    assert "http://" not in page.text and "https://" not in page.text
-    for asset in assets:
+    for asset in _same_origin_assets(page.text):
         assert requests.get(url + asset, timeout=30).status_code == 200, asset
     assert requests.get(url + "/static/admin/css/base.css", timeout=30).status_code == 200

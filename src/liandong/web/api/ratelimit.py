@@ -43,8 +43,8 @@ REFUSED_FLAG = "liandong_login_refused"
 
 
 def client_address(request: HttpRequest) -> str:
-    """Who the client is, for every limit: the connection's address. Behind a reverse proxy, the proxy must set
-    REMOTE_ADDR (gunicorn's ``--forwarded-allow-ips``); a client-sent X-Forwarded-For is never trusted."""
+    """Who the client is, for every limit: the connection's address. A client-sent X-Forwarded-For is never
+    trusted (anyone could name a new address per try); behind a reverse proxy all clients share its address."""
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
