@@ -172,3 +172,25 @@ def test_the_docs_and_the_admin_styles_are_served_without_debug_or_a_cdn(two_ser
     for asset in _same_origin_assets(page.text):
         assert requests.get(url + asset, timeout=30).status_code == 200, asset
     assert requests.get(url + "/static/admin/css/base.css", timeout=30).status_code == 200
+
+
+def _redis_is_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_the_limits_counters_go_to_redis_with_liandong_redis_url(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LIANDONG_", "DATABASE_URL"))}
+    env.update({"LIANDONG_HOME": str(tmp_path), "LIANDONG_SECRET_KEY": "redis-test-key",
+                "LIANDONG_REDIS_URL": "redis://127.0.0.1:6379/15"})
+    script = ("from django.core.cache import cache\n"
+              "key = 'liandong-test:' + __import__('os').urandom(6).hex()\n"
+              "cache.add(key, 1, 30); print(type(cache).__name__, cache.incr(key)); cache.delete(key)")
+    done = subprocess.run([str(BIN / "liandong"), "manage", "shell", "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["RedisCache", "2"]
