@@ -187,7 +187,7 @@ def test_the_limits_counters_go_to_redis_with_liandong_redis_url(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LIANDONG_", "DATABASE_URL"))}
     env.update({"LIANDONG_HOME": str(tmp_path), "LIANDONG_SECRET_KEY": "redis-test-key",
                 "LIANDONG_REDIS_URL": "redis://127.0.0.1:6379/15"})
-    script = ("from django.core.cache import cache\n"
+    script = ("from django.core.cache import caches\ncache = caches['default']\n"
               "key = 'liandong-test:' + __import__('os').urandom(6).hex()\n"
               "cache.add(key, 1, 30); print(type(cache).__name__, cache.incr(key)); cache.delete(key)")
     done = subprocess.run([str(BIN / "liandong"), "manage", "shell", "-c", script], env=env, capture_output=True,
