@@ -92,9 +92,8 @@ def test_session_login_reads_me_and_needs_csrf_for_posts(api_shop: None, registe
     assert browser.post("/api/orders", {"sku": "GIFT"}).status == 201
 
 
-def test_five_failed_logins_then_429_even_with_the_right_password(api_shop: None,
-                                                                          register_member: Register,
-                                                                          anonymous_caller: Caller) -> None:
+def test_five_failed_logins_then_429_even_with_the_right_password(api_shop: None, register_member: Register,
+                                                                  anonymous_caller: Caller) -> None:
     register_member("alice")
     register_member("bob")
     for _ in range(5):
