@@ -104,8 +104,10 @@ class ApiError(Exception):
     """A request the API answers with an error; ``status`` is the HTTP status."""
 
     def __init__(self, status: int, code: ApiCode, field: str, value: Any = None, **params: Any) -> None:
-        if not isinstance(value, (str, int, type(None))) or isinstance(value, bool):
+        if isinstance(value, (bool, float, dict, list, tuple)):  # as it was sent: 12.5, true, {"a": 1}
             value = json.dumps(value, ensure_ascii=False, default=str)
+        elif not isinstance(value, (str, int, type(None))):  # a Fraction, a date: its text
+            value = str(value)
         self.status, self.code, self.field, self.value = status, code, clip(field), clip(value)
         self.params = {name: clip(param, WHY_MAX if name == "why" else SHOWN_MAX) for name, param in params.items()}
         super().__init__(self.message("en"))
