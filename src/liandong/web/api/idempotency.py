@@ -8,9 +8,9 @@ For one caller (a token, a session's user, or an anonymous client: see ``caller_
 
 The request's hash covers the method, the path with its query and the raw body. Answers that say "try again"
 (401, 403, 429 and 5xx) are not stored: the claim is dropped so the retry runs. Logins and tokens require the key
-but are never replayed (``key_required``): their answers hold a secret or a cookie. A claim left behind by a crashed process is
-taken over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same key
-(``request_event_key``), so a re-run finds the logged event instead of logging a second one.
+but are never replayed (``key_required``): their answers hold a secret or a cookie. A claim left behind by a
+crashed process is taken over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same
+key (``request_event_key``), so a re-run finds the logged event instead of logging a second one.
 """
 
 from __future__ import annotations
