@@ -140,7 +140,8 @@ LOGIN_URL = "/accounts/login/"
 
 # The limits' counters (registrations, invite codes) must be shared by every web process: the database (its table
 # is made by a migration of web/api), or Redis with LIANDONG_REDIS_URL (redis://host:6379/0).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "liandong_cache"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "liandong_cache",
+                     "OPTIONS": {"MAX_ENTRIES": 100_000}}}  # Django's 300 would cull live counters
 if os.environ.get("LIANDONG_REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                          "LOCATION": os.environ["LIANDONG_REDIS_URL"]}
