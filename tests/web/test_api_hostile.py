@@ -223,3 +223,10 @@ def test_the_invite_link_query_is_part_of_the_request(api_shop: None, register_m
     good = client.post(f"/api/auth/register?invite={alice.invite_code}", body, key="k2")
     assert good.status == 201 and good.body["referrer"] == alice.member
 
+
+
+def test_a_page_django_answers_itself_under_api_is_json_too(api_shop: None, settings: Any) -> None:
+    settings.DEBUG = True  # Django's debug page for a bad Host would show the settings
+    r = Caller(Client(HTTP_HOST="evil.example", raise_request_exception=False)).get("/api/products")
+    _is_documented_error(r, 400)
+    assert "SECRET" not in json.dumps(r.body)
