@@ -30,6 +30,30 @@ def test_parse_yuan_refuses_floats_and_malformed_text(bad: object) -> None:
         parse_yuan(bad)
 
 
+@pytest.mark.parametrize("bad", ["１０.００", "١٠.٠٠", "10.0０", "²", "۱۲", "10.00\u3000", "\u300010"])
+def test_parse_yuan_reads_ascii_digits_only(bad: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_yuan(bad)
+
+
+@pytest.mark.parametrize("bad", ["０.１０", "٠.١", "0.1０"])
+def test_parse_rate_reads_ascii_digits_only(bad: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_rate(bad)
+
+
+def test_parse_yuan_without_negatives_refuses_a_minus() -> None:
+    assert parse_yuan("10.00", negative=False) == 1000
+    with pytest.raises(MoneyError, match="negative"):
+        parse_yuan("-10.00", negative=False)
+
+
+def test_a_money_error_quotes_only_a_short_prefix_of_the_value() -> None:
+    with pytest.raises(MoneyError) as caught:
+        parse_yuan("9" * 1_000_000)
+    assert len(str(caught.value)) < 200
+
+
 def test_parse_yuan_error_for_a_float_says_how_to_write_it() -> None:
     with pytest.raises(MoneyError, match=r'12\.5 is not an amount: write it as a string with two decimals'):
         parse_yuan(12.5)

@@ -4,14 +4,20 @@ without permissions (a clerk), and as an operator holding every permission: the 
 Read a row as: ``GET /api/orders/{order}`` is 401 anonymous, 404 for another member (somebody else's order does
 not exist for them), 200 for the owner, 200 for any staff user. Rows run in order, each role in the order of
 ``ROLES`` with a fresh client, so the operator (last) is the one whose action takes effect.
+
+The matrix runs twice: over real HTTP against a live server (``requests``: what clients meet, CSRF included,
+since Django's test client skips the CSRF check), and in-process through Django's test client.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 from api_client import PASSWORD, Caller, Register, buy, make_operator
 from django.test import Client
 
@@ -132,27 +138,59 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-def _call(row: Row, role: str, world: dict[str, Any]) -> int:
+def _request(row: Row, role: str, world: dict[str, Any]) -> tuple[str | None, str, Any]:
+    """The token (a fresh one when the row revokes it), the path and the body ``role`` sends for ``row``."""
     base: Caller = world["callers"][role]
     token = base.token
     if row.fresh_token and base.user is not None:
         token, _expires = issue_token(base.user)
-    caller = Caller(Client(), token=token)  # a fresh client: no session left over from a login row
     values = world["values"]
-    path = (row.path or row.operation).format(**values)
-    body = _body(row, role, values)
+    return token, (row.path or row.operation).format(**values), _body(row, role, values)
+
+
+def _call_in_process(row: Row, role: str, world: dict[str, Any]) -> int:
+    token, path, body = _request(row, role, world)
+    caller = Caller(Client(), token=token)  # a fresh client: no session left over from a login row
     return caller.request(row.method, path, body).status
 
 
-def test_every_endpoint_for_every_role(world: dict[str, Any]) -> None:
+def _call_over_http(base_url: str) -> Callable[[Row, str, dict[str, Any]], int]:
+    def call(row: Row, role: str, world: dict[str, Any]) -> int:
+        token, path, body = _request(row, role, world)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if row.method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        with requests.Session() as session:  # a fresh client: no cookies
+            r = session.request(row.method, base_url + path, json=body, headers=headers, timeout=30)
+        return r.status_code
+
+    return call
+
+
+def _wrong(world: dict[str, Any], call: Callable[[Row, str, dict[str, Any]], int]) -> list[str]:
     wrong = []
     for row in ROWS:
         expected = row.statuses.split()
         for role, want in zip(ROLES, expected, strict=True):
-            got = _call(row, role, world)
+            got = call(row, role, world)
             if str(got) != want:
                 wrong.append(f"{row.method} {row.operation} as {role}: expected {want}, got {got}")
-    assert wrong == []
+    return wrong
+
+
+def test_every_endpoint_for_every_role_over_http(live_server: Any, world: dict[str, Any]) -> None:
+    assert _wrong(world, _call_over_http(live_server.url)) == []
+
+
+def test_every_endpoint_for_every_role_in_process(world: dict[str, Any]) -> None:
+    assert _wrong(world, _call_in_process) == []
+
+
+def test_an_anonymous_post_without_a_session_is_a_401_not_a_csrf_403(live_server: Any, api_shop: None) -> None:
+    r = requests.post(live_server.url + "/api/orders", json={"sku": "TEA"}, timeout=30,
+                      headers={"Idempotency-Key": "k1"})
+    assert r.status_code == 401
+    assert (r.json()["error"]["code"], r.json()["error"]["field"]) == ("unauthorized", "Authorization")
 
 
 def test_the_matrix_covers_every_operation_of_the_openapi_document(api_shop: None) -> None:

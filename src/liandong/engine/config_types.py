@@ -32,7 +32,7 @@ Yuan = Annotated[
     int,
     BeforeValidator(_yuan),
     PlainSerializer(format_fen, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["200.00"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$", "examples": ["200.00"]}),
 ]
 
 #: A rate in a config: "0.10" -> Fraction(1, 10); serialised back as "0.10".
@@ -40,7 +40,7 @@ Rate = Annotated[
     Fraction,
     BeforeValidator(_rate),
     PlainSerializer(format_rate, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["0.10"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "examples": ["0.10"]}),
 ]
 
 

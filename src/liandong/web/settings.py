@@ -3,12 +3,14 @@
 Environment: ``DATABASE_URL`` (default ``sqlite:///<LIANDONG_HOME>/liandong.sqlite3``), ``LIANDONG_HOME`` (default
 ``./var``), ``LIANDONG_SECRET_KEY`` (required unless ``LIANDONG_DEBUG=1``), ``LIANDONG_PAYMENT_SECRET`` (the HMAC key
 of the payment provider's webhook), ``LIANDONG_ALLOWED_HOSTS`` (comma-separated), ``LIANDONG_SHOP_FILE`` (the shop's
-plans and time zone; the demo shop when unset).
+plans and time zone; the demo shop when unset), ``LIANDONG_REDIS_URL`` (the cache, for the limits' counters;
+the database when unset).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,7 +32,13 @@ PAYMENT_SECRET = os.environ.get("LIANDONG_PAYMENT_SECRET", "demo-payment-secret"
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
 API_OUTCOME_WAIT_SECONDS = float(os.environ.get("LIANDONG_API_WAIT_SECONDS", "2.0"))
 LIANDONG_INLINE_WORKER = os.environ.get("LIANDONG_INLINE_WORKER", "0") == "1"
-LOGIN_FAILURES_PER_MINUTE = 5
+# Limits per client address (web/api/ratelimit.py, docs/api.md). Logins: django-axes, counted in the database
+# (every web process sees the same failures); a lockout lasts LOGIN_LOCKOUT_MINUTES after the last failure.
+LOGIN_FAILURES_PER_USERNAME = 5  # one username from one address
+LOGIN_FAILURES_PER_CLIENT = 20  # one address, any usernames (spraying)
+LOGIN_LOCKOUT_MINUTES = 15
+REGISTRATIONS_PER_CLIENT_PER_HOUR = 20  # register requests, whatever their outcome
+INVITE_FAILURES_PER_CLIENT_PER_HOUR = 10  # invite codes that were not valid
 
 ALLOWED_HOSTS = [h for h in os.environ.get("LIANDONG_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h]
 
@@ -44,10 +52,14 @@ INSTALLED_APPS = [
     "liandong.service.store",
     "liandong.web.accounts",
     "liandong.web.api",
+    "ninja",  # its Swagger UI's files, served from here (no CDN): /api/docs works without the internet
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "liandong.web.api.middleware.ApiErrorsAsJson",  # first: it sees every answer under /api/
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the admin's, Swagger UI's) under `liandong serve`
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,7 +67,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # a login form under a lockout answers ratelimit.lockout_response
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "liandong.web.api.ratelimit.LoginLimitBackend",  # first: refuses while a login limit is reached
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USERNAME
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "liandong.web.api.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "liandong.web.api.ratelimit.lockout_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # a client-sent X-Forwarded-For is never believed
 
 ROOT_URLCONF = "liandong.web.urls"
 WSGI_APPLICATION = "liandong.web.wsgi.application"
@@ -102,12 +128,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# WhiteNoise serves the static files of the installed apps (the admin's, ninja's Swagger UI) straight from the
+# packages (no `collectstatic` needed), with DEBUG off too.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 LOGIN_URL = "/accounts/login/"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The limits' counters (registrations, invite codes) must be shared by every web process: the database (its table
+# is made by a migration of web/api), or Redis with LIANDONG_REDIS_URL (redis://host:6379/0).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "liandong_cache",
+                     "OPTIONS": {"MAX_ENTRIES": 100_000}}}  # Django's 300 would cull live counters
 if os.environ.get("LIANDONG_REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                          "LOCATION": os.environ["LIANDONG_REDIS_URL"]}

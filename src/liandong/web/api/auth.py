@@ -61,6 +61,14 @@ class Session(APIKeyCookie):
 
     param_name = settings.SESSION_COOKIE_NAME
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        """No logged-in session, nothing for CSRF to protect: the caller is anonymous and gets the 401 (a 403
+        csrf_failed told an anonymous client to send a token it cannot have). A session's user needs the token."""
+        if not request.user.is_authenticated:
+            return None
+        key: str | None = super()._get_key(request)
+        return key
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
         return user if user.is_authenticated else None

@@ -9,13 +9,24 @@ Two sources: the engine's refusals (``Refusal.to_json()``: an event was logged a
 codes are the engine's, see ``engine/errors.py``) and the API's own checks below (the request never became an
 event: a malformed body, a missing header, a wrong signature, somebody else's order). Status codes:
 400 malformed, 401 who are you, 403 not allowed, 404 no such thing (or not yours), 409 conflict (idempotency),
-422 the engine refused the event, 429 too many login failures.
+413 the body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 422 the engine refused the event, 429 too many tries
+(logins, registrations, invite codes), 500 a fault of ours (no details, even with DEBUG: they are in the log).
+
+An error never echoes more than ``SHOWN_MAX`` (64) characters of what was sent, in ``value``, ``field`` or the
+messages: a 1 MB value comes back as its first 64 characters and "…".
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
+
+from django.http import HttpResponse
+
+SHOWN_MAX = 64
+#: A reason (``why``) may quote a short prefix of the value and some words around it.
+WHY_MAX = 240
 
 
 class ApiCode(StrEnum):
@@ -38,6 +49,10 @@ class ApiCode(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     PRODUCT_UNAVAILABLE = "product_unavailable"
     PAYMENT_CONFLICT = "payment_conflict"
+    INVITE_INVALID = "invite_invalid"
+    TOO_LARGE = "too_large"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL = "internal"
 
 
 #: English and Chinese messages; ``{field}``, ``{value}`` and any extra parameter are filled in.
@@ -48,8 +63,8 @@ MESSAGES: dict[ApiCode, tuple[str, str]] = {
     ApiCode.UNAUTHORIZED: ("log in first (a session or an Authorization: Bearer token)",
                            "请先登录（会话或 Authorization: Bearer 令牌）"),
     ApiCode.LOGIN_FAILED: ("username {value} and this password do not match", "用户名 {value} 与密码不匹配"),
-    ApiCode.RATE_LIMITED: ("too many failed logins for {value}; try again in {retry_after} seconds",
-                           "{value} 登录失败次数过多，请 {retry_after} 秒后再试"),
+    ApiCode.RATE_LIMITED: ("too many {what} for {field} {value}; try again in {retry_after} seconds",
+                           "{field} {value} 的{what_zh}次数过多，请 {retry_after} 秒后再试"),
     ApiCode.FORBIDDEN: ("you may not do this: it needs {value}", "无权操作：需要 {value}"),
     ApiCode.CSRF_FAILED: ("the CSRF check failed: with a session, send the csrftoken cookie's value in {field}",
                           "CSRF 校验失败：使用会话时，请在 {field} 中发送 csrftoken cookie 的值"),
@@ -70,14 +85,31 @@ MESSAGES: dict[ApiCode, tuple[str, str]] = {
     ApiCode.PRODUCT_UNAVAILABLE: ("sku {value} is not on sale", "商品 {value} 未在售"),
     ApiCode.PAYMENT_CONFLICT: ("payment {value} was already reported for another order or amount",
                                "支付单 {value} 已用于其他订单或金额"),
+    ApiCode.INVITE_INVALID: ("invite code {value} is not valid", "邀请码 {value} 无效"),
+    ApiCode.TOO_LARGE: ("the request body is over {limit} bytes", "请求体超过 {limit} 字节"),
+    ApiCode.METHOD_NOT_ALLOWED: ("{value} is not allowed on this path", "此路径不支持 {value}"),
+    ApiCode.INTERNAL: ("something went wrong on our side; it is logged, and retrying may work",
+                       "服务器内部错误，已记录；可稍后重试"),
 }
+
+
+def clip(value: Any, limit: int = SHOWN_MAX) -> Any:
+    """A sent value as an error shows it: a string cut to ``limit`` characters and "…"; others as they are."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    return value
 
 
 class ApiError(Exception):
     """A request the API answers with an error; ``status`` is the HTTP status."""
 
     def __init__(self, status: int, code: ApiCode, field: str, value: Any = None, **params: Any) -> None:
-        self.status, self.code, self.field, self.value, self.params = status, code, field, value, params
+        if isinstance(value, (bool, float, dict, list, tuple)):  # as it was sent: 12.5, true, {"a": 1}
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        elif not isinstance(value, (str, int, type(None))):  # a Fraction, a date: its text
+            value = str(value)
+        self.status, self.code, self.field, self.value = status, code, clip(field), clip(value)
+        self.params = {name: clip(param, WHY_MAX if name == "why" else SHOWN_MAX) for name, param in params.items()}
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
@@ -86,9 +118,17 @@ class ApiError(Exception):
         return template.format(field=self.field, value=self.value, **self.params)
 
     def body(self) -> dict[str, Any]:
-        value = self.value if isinstance(self.value, (str, int, type(None))) else str(self.value)
-        return {"error": {"code": str(self.code), "field": self.field, "value": value,
+        return {"error": {"code": str(self.code), "field": self.field, "value": self.value,
                           "message": self.message("en"), "message_zh": self.message("zh")}}
+
+
+def error_response(exc: ApiError) -> HttpResponse:
+    """The one place an API error becomes a response: the JSON body, and ``Retry-After`` on a 429."""
+    response = HttpResponse(json.dumps(exc.body(), ensure_ascii=False), status=exc.status,
+                            content_type="application/json; charset=utf-8")
+    if exc.status == 429 and "retry_after" in exc.params:
+        response["Retry-After"] = str(exc.params["retry_after"])
+    return response
 
 
 def refusal_body(refusal: dict[str, Any], position: int) -> dict[str, Any]:

@@ -1,16 +1,16 @@
 """Idempotent POSTs: every POST carries an ``Idempotency-Key``; a repeat gets the first answer, never a second effect.
 
-For one caller (a token, a session's user, or anonymous) and one key:
+For one caller (a token, a session's user, or an anonymous client: see ``caller_scope``) and one key:
 
     first request      claims the key (a row with no response yet), runs, stores its status and body
     same body again    the stored response, with ``Idempotent-Replayed: true`` (a concurrent repeat waits for it)
     another body       409 idempotency_conflict naming the key
 
-The body's hash covers the method, the path and the raw body. Answers that say "try again" (401, 403, 429 and
-5xx) are not stored: the claim is dropped so the retry runs. Logins and tokens require the key but are never
-replayed (``key_required``): their answers hold a secret or a cookie. A claim left behind by a crashed process is
-taken over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same key
-(``request_event_key``), so a re-run finds the logged event instead of logging a second one.
+The request's hash covers the method, the path with its query and the raw body. Answers that say "try again"
+(401, 403, 429 and 5xx) are not stored: the claim is dropped so the retry runs. Logins and tokens require the key
+but are never replayed (``key_required``): their answers hold a secret or a cookie. A claim left behind by a
+crashed process is taken over after ``IDEMPOTENCY_STALE_SECONDS``; the event the view logged is keyed on the same
+key (``request_event_key``), so a re-run finds the logged event instead of logging a second one.
 """
 
 from __future__ import annotations
@@ -24,14 +24,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Router
 from ninja.decorators import decorate_view
 
-from .errors import ApiCode, ApiError
+from .errors import ApiCode, ApiError, error_response
 from .models import IdempotentRequest
+from .ratelimit import client_address
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 128
@@ -57,20 +58,28 @@ class IdempotencyContext:
 
 
 def request_hash(request: HttpRequest) -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    """The method, the path with its query (``?invite=`` is part of the request) and the raw body."""
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
     digest.update(request.body)
     return digest.hexdigest()
 
 
-def caller_scope(request: HttpRequest) -> str:
-    """Whose keys these are: the bearer token's hash, else the session's user, else anonymous."""
+def caller_scope(request: HttpRequest, body_hash: str) -> str:
+    """Whose keys these are: the bearer token's hash, else the session's user, else an anonymous caller, who is
+    known by nothing but its address and what it sent: its scope is both, so a reply is replayed only to a client
+    that sends the very same request (the same username and password) from the same address, never to another.
+
+        anonymous 10.0.0.7, key k1, register bea/pw1   -> scope anonymous:<hash of 10.0.0.7 + that request>
+        anonymous 10.0.0.9, key k1, register bea/pw1   -> another scope: runs (409 username exists)
+        anonymous 10.0.0.7, key k1, register cy/pw2    -> another scope: runs (not a 409: nothing to conflict)
+    """
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:40]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return "anonymous"
+    return "anonymous:" + hashlib.sha256(f"{client_address(request)}|{body_hash}".encode()).hexdigest()[:40]
 
 
 def request_event_key(request: HttpRequest, fallback: str) -> tuple[str, str]:
@@ -81,8 +90,8 @@ def request_event_key(request: HttpRequest, fallback: str) -> tuple[str, str]:
     return f"{context.scope}:{context.key}", context.request_hash
 
 
-def _error(exc: ApiError) -> JsonResponse:
-    return JsonResponse(exc.body(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+def _error(exc: ApiError) -> HttpResponse:
+    return error_response(exc)
 
 
 def _replay(record: IdempotentRequest) -> HttpResponse:
@@ -123,7 +132,7 @@ def _usable_key(request: HttpRequest) -> str | None:
     return key if key and len(key) <= KEY_MAX and all("!" <= ch <= "~" for ch in key) else None
 
 
-def _missing_key(request: HttpRequest) -> JsonResponse:
+def _missing_key(request: HttpRequest) -> HttpResponse:
     return _error(ApiError(400, ApiCode.IDEMPOTENCY_KEY_MISSING, HEADER, request.headers.get(HEADER) or None))
 
 
@@ -148,7 +157,8 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         key = _usable_key(request)
         if key is None:
             return _missing_key(request)
-        context = IdempotencyContext(caller_scope(request), key, request_hash(request))
+        body_hash = request_hash(request)
+        context = IdempotencyContext(caller_scope(request, body_hash), key, body_hash)
         claim = _claim(context)
         if not isinstance(claim, IdempotentRequest):
             return claim

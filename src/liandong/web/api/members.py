@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -27,10 +28,18 @@ from .actions import log_event, outcome_of
 from .auth import AUTH, BearerToken, is_operator, issue_token, member_of, user_of
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
-from .ratelimit import check_login_allowed, clear_login_failures, record_login_failure
+from .ratelimit import (
+    REFUSED_FLAG,
+    check_invite_lookups,
+    count_registration,
+    login_refusal,
+    record_invalid_invite,
+)
 from .schemas import (
+    INVITE_CODE,
     BalancesOut,
     ErrorOut,
+    InviteCode,
     LoginIn,
     OrderOut,
     ProfileOut,
@@ -57,12 +66,18 @@ def _new_ids() -> tuple[str, str]:
     return member, invite
 
 
-def _referrer(invite_code: str | None) -> str | None:
+def _referrer(request: HttpRequest, invite_code: str | None) -> str | None:
+    """The inviter's member id. Any code that is not one (unknown, malformed, too long) gets the same 400
+    ``invite_invalid`` and counts toward the client's limit of invalid codes (a 429 past it): a prober learns
+    nothing but "not valid"."""
     if invite_code is None:
         return None
-    inviter = MemberLogin.objects.filter(invite_code=invite_code.strip().upper()).first()
+    check_invite_lookups(request)
+    code = invite_code.strip().upper()
+    inviter = MemberLogin.objects.filter(invite_code=code).first() if INVITE_CODE.fullmatch(code) else None
     if inviter is None:
-        raise ApiError(400, ApiCode.NOT_FOUND, "invite_code", invite_code)
+        record_invalid_invite(request)
+        raise ApiError(400, ApiCode.INVITE_INVALID, "invite_code", invite_code)
     return inviter.member
 
 
@@ -77,10 +92,11 @@ def _check_new_user(body: RegisterIn) -> None:
 
 
 @idempotent_post(router, "/auth/register", auth=None, response={201: RegisterOut, **ERRORS})
-def register(request: HttpRequest, body: RegisterIn,
-             invite: str | None = Query(None, max_length=32, pattern=r"^[A-Za-z0-9]+$")) -> Status[Any]:
-    """Register a member. The inviter comes from ``invite_code`` (or the invite link's ``?invite=``)."""
-    referrer = _referrer(body.invite_code or invite)
+def register(request: HttpRequest, body: RegisterIn, invite: InviteCode | None = Query(None)) -> Status[Any]:
+    """Register a member. The inviter comes from ``invite_code`` (or the invite link's ``?invite=``). At most
+    ``REGISTRATIONS_PER_CLIENT_PER_HOUR`` register requests per client address (then 429)."""
+    count_registration(request)
+    referrer = _referrer(request, body.invite_code or invite)
     _check_new_user(body)
     for _attempt in range(5):
         member, invite_code = _new_ids()
@@ -101,12 +117,17 @@ def register(request: HttpRequest, body: RegisterIn,
 
 
 def _credentials(request: HttpRequest, body: LoginIn) -> Any:
-    check_login_allowed(body.username, request)
+    """The user, or a 401; a 429 while the login limits (``ratelimit.py``, django-axes) refuse this client or
+    this username from it. axes counts the failure (``authenticate`` signals it) and clears the count on success
+    (``user_logged_in``, which a token login sends too)."""
+    refusal = login_refusal(request, body.username)
+    if refusal is not None:
+        raise refusal
     user = authenticate(request, username=body.username, password=body.password)
+    if user is None and getattr(request, REFUSED_FLAG, False):  # a concurrent failure reached a limit meanwhile
+        raise login_refusal(request, body.username) or ApiError(401, ApiCode.LOGIN_FAILED, "username", body.username)
     if user is None:
-        record_login_failure(body.username, request)
         raise ApiError(401, ApiCode.LOGIN_FAILED, "username", body.username)
-    clear_login_failures(body.username, request)
     return user
 
 
@@ -133,6 +154,7 @@ def logout_session(request: HttpRequest) -> Status[None]:
 def create_token(request: HttpRequest, body: LoginIn) -> Status[Any]:
     """A bearer token for the API (``Authorization: Bearer <token>``). Only its hash is stored."""
     user = _credentials(request, body)
+    user_logged_in.send(sender=user.__class__, request=request, user=user)  # a login: axes clears the failures
     token, expires_at = issue_token(user)
     return Status(201, {"token": token, "expires_at": expires_at, "member": _member_id(user)})
 

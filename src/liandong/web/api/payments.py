@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -44,6 +45,9 @@ router = Router(tags=["payments"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 SIGNATURE_HEADER = "Liandong-Signature"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+#: A Unix time of at most 12 ASCII digits, and a SHA-256 HMAC in hex.
+_STAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+_HEX_MAC = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 
 
 def sign(body: bytes, secret: str, timestamp: int) -> str:
@@ -59,12 +63,14 @@ def verify(body: bytes, header: str, secret: str, now: float, tolerance: int) ->
                        why="the shop has no payment secret (set LIANDONG_PAYMENT_SECRET)")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     stamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or not given:
+    # ASCII only and bounded: "²".isdigit() is true but int("²") raises, int() of 5,000 digits raises, and
+    # hmac.compare_digest raises on a non-ASCII str: each was a 500 for anyone.
+    if not _STAMP.fullmatch(stamp) or not _HEX_MAC.fullmatch(given):
         raise ApiError(401, ApiCode.SIGNATURE_INVALID, SIGNATURE_HEADER, why="expected t=<unix time>,v1=<hex>")
     if abs(now - int(stamp)) > tolerance:
         raise ApiError(401, ApiCode.SIGNATURE_EXPIRED, SIGNATURE_HEADER, stamp, tolerance=tolerance)
     expected = sign(body, secret, int(stamp)).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode(), given.encode()):
         raise ApiError(401, ApiCode.SIGNATURE_INVALID, SIGNATURE_HEADER, why="HMAC-SHA256 differs")
 
 

@@ -6,22 +6,40 @@ Inputs are strict (unknown keys are refused, so a typo is a 400 naming the key, 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 
-#: An amount sent to the API: "60.00" (or "60", "60.5"); never a float.
-MoneyIn = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["60.00"])]
+from ...engine.money import AMOUNT_PATTERN, parse_yuan
+
+
+def _amount_in(text: str) -> str:
+    """An amount as sent, read by the engine's one parser (``parse_yuan``): ASCII digits, at most two decimals,
+    not negative, nothing around it. "１０.００" and " 10.00" are refused; the text is kept as sent."""
+    if text != text.strip():
+        raise ValueError("an amount has no spaces around it")
+    parse_yuan(text, negative=False)
+    return text
+
+
+#: An amount sent to the API: "60.00" (or "60", "60.5"); never a float, never "６０.００".
+MoneyIn = Annotated[str, AfterValidator(_amount_in),
+                    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["60.00"]})]
 #: An amount the API returns: always two decimals, may be negative (a debt).
-MoneyOut = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["699.00"])]
+MoneyOut = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["699.00"])]
 #: Ids in paths and bodies: what the engine accepts (1–64 characters, no spaces).
 IdText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 #: Member ids the engine accepts (they may not start with "@").
 MemberIdText = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 #: Free text (names, references): no control characters (PostgreSQL stores no NUL; nobody means one).
 FreeText = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
-InviteCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+#: What an invite code looks like; the register view checks it (``members._referrer``), so that a malformed code
+#: and an unknown one get the same answer ("not valid"): the schema documents it and checks nothing.
+INVITE_CODE = re.compile(r"[A-Za-z0-9]{1,32}", re.ASCII)
+InviteCode = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 32,
+                                            "pattern": "^[A-Za-z0-9]+$"})]
 
 
 class StrictIn(Schema):
