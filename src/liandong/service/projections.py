@@ -54,12 +54,14 @@ def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
 
 
 def module_rows(engine: Engine) -> list[dict[str, Any]]:
-    """Each running module's shop-wide read (``shop_read``), for the modules that have one."""
+    """Each running module's shop-wide read (``shop_read``) and, for plans, its end-state keys (campaigns have
+    their own rows); modules with neither have no row."""
     rows = []
     for kind, module in engine.modules.items():
         view = module.shop_read(engine)
-        if view is not None:
-            rows.append({"kind": kind, "view": view})
+        state = module.end_state(engine) if not type(module).always_on else {}
+        if view is not None or state:
+            rows.append({"kind": kind, "view": view or {}, "end_state": state})
     return rows
 
 

@@ -238,6 +238,14 @@ class GroupBuy(GroupCampaignModule):
     def member_view(self, engine: Engine, member: str) -> dict[str, Any]:
         return {"locked_fund": format_fen(engine.balance(member, LOCKED_FUND))}
 
+    def member_read(self, engine: Engine, member: str) -> dict[str, Any] | None:
+        """The member's shopping funds from group-buy wins: locked, unlocked, and what unlocks the next step."""
+        funds = self.funds_by_member.get(member)
+        if not funds:
+            return None
+        return {"locked_fund": format_fen(engine.balance(member, LOCKED_FUND)),
+                "locked_funds": {f.id: f.view() for f in funds}}
+
     def end_state(self, engine: Engine) -> dict[str, Any]:
         state = super().end_state(engine)
         state["locked_funds"] = {f.id: f.view() for f in self.funds.values()}

@@ -116,7 +116,7 @@ class Group:
         """What the group's page shows: who is in, seats left, the deadline, the commitment; once closed, the
         winners and the group's secret."""
         return {
-            "campaign": self.campaign, "starter": self.starter, "status": self.status,
+            "group": self.id, "campaign": self.campaign, "starter": self.starter, "status": self.status,
             "size": self.size, "winners_count": self.winners_count, "price": format_fen(self.price),
             "members": [e.member for e in self.entries], "seats_left": self.seats_left,
             "started_at": self.started_at.isoformat(), "deadline": self.deadline.isoformat(),

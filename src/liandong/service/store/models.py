@@ -134,7 +134,8 @@ class ModuleState(models.Model):
     """A module's shop-wide read model (``Module.shop_read``: a pool, the NAV history), as the worker last wrote it."""
 
     kind = models.CharField(max_length=64, unique=True)
-    view = models.JSONField(default=dict)
+    view = models.JSONField(default=dict, help_text="shop_read: what anyone may read")
+    end_state = models.JSONField(default=dict, help_text="a plan's end-state keys, as replay --json shows them")
 
 
 class WorkerPosition(models.Model):

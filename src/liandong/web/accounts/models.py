@@ -31,6 +31,8 @@ OPERATOR_PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("configure_plan", "Change a plan's config and transpose seeds"),
     ("manage_products", "Create, change and withdraw products"),
     ("close_day", "Close a business day"),
+    ("run_campaigns", "Create, change, publish and close campaigns"),
+    ("manage_promoters", "Approve distribution promoters"),
 )
 
 

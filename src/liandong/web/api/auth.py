@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -76,6 +77,29 @@ class Session(APIKeyCookie):
 
 #: Every authenticated endpoint accepts either.
 AUTH = [BearerToken(), Session()]
+
+
+def door(check: Callable[[HttpRequest], Any]) -> list[Any]:
+    """``AUTH`` that also runs ``check(request)`` (``member_of``, or an operator's permission) once the caller is
+    known, before the body is read: a caller who may not send it gets the 401 or 403, not a 400 about the body."""
+
+    class BearerDoor(BearerToken):
+        def authenticate(self, request: HttpRequest, token: str) -> Any:
+            user = super().authenticate(request, token)
+            if user is not None:
+                request.auth = user  # type: ignore[attr-defined]
+                check(request)
+            return user
+
+    class SessionDoor(Session):
+        def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+            user = super().authenticate(request, key)
+            if user is not None:
+                request.auth = user  # type: ignore[attr-defined]
+                check(request)
+            return user
+
+    return [BearerDoor(), SessionDoor()]
 
 
 def user_of(request: HttpRequest) -> Any:

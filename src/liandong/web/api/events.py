@@ -30,10 +30,12 @@ from ...service.store.models import CampaignState, EventOutcome, ModuleState
 from ..accounts.models import MemberLogin
 from . import reads
 from .actions import answer, log_event, log_operator_event
-from .auth import AUTH, member_of, require_operator
+from .auth import AUTH, door, member_of, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
-from .schemas import ErrorOut, InviteCode, MoneyIn, PendingOut
+from .models import PendingOrder
+from .reads import without_secrets
+from .schemas import ErrorOut, InviteCode, MoneyIn, OrderOut, PendingOut
 
 router = Router()
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -112,6 +114,7 @@ def event_fields(verb: Verb, sender: str, body: Schema, member: str | None) -> d
     """The event's fields as the log keeps them (money as strings, ids chosen, the caller filled in)."""
     fields: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
     if sender == "member":
+        fields = without_secrets(fields)  # a member never chooses a draw's secret: the service makes it
         assert verb.member_field is not None and member is not None
         fields[verb.member_field] = member
         for name in verb.member_refs:
@@ -124,15 +127,6 @@ def event_fields(verb: Verb, sender: str, body: Schema, member: str | None) -> d
     return fields
 
 
-def without_secrets(value: Any) -> Any:
-    """``value`` with every ``secret`` key left out: a draw's secret stays in the private log until the draw."""
-    if isinstance(value, dict):
-        return {k: without_secrets(v) for k, v in value.items() if k != "secret"}
-    if isinstance(value, list):
-        return [without_secrets(v) for v in value]
-    return value
-
-
 def applied_answer(verb: str, logged_fields: dict[str, Any]) -> Callable[[EventOutcome], Status[Any]]:
     def applied(outcome: EventOutcome) -> Status[Any]:
         return Status(200, {"position": outcome.event_id, "verb": verb, "status": "applied",
@@ -142,19 +136,53 @@ def applied_answer(verb: str, logged_fields: dict[str, Any]) -> Callable[[EventO
     return applied
 
 
+def find_published(kind: str, ident: str) -> dict[str, Any] | None:
+    """A published campaign's view, or a group's (``kind`` "group"), as the quotes of paid actions read them."""
+    if kind == "campaign":
+        found = CampaignState.objects.filter(campaign=ident).exclude(status="draft").values_list("view", flat=True)
+        return found.first()
+    for view in CampaignState.objects.filter(status="open").values_list("view", flat=True):
+        group = next((g for g in view.get("group_views", ()) if g.get("group") == ident), None)
+        if group is not None:
+            return dict(group)
+    return None
+
+
+def awaiting_payment(request: HttpRequest, verb: Verb, fields: dict[str, Any], member: str) -> Status[Any]:
+    """A paid action waits for its payment: an order for its quoted price, which the provider's webhook pays by
+    logging the event with ``paid`` (the engine refuses a ``paid`` that is not its price)."""
+    assert verb.quote is not None
+    price = verb.quote(fields, find_published)
+    if price is None:
+        name = "group" if "group" in fields and "campaign" not in fields else "campaign"
+        raise ApiError(404, ApiCode.NOT_FOUND, name, fields.get(name))
+    order = str(fields.get("order") or new_id("a"))
+    fields = {**fields, "order": order} if "order" in verb.event.model_fields else fields
+    pending, _created = PendingOrder.objects.get_or_create(order=order, defaults={
+        "member": member, "sku": "", "quantity": 1, "amount": price, "verb": verb.name, "fields": fields})
+    return Status(201, reads.order_view(pending, None))
+
+
 def _member_route(verb: Verb, owner: str) -> None:
     model = body_model(verb, "member")
+    paid = verb.quote is not None
 
     def act(request: HttpRequest, body: model) -> Status[Any]:  # type: ignore[valid-type]
         member = member_of(request)
         fields = event_fields(verb, "member", body, member)
+        if paid:
+            return awaiting_payment(request, verb, fields, member)
         logged = log_event(request, verb.name, fields, actor=f"member:{member}")
         return answer(logged, applied_answer(verb.name, logged.payload))
 
     act.__name__ = act.__qualname__ = f"member_{verb.name}"
     act.__doc__ = (verb.event.__doc__ or verb.name).strip()
-    idempotent_post(router, f"/actions/{verb.name}", auth=AUTH, tags=[f"{owner} (members)"],
-                    summary=f"{verb.name} (member)", response={200: ActionOut, 202: PendingOut, **ERRORS})(act)
+    if paid:
+        act.__doc__ += ("\n\nPaid: the answer is an order awaiting payment (its amount is the published price); the "
+                        "payment provider's confirmation logs the event.")
+    responses: dict[int, Any] = {201: OrderOut} if paid else {200: ActionOut, 202: PendingOut}
+    idempotent_post(router, f"/actions/{verb.name}", auth=door(member_of), tags=[f"{owner} (members)"],
+                    summary=f"{verb.name} (member)", response={**responses, **ERRORS})(act)
 
 
 def _operator_route(verb: Verb, owner: str) -> None:
@@ -170,7 +198,9 @@ def _operator_route(verb: Verb, owner: str) -> None:
     act.__name__ = act.__qualname__ = f"operator_{verb.name}"
     needs = f" Needs `accounts.{verb.permission}`." if verb.permission else ""
     act.__doc__ = (verb.event.__doc__ or verb.name).strip() + needs
-    idempotent_post(router, f"/operator/actions/{verb.name}", auth=AUTH, tags=[f"{owner} (operators)"],
+    permission = verb.permission
+    idempotent_post(router, f"/operator/actions/{verb.name}", auth=door(lambda r: require_operator(r, permission)),
+                    tags=[f"{owner} (operators)"],
                     summary=f"{verb.name} (operator)", response={200: ActionOut, 202: PendingOut, **ERRORS})(act)
 
 
@@ -258,6 +288,18 @@ def get_campaign(request: HttpRequest, campaign: str = Path(..., pattern=ID_PATT
     if row is None:
         raise ApiError(404, ApiCode.NOT_FOUND, "campaign", campaign)
     return public_view(row.kind, row.view)
+
+
+@router.get("/operator/plans/{kind}/state", auth=AUTH, response={200: dict[str, Any], **ERRORS}, tags=["plans"])
+def plan_state(request: HttpRequest, kind: KindPath) -> dict[str, Any]:
+    """A running plan's figures as ``liandong replay --json`` shows them (its end-state keys: pools, commissions by
+    level, the points NAV history, …), as the worker last committed them."""
+    require_operator(request)
+    found = ModuleState.objects.filter(kind=kind).values_list("end_state", flat=True).first()
+    if found is None:
+        raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
+    state: dict[str, Any] = found
+    return state
 
 
 @router.get("/operator/campaigns/{campaign}", auth=AUTH, response={200: dict[str, Any], **ERRORS},

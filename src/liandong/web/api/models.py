@@ -38,6 +38,8 @@ class PendingOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     payment_id = models.CharField(max_length=128, blank=True, help_text="the provider's id of the first payment")
     pay_event = models.BigIntegerField(null=True, blank=True, help_text="log position of the pay event")
+    verb = models.CharField(max_length=64, default="pay", help_text="the event the payment logs (a campaign's seat…)")
+    fields = models.JSONField(default=dict, blank=True, help_text="that event's fields, for a verb other than pay")
 
     def __str__(self) -> str:
         return f"order {self.order} by {self.member}"

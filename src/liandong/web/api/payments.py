@@ -96,10 +96,14 @@ def payment_webhook(request: HttpRequest, body: PaymentWebhookIn) -> dict[str, A
     if amount != pending.amount:
         raise ApiError(400, ApiCode.AMOUNT_MISMATCH, "amount", body.amount, expected=format_fen(pending.amount))
     fingerprint = hashlib.sha256(f"{body.order}|{amount}".encode()).hexdigest()
+    if pending.verb == "pay":
+        fields = {"member": pending.member, "sku": pending.sku, "order": pending.order,
+                  "quantity": pending.quantity, "amount": format_fen(pending.amount)}
+    else:  # a paid action (a group seat, a pre-sale entry, a blind box): its event, with what the provider took
+        fields = {**pending.fields, "paid": format_fen(amount)}
     try:
-        logged = log_event(request, "pay", {"member": pending.member, "sku": pending.sku, "order": pending.order,
-                                            "quantity": pending.quantity, "amount": format_fen(pending.amount)},
-                           actor="payment", key=(f"payment:{body.payment_id}", fingerprint))
+        logged = log_event(request, pending.verb, fields, actor="payment",
+                           key=(f"payment:{body.payment_id}", fingerprint))
     except ApiError as exc:
         if exc.code is ApiCode.IDEMPOTENCY_CONFLICT:
             raise ApiError(409, ApiCode.PAYMENT_CONFLICT, "payment_id", body.payment_id) from None

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ...engine.core import Engine, Shop
 from ...engine.labels import label
-from ...engine.ledger import REWARD_RULES, Transaction
+from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ...engine.module import validate_config
 from ...engine.money import format_fen
 from ...engine.registry import PLANS, new_engine
@@ -168,7 +168,8 @@ def order_view(pending: PendingOrder | None, state: OrderState | None) -> dict[s
     if pending is not None:
         out: dict[str, Any] = {"order": pending.order, "member": pending.member, "sku": pending.sku,
                                "quantity": pending.quantity, "amount": format_fen(pending.amount),
-                               "created_at": pending.created_at, "status": "awaiting_payment"}
+                               "created_at": pending.created_at, "status": "awaiting_payment", "verb": pending.verb,
+                               "action": without_secrets(pending.fields) if pending.verb != "pay" else None}
     else:
         assert state is not None
         out = {"order": state.order, "member": state.member, "sku": state.sku, "quantity": state.quantity,
@@ -182,6 +183,8 @@ def order_view(pending: PendingOrder | None, state: OrderState | None) -> dict[s
             out["status"] = "payment_processing"
         elif not outcome.applied and outcome.refusal:
             out.update(status="payment_refused", refusal=_refusal_detail(outcome.refusal))
+        elif outcome.applied:  # a paid action: its event applied (a seat taken); no order of the shop's own
+            out.update(status="paid", paid_at=outcome.applied_at)
     return out
 
 
@@ -233,14 +236,34 @@ def config_version() -> int:
     return int(latest) if latest is not None else 1
 
 
+def ledger_balanced() -> bool:
+    """Whether the committed balances sum to zero in every unit (money, and each non-cash unit apart)."""
+    totals: dict[str, int] = {}
+    for book, amount in Balance.objects.values("book").annotate(total=Sum("amount")).values_list("book", "total"):
+        unit = NON_CASH_UNITS.get(book, "fen")
+        totals[unit] = totals.get(unit, 0) + (amount or 0)
+    return not any(totals.values())
+
+
+def without_secrets(value: Any) -> Any:
+    """``value`` with every ``secret`` key left out: a draw's secret stays in the private log until the draw."""
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items() if k != "secret"}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
 def summary() -> dict[str, Any]:
     pools = {row.book: format_fen(row.amount) for row in Balance.objects.filter(owner="@pool").order_by("book")}
     sales = Balance.objects.filter(owner="@platform", book="sales").values_list("amount", flat=True).first() or 0
     rewards = (LedgerEntry.objects.filter(transaction__rule__in=sorted(REWARD_RULES), unit="fen")
                .exclude(owner__startswith="@").aggregate(total=Sum("amount"))["total"] or 0)
-    position = WorkerPosition.objects.filter(id=1).values_list("position", flat=True).first() or 0
+    mark = WorkerPosition.objects.filter(id=1).values_list("position", "transactions").first() or (0, 0)
+    position = mark[0]
     logged = LoggedEvent.objects.order_by("-position").values_list("position", flat=True).first() or 0
     return {"pools": pools, "platform": {"sales": format_fen(sales), "rewards": format_fen(rewards)},
+            "ledger": {"balanced": ledger_balanced(), "transactions": mark[1]},
             "refused": EventOutcome.objects.filter(applied=False).count(), "logged": logged,
             "applied_position": position, "members": MemberState.objects.count(),
             "config_version": config_version()}

@@ -244,6 +244,8 @@ class OrderOut(Schema):
     created_at: dt.datetime
     paid_at: dt.datetime | None = None
     refusal: ErrorDetail | None = None
+    verb: str = Field("pay", description="the event the payment logs: pay, or a paid action (join_group_buy, …)")
+    action: dict[str, Any] | None = Field(None, description="a paid action's event fields (the ids chosen for it)")
 
 
 class PaymentWebhookIn(StrictIn):
@@ -333,6 +335,7 @@ class SummaryOut(Schema):
     applied_position: int
     members: int
     config_version: int
+    ledger: dict[str, Any] = Field(description="balanced: every unit sums to zero; transactions: how many")
 
 
 class MemberViewOut(Schema):

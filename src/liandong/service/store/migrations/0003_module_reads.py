@@ -22,7 +22,9 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("kind", models.CharField(max_length=64, unique=True)),
-                ("view", models.JSONField(default=dict)),
+                ("view", models.JSONField(default=dict, help_text="shop_read: what anyone may read")),
+                ("end_state", models.JSONField(
+                    default=dict, help_text="a plan's end-state keys, as replay --json shows them")),
             ],
         ),
     ]
