@@ -3,8 +3,8 @@
 A campaign is created by its kind's event (``create_group_buy``, ``create_presale``, …) with an id and its
 parameters. Unless created with ``publish: false`` (a draft) it is published at once: from then on its parameters
 are frozen and shown to every member before they pay, with the commitment ``sha256(secret)`` of its draw. A draft
-can be changed with ``update_campaign`` and published with ``publish_campaign``; both are refused, with the reason,
-once it is published. Money members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the
+can be changed with ``update_campaign`` (unless its kind's ``check_update`` refuses: a box set's start is paid under
+its terms) and published with ``publish_campaign``; both are refused, with the reason, once it is published. Money members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the
 draw; a closed campaign's escrow is zero (checked as an invariant).
 
 Lifecycle: draft -> published (open) -> closed (drawn, expired, or ended). ``CampaignModule`` keeps each kind's
@@ -106,6 +106,10 @@ class CampaignModule(Module):
         """Whether a draft may be published now (e.g. its product still exists). Reads only."""
         return None
 
+    def check_update(self, engine: Engine, campaign: Campaign) -> Refusal | None:
+        """Whether a draft's parameters may still change (e.g. not once money moved under them). Reads only."""
+        return None
+
     def check_invariants(self, engine: Engine) -> list[str]:
         problems = []
         for c in self.campaigns.values():
@@ -186,6 +190,9 @@ def check_update_campaign(engine: Engine, event: UpdateCampaign) -> Refusal | No
     if c.frozen:
         return refuse(Code.FROZEN, "campaign", event.campaign,
                       why="its rules were published and cannot change")
+    refusal = module.check_update(engine, c)
+    if refusal is not None:
+        return refusal
     merged = {**c.params.model_dump(), **event.params}
     parsed = parse_params(type(module).Params, merged)
     return parsed if isinstance(parsed, Refusal) else None

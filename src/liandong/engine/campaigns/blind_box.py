@@ -30,7 +30,8 @@ Decisions where the rulebook is silent (documented in ``docs/events-blind-box.md
 of its own set; a set is refundable (the core ``refund`` of its start order: fee, coupons and promotions back,
 the set closes and its draw is revealed) only before its first box is opened; an opened box is never refunded
 (its outcome is known). A set created with ``publish: false`` is a draft: nobody may open it until it is
-published, because its window is not shown yet. Plans earn on the start fee only when ``plans_apply: true``;
+published, because its window is not shown yet; its terms cannot change (``update_campaign`` is refused,
+``frozen``): the start was paid under them. Plans earn on the start fee only when ``plans_apply: true``;
 an open's price is paid out as the shares, never to plans.
 """
 
@@ -323,6 +324,13 @@ class BlindBox(CampaignModule):
 
     def check_publish(self, engine: Engine, campaign: Campaign) -> Refusal | None:
         return check_prize(engine, params_of(campaign).prize_sku)
+
+    def check_update(self, engine: Engine, campaign: Campaign) -> Refusal | None:
+        """A set's start is paid when it is created (draft or not), so its terms are frozen from then on: a draft
+        set may be published, never changed (the starter paid 30.00 and 69 coupons for these terms)."""
+        box_set = self.sets[campaign.id]
+        return refuse(Code.FROZEN, "campaign", campaign.id,
+                      why=f"its start was paid under these terms (order {box_set.start_order} by {box_set.starter})")
 
     # --- reading ---
     def campaign_view(self, engine: Engine, campaign: Campaign) -> dict[str, Any]:
