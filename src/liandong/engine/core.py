@@ -138,7 +138,7 @@ class Engine:
 
         self.shop = shop
         self.tz = ZoneInfo(shop.timezone)
-        self.clock: dt.datetime = shop.start
+        self.clock: dt.datetime = shop.start.astimezone(self.tz)  # the shop's zone: times show there
         self.seq = 0
         self.ledger = Ledger(keep_transactions=shop.keep_transactions)
         self.products: dict[str, Product] = {p.sku: p for p in shop.products}
@@ -202,10 +202,10 @@ class Engine:
         seq = self.seq
         start = len(self.ledger.transactions)
         self.facts = []
-        at = event.at
+        at = event.at.astimezone(self.tz)  # `at` in any offset; the clock, and every time it stamps, in the shop's zone
         refusal: Refusal | None = None
         if at < self.clock:
-            refusal = refuse(Code.AT_BEFORE_CLOCK, "at", at.isoformat(), clock=self.clock.isoformat())
+            refusal = refuse(Code.AT_BEFORE_CLOCK, "at", event.at.isoformat(), clock=self.clock.isoformat())
         elif isinstance(event, ev.CloseDay) and event.day < self.today:
             refusal = refuse(Code.DAY_BEFORE_CLOCK, "close_day", event.day.isoformat(), clock=self.today.isoformat())
         if refusal is None:

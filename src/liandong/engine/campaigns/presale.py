@@ -367,6 +367,7 @@ class Presale(CampaignModule):
         params, run = params_of(campaign), self.run_of(campaign)
         for key in OPERATOR_ONLY:
             view["params"].pop(key, None)
+        view["params"]["deadline"] = params.deadline.astimezone(engine.tz).isoformat()  # the shop's zone, as all times
         count = len(run.active)
         tiers = run.tiers if run.tiers is not None else tiers_for(params, count)
         next_tier = (tiers + 1) * params.tier_size if tiers < params.max_tiers else None
