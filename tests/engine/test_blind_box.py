@@ -31,7 +31,10 @@ def make_engine(plans: dict[str, dict[str, Any]] | None = None) -> Engine:
 
 
 def act(engine: Engine, verb: str, at: dt.datetime | None = None, **fields: Any) -> Outcome:
-    outcome = engine.apply(EVENT_TYPES[verb](at=at or engine.clock + dt.timedelta(seconds=1), **fields))
+    cls = EVENT_TYPES[verb]
+    if cls.creates_draw:  # the caller brings a draw's secret (the service logs one); the test's own wins
+        fields["params"] = {"secret": "ab" * 32, **(fields.get("params") or {})}
+    outcome = engine.apply(cls(at=at or engine.clock + dt.timedelta(seconds=1), **fields))
     assert engine.check_invariants() == []
     return outcome
 

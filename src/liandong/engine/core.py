@@ -208,6 +208,8 @@ class Engine:
             refusal = refuse(Code.AT_BEFORE_CLOCK, "at", event.at.isoformat(), clock=self.clock.isoformat())
         elif isinstance(event, ev.CloseDay) and event.day < self.today:
             refusal = refuse(Code.DAY_BEFORE_CLOCK, "close_day", event.day.isoformat(), clock=self.today.isoformat())
+        elif not ev.draw_secret_given(event):  # the engine makes no secret: randomness comes in the event
+            refusal = refuse(Code.SECRET_MISSING, "params.secret", None, verb=type(event).verb)
         if refusal is None:
             new_clock = max(at, self.end_of_day(event.day)) if isinstance(event, ev.CloseDay) else at
             if new_clock > self.clock:

@@ -2,8 +2,10 @@
 
 The rule (rulebook "The fair draw"):
 
-* At creation the engine makes a 32-byte secret ``s`` (64 hex characters) and publishes
-  ``commitment = sha256(s)`` (hex).  ``s`` is published when the draw is done.
+* At creation a campaign gets a 32-byte secret ``s`` (64 hex characters) and publishes
+  ``commitment = sha256(s)`` (hex).  ``s`` is published when the draw is done.  The secret is an
+  input of the creating event: the engine makes none (:func:`make_secret` is for the service and
+  ``liandong replay``, which pass one in).
 * ``stream(j) = int.from_bytes(HMAC-SHA256(key=s, msg=f"{campaign}|{','.join(entries)}|{j}"), "big")``
   where ``entries`` are the participants' entry ids in join order (a blind box uses its own id and no
   entries, so its message is ``"b1||0"``).  The message is encoded as UTF-8.

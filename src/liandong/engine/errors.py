@@ -51,6 +51,7 @@ class Code(StrEnum):
     FROZEN = "frozen"
     NOT_ALLOWED = "not_allowed"
     INSUFFICIENT = "insufficient"
+    SECRET_MISSING = "secret_missing"
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
@@ -101,6 +102,10 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.FROZEN: ("{field} {value} is frozen: {why}", "{field} {value} 已冻结：{why}"),
     Code.NOT_ALLOWED: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.INSUFFICIENT: ("{field} {value}: {why}", "{field} {value}：{why}"),
+    Code.SECRET_MISSING: (
+        "{field} is missing: {verb} creates a draw, and a draw's secret (64 hex) comes with the event",
+        "缺少 {field}：{verb} 会创建抽奖，抽奖密钥（64 位十六进制）须随事件给出",
+    ),
 }
 
 

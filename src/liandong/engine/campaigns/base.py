@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..draw import commitment, make_secret
+from ..draw import commitment
 from ..errors import Code, Refusal, refuse
 from ..events import Event, ObjectId, register_event
 from ..ledger import Account
@@ -82,7 +82,8 @@ class CampaignModule(Module):
         self.campaigns: dict[str, Campaign] = {}
 
     def create(self, engine: Engine, campaign_id: str, params: CampaignParams, publish: bool) -> Campaign:
-        secret = params.secret.lower() if params.secret else make_secret()
+        assert params.secret, f"campaign {campaign_id}: the engine refuses a draw without a secret (secret_missing)"
+        secret = params.secret.lower()
         c = Campaign(campaign_id, self.kind, params, engine.clock, secret=secret, commitment=commitment(secret))
         self.campaigns[campaign_id] = c
         if publish:

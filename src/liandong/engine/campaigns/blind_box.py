@@ -383,6 +383,7 @@ class StartBlindBox(Event):
     commitment shown) unless ``publish: false``."""
 
     verb: ClassVar[str] = "start_blind_box"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "member"
     counted_id: ClassVar[tuple[str, str] | None] = ("order", "bs")
     member: MemberId

@@ -413,6 +413,7 @@ class CreatePresale(Event):
     false``."""
 
     verb: ClassVar[str] = "create_presale"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "campaign"
     campaign: ObjectId
     params: dict[str, Any] = Field(default_factory=dict)
