@@ -1,11 +1,12 @@
 """What every campaign shares: published, frozen parameters; a commitment to its draw; an escrow; a lifecycle.
 
 A campaign is created by its kind's event (``create_group_buy``, ``create_presale``, …) with an id and its
-parameters. Unless created with ``publish: false`` (a draft) it is published at once: from then on its parameters
-are frozen and shown to every member before they pay, with the commitment ``sha256(secret)`` of its draw. A draft
-can be changed with ``update_campaign`` (unless its kind's ``check_update`` refuses: a box set's start is paid under
-its terms) and published with ``publish_campaign``; both are refused, with the reason, once it is published. Money members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the
-draw; a closed campaign's escrow is zero (checked as an invariant).
+parameters. Unless created with ``publish: false`` (a draft) it is published at once: from then on its parameters are
+frozen and shown to every member before they pay, with the commitment ``sha256(secret)`` of its draw. A draft can be
+changed with ``update_campaign`` (unless its kind's ``check_update`` refuses: a box set's start is paid under its
+terms) and published with ``publish_campaign``; both are refused, with the reason, once it is published. Money
+members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the draw; a closed campaign's escrow
+is zero (checked as an invariant).
 
 Lifecycle: draft -> published (open) -> closed (drawn, expired, or ended). ``CampaignModule`` keeps each kind's
 campaigns; ``find_campaign`` finds one by id across kinds, so the generic verbs work for every kind.
