@@ -31,6 +31,8 @@ def replay(
         err.print(f"[red]malformed scenario[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
     result = sc.replay(scenario)
+    for note in result.notes:  # a campaign without a secret in the file drew with a random one: say which
+        err.print(note, highlight=False, markup=False)
     state = result.end_state()
     if statement is not None:
         if statement not in result.engine.members:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from .engine import events as ev
 from .engine.core import DEFAULT_START, Engine, Product, Shop
+from .engine.draw import make_secret
 from .engine.labels import book_label, label, note
 from .engine.ledger import NON_CASH_UNITS, Transaction
 from .engine.module import ConfigError
@@ -292,6 +293,8 @@ class Replay:
     scenario: Scenario
     engine: Engine
     outcomes: list[Any]
+    #: One line per applied event that created a draw without a secret in the file: it drew with a random one.
+    notes: list[str] = field(default_factory=list)
 
     def end_state(self) -> dict[str, Any]:
         return end_state(self.engine)
@@ -302,15 +305,30 @@ def replay(scenario: Scenario, *, check_invariants: bool = False, check_every: i
     and after the last (checking costs time linear in the ledger, so very long files check less often)."""
     engine = new_engine(scenario.shop)
     outcomes = []
+    notes: list[str] = []
     last = len(scenario.events)
     for parsed in scenario.events:
         at = parsed.at if parsed.at is not None else engine.clock + dt.timedelta(seconds=1)
-        event = parsed.cls(at=at, **parsed.fields)
-        outcomes.append(engine.apply(event))
+        fields, made = with_secret(parsed)
+        outcome = engine.apply(parsed.cls(at=at, **fields))
+        outcomes.append(outcome)
+        if made is not None and outcome.refusal is None:
+            notes.append(f"note: campaign {fields.get('campaign')} has no secret in the file; "
+                         f"drew with a random one: {made}")
         if check_invariants and (parsed.index % check_every == 0 or parsed.index == last):
             problems = engine.check_invariants()
             assert not problems, f"after event {parsed.index}: {problems}"
-    return Replay(scenario, engine, outcomes)
+    return Replay(scenario, engine, outcomes, notes)
+
+
+def with_secret(parsed: ParsedEvent) -> tuple[dict[str, Any], str | None]:
+    """The event's fields and the secret made for it: an event that creates a draw without ``params.secret`` gets a
+    random one here (the engine makes none and would refuse it), so scenario files without secrets keep working."""
+    params = parsed.fields.get("params")
+    if not parsed.cls.creates_draw or (isinstance(params, dict) and params.get("secret")):
+        return parsed.fields, None
+    secret = make_secret()
+    return {**parsed.fields, "params": {**(params or {}), "secret": secret}}, secret
 
 
 def end_state(engine: Engine) -> dict[str, Any]:

@@ -32,7 +32,10 @@ def make_engine(plans: dict[str, dict[str, Any]] | None = None) -> Engine:
 
 
 def act(engine: Engine, verb: str, at: dt.datetime | None = None, **fields: Any) -> Outcome:
-    outcome = engine.apply(EVENT_TYPES[verb](at=at or engine.clock + dt.timedelta(seconds=1), **fields))
+    cls = EVENT_TYPES[verb]
+    if cls.creates_draw:  # the caller brings a draw's secret (the service logs one); the test's own wins
+        fields["params"] = {"secret": "ab" * 32, **(fields.get("params") or {})}
+    outcome = engine.apply(cls(at=at or engine.clock + dt.timedelta(seconds=1), **fields))
     assert engine.check_invariants() == []
     return outcome
 
@@ -136,27 +139,25 @@ def test_the_prize_is_always_in_the_published_window(secret: str, boxes: int, da
 # --- coupons -----------------------------------------------------------------------------------------------------
 
 
-def test_a_shop_without_box_sets_issues_no_coupons() -> None:
+def test_the_first_members_hold_their_seed_coupons_from_their_join_even_before_any_box_set() -> None:
     engine = make_engine()
     for n in range(3):
         engine.apply(EVENT_TYPES["join"](at=START, member=f"m{n}"))
-    assert coupons(engine, "m0") == 0
-    assert engine.ledger.balance(("@platform", "coupons_issued")) == 0
+    assert coupons(engine, "m0") == 100  # the rulebook: the first 1000 members get 100 each; at join, in the ledger
+    assert engine.ledger.balance(("@platform", "coupons_issued")) == -300  # 3 members x 100
+    assert engine.ledger.count == 3  # one coupon_seed transfer per member
 
 
-def test_the_first_seed_users_get_100_coupons_from_the_first_set_on_and_later_members_none() -> None:
+def test_the_first_seed_users_get_100_coupons_at_join_and_later_members_none() -> None:
     engine = make_engine()
-    for n in range(999):
-        join(engine, f"m{n}")
-    assert coupons(engine, "m0") == 0  # not before blind boxes launch
-    assert start(engine, "m0").applied  # the first set: the 999 members so far get theirs, m0 then pays 69
-    assert coupons(engine, "m0") == 31
-    assert coupons(engine, "m998") == 100
-    join(engine, "m999")  # the 1000th member: still seeded at join
-    join(engine, "m1000")  # the 1001st: none
+    for n in range(1001):
+        join(engine, f"m{n}")  # m0 … m999 are the first 1000 (index 0 to 999); m1000 is the 1001st
+    assert coupons(engine, "m0") == 100
     assert coupons(engine, "m999") == 100
     assert coupons(engine, "m1000") == 0
-    assert engine.ledger.balance(("@platform", "coupons_issued")) == -100_000 + 69
+    assert start(engine, "m0").applied  # m0 pays 69 of its 100
+    assert coupons(engine, "m0") == 31
+    assert engine.ledger.balance(("@platform", "coupons_issued")) == -100_000 + 69  # 1000 x 100 issued, 69 back
 
 
 def test_coupons_never_go_below_zero() -> None:

@@ -549,7 +549,7 @@ class AllModulesMachine(Chain21Machine):
         return campaign
 
     def coupons_of(self, member: str) -> int:
-        return self.engine.ledger.balance((member, COUPONS)) + self.blind_box.seed_due(self.engine.members[member])
+        return self.engine.ledger.balance((member, COUPONS))
 
     def campaign_for(self, data: st.DataObject, kind: str) -> str:
         """The campaign a member acts on: mostly an open one of ``kind`` (a new one now and then, or when there is

@@ -139,7 +139,7 @@ class Engine:
         self.registry = registry
         self.shop = shop
         self.tz = ZoneInfo(shop.timezone)
-        self.clock: dt.datetime = shop.start
+        self.clock: dt.datetime = shop.start.astimezone(self.tz)  # the shop's zone: times show there
         self.seq = 0
         self.ledger = Ledger(keep_transactions=shop.keep_transactions)
         self.products: dict[str, Product] = {p.sku: p for p in shop.products}
@@ -197,12 +197,14 @@ class Engine:
         seq = self.seq
         start = len(self.ledger.transactions)
         self.facts = []
-        at = event.at
+        at = event.at.astimezone(self.tz)  # `at` in any offset; the clock, and every time it stamps, in the shop's zone
         refusal: Refusal | None = None
         if at < self.clock:
-            refusal = refuse(Code.AT_BEFORE_CLOCK, "at", at.isoformat(), clock=self.clock.isoformat())
+            refusal = refuse(Code.AT_BEFORE_CLOCK, "at", event.at.isoformat(), clock=self.clock.isoformat())
         elif isinstance(event, ev.CloseDay) and event.day < self.today:
             refusal = refuse(Code.DAY_BEFORE_CLOCK, "close_day", event.day.isoformat(), clock=self.today.isoformat())
+        elif not ev.draw_secret_given(event):  # the engine makes no secret: randomness comes in the event
+            refusal = refuse(Code.SECRET_MISSING, "params.secret", None, verb=type(event).verb)
         if refusal is None:
             new_clock = max(at, self.end_of_day(event.day)) if isinstance(event, ev.CloseDay) else at
             if new_clock > self.clock:

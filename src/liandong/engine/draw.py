@@ -2,8 +2,10 @@
 
 The rule (rulebook "The fair draw"):
 
-* At creation the engine makes a 32-byte secret ``s`` (64 hex characters) and publishes
-  ``commitment = sha256(s)`` (hex).  ``s`` is published when the draw is done.
+* At creation a campaign gets a 32-byte secret ``s`` (64 hex characters) and publishes
+  ``commitment = sha256(s)`` (hex).  ``s`` is published when the draw is done.  The secret is an
+  input of the creating event: the engine makes none (:func:`make_secret` is for the service and
+  ``liandong replay``, which pass one in).
 * ``stream(j) = int.from_bytes(HMAC-SHA256(key=s, msg=f"{campaign}|{','.join(entries)}|{j}"), "big")``
   where ``entries`` are the participants' entry ids in join order (a blind box uses its own id and no
   entries, so its message is ``"b1||0"``).  The message is encoded as UTF-8.
@@ -33,7 +35,9 @@ Worked example (the rulebook's test vectors), with ``s = "00" * 31 + "01"``:
 [1, 1, 1, 1, 1]
 
 Every closed draw leaves a :class:`DrawRecord`; its JSON form (``to_json``) is what
-``liandong verify-draw FILE`` reads back and recomputes (:func:`verify_draw_file`)::
+``liandong verify-draw FILE`` reads back and recomputes (:func:`verify_draw_file`).  A
+``split_equal`` record may omit ``commitment`` and ``secret`` (an equal split needs no secret): it is
+verified by recomputing the split; one that has them must still have ``sha256(secret) = commitment``::
 
     {"campaign": "g1", "operation": "pick", "k": 2,
      "entries": ["e1", "e2", "e3", "e4", "e5"],
@@ -327,7 +331,9 @@ class DrawRecord:
         for key in data:
             if key not in allowed:
                 raise MalformedDrawRecord(key, f"key {key!r} does not belong to a {op} record")
-        required = ["campaign", param, "commitment", "secret", "result"]
+        required = ["campaign", param, "result"]
+        if op != "split_equal":  # an equal split needs no secret: its record may omit both
+            required[2:2] = ["commitment", "secret"]
         if op != "position":
             required.insert(2, "entries")
         for key in required:
@@ -358,8 +364,8 @@ class DrawRecord:
         return cls(
             campaign=campaign,
             operation=op,
-            commitment=cast("str | None", data["commitment"]),
-            secret=cast("str | None", data["secret"]),
+            commitment=cast("str | None", data.get("commitment")),
+            secret=cast("str | None", data.get("secret")),
             entries=list(cast("list[str]", entries)),
             result=cast("list[str] | int", data["result"]),
             k=k,

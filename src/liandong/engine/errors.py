@@ -48,6 +48,7 @@ class Code(StrEnum):
     NOT_ALLOWED = "not_allowed"
     INSUFFICIENT = "insufficient"
     PAID_MISMATCH = "paid_mismatch"
+    SECRET_MISSING = "secret_missing"
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
@@ -87,6 +88,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     Code.NOT_ALLOWED: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.INSUFFICIENT: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.PAID_MISMATCH: ("paid {value} is not the price {price}", "实付 {value} 与价格 {price} 不符"),
+    Code.SECRET_MISSING: (
+        "{field} is missing: {verb} creates a draw, and a draw's secret (64 hex) comes with the event",
+        "缺少 {field}：{verb} 会创建抽奖，抽奖密钥（64 位十六进制）须随事件给出",
+    ),
 }
 
 

@@ -41,6 +41,10 @@ class Event(BaseModel):
     counted_id: ClassVar[tuple[str, str] | None] = None
     #: Fields holding money (parsed from two-decimal strings at the edges).
     money_fields: ClassVar[tuple[str, ...]] = ()
+    #: True when the event creates a draw (a campaign, a box set). Its draw's secret (64 hex) is an input, in
+    #: ``params.secret``: the engine makes no secret and refuses such an event without one (``secret_missing``);
+    #: the service logs one with the event, ``liandong replay`` makes one when a scenario file gives none.
+    creates_draw: ClassVar[bool] = False
 
     at: dt.datetime
 
@@ -78,6 +82,14 @@ class PaidEvent(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def draw_secret_given(event: Event) -> bool:
+    """Whether an event that creates a draw carries its secret (``params.secret``); True for every other event."""
+    if not type(event).creates_draw:
+        return True
+    params = getattr(event, "params", None)
+    return isinstance(params, dict) and bool(params.get("secret"))
 
 
 def register_event(cls: type[Event]) -> type[Event]:

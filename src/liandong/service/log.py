@@ -25,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..engine import registry  # noqa: F401  (imports every module, so EVENT_TYPES knows every verb)
 from ..engine.draw import make_secret
 from ..engine.events import EVENT_TYPES
 from .feed import EventRejected, build_event
@@ -48,12 +49,13 @@ def validate_event(verb: str, fields: dict[str, Any]) -> None:
 
 
 def with_draw_secret(verb: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """A campaign created without a draw secret gets a fresh one here, in the log, so that replaying the log
-    (restart, ``verify``) draws the same. The log is private: pages show the commitment, and the secret only
-    once the campaign is closed (the engine's ``Campaign.public``)."""
+    """An event that creates a draw (its class says ``creates_draw``: a campaign's creation, a blind-box start)
+    without a secret gets a fresh one here, in the log: the engine makes none (it refuses such an event), and
+    replaying the log (restart, ``verify``) draws the same. The log is private: pages show the commitment, and the
+    secret only once the draw is done (the engine's ``Campaign.public``)."""
     cls = EVENT_TYPES.get(verb)
     params = fields.get("params")
-    if cls is None or not verb.startswith("create_") or "params" not in cls.model_fields:
+    if cls is None or not cls.creates_draw:
         return fields
     if params is not None and not isinstance(params, dict):
         return fields

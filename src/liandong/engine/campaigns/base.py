@@ -1,11 +1,12 @@
 """What every campaign shares: published, frozen parameters; a commitment to its draw; an escrow; a lifecycle.
 
 A campaign is created by its kind's event (``create_group_buy``, ``create_presale``, …) with an id and its
-parameters. Unless created with ``publish: false`` (a draft) it is published at once: from then on its parameters
-are frozen and shown to every member before they pay, with the commitment ``sha256(secret)`` of its draw. A draft
-can be changed with ``update_campaign`` and published with ``publish_campaign``; both are refused, with the reason,
-once it is published. Money members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the
-draw; a closed campaign's escrow is zero (checked as an invariant).
+parameters. Unless created with ``publish: false`` (a draft) it is published at once: from then on its parameters are
+frozen and shown to every member before they pay, with the commitment ``sha256(secret)`` of its draw. A draft can be
+changed with ``update_campaign`` (unless its kind's ``check_update`` refuses: a box set's start is paid under its
+terms) and published with ``publish_campaign``; both are refused, with the reason, once it is published. Money
+members pay in waits in the campaign's escrow account ``("@escrow", id)`` until the draw; a closed campaign's escrow
+is zero (checked as an invariant).
 
 Lifecycle: draft -> published (open) -> closed (drawn, expired, or ended). ``CampaignModule`` keeps each kind's
 campaigns; ``find_campaign`` finds one by id across kinds, so the generic verbs work for every kind.
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..draw import commitment, make_secret
+from ..draw import commitment
 from ..errors import Code, Refusal, refuse
 from ..events import Event, ObjectId, register_event
 from ..ledger import Account
@@ -91,7 +92,8 @@ class CampaignModule(Module):
         self.draw_records.setdefault(campaign.id, []).append(record)
 
     def create(self, engine: Engine, campaign_id: str, params: CampaignParams, publish: bool) -> Campaign:
-        secret = params.secret.lower() if params.secret else make_secret()
+        assert params.secret, f"campaign {campaign_id}: the engine refuses a draw without a secret (secret_missing)"
+        secret = params.secret.lower()
         c = Campaign(campaign_id, self.kind, params, engine.clock, secret=secret, commitment=commitment(secret))
         self.campaigns[campaign_id] = c
         if publish:
@@ -113,6 +115,10 @@ class CampaignModule(Module):
 
     def check_publish(self, engine: Engine, campaign: Campaign) -> Refusal | None:
         """Whether a draft may be published now (e.g. its product still exists). Reads only."""
+        return None
+
+    def check_update(self, engine: Engine, campaign: Campaign) -> Refusal | None:
+        """Whether a draft's parameters may still change (e.g. not once money moved under them). Reads only."""
         return None
 
     def check_invariants(self, engine: Engine) -> list[str]:
@@ -196,6 +202,9 @@ def check_update_campaign(engine: Engine, event: UpdateCampaign) -> Refusal | No
     if c.frozen:
         return refuse(Code.FROZEN, "campaign", event.campaign,
                       why="its rules were published and cannot change")
+    refusal = module.check_update(engine, c)
+    if refusal is not None:
+        return refusal
     merged = {**c.params.model_dump(), **event.params}
     parsed = parse_params(type(module).Params, merged)
     return parsed if isinstance(parsed, Refusal) else None

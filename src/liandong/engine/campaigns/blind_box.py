@@ -1,17 +1,17 @@
 """The blind box (盲盒), as ``shared/spec/campaigns.md`` defines it.
 
-Blind-box coupons are a non-cash book, ``(member, "coupons")``, issued from ``("@platform", "coupons_issued")``;
-the first ``seed_users`` members get ``seed_coupons`` each. The grant starts with the shop's first box set (a shop that
-never runs blind boxes issues no coupons): at that moment every member already among the first ``seed_users`` gets
-them, and later joiners get them at join while the count lasts. A member *starts* a box set by paying
-``start_fee`` (a sale) and ``start_coupons`` coupons. The set has ``boxes`` positions and exactly one prize, at
-``win_from + stream(0) % (win_to - win_from + 1)``: fixed by the committed secret when the set is created, shown to
-every opener as its window ("the prize is in one of boxes 7–24") and revealed, with the secret, as a ``position``
-draw record when the set closes. Members open the next box for ``open_price``: ``starter_share`` goes to the
-starter, ``promoter_share`` to the opener's referrer (to the platform when there is none, with any other rest). A
-miss gives the opener ``miss_coupons``; the win gives the prize or ``win_coupons`` (the opener's ``take``) and
-closes the set. Each start pays ``start_promotion`` from the platform: ``referrer_promotion`` to the starter's
-referrer, the rest to the starter's chain21 team leader when chain21 runs, else it stays with the platform.
+Blind-box coupons are a non-cash book, ``(member, "coupons")``, issued from ``("@platform", "coupons_issued")``; the
+first ``seed_users`` members get ``seed_coupons`` each, posted at their join (one ``coupon_seed`` transfer each, in
+every shop, as the rulebook says: coupons are non-cash and buy nothing but a box set's start). A member *starts* a
+box set by paying ``start_fee`` (a sale) and ``start_coupons`` coupons. The set has ``boxes`` positions and exactly
+one prize, at ``win_from + stream(0) % (win_to - win_from + 1)``: fixed by the committed secret (an input of the
+start event) when the set is created, shown to every opener as its window ("the prize is in one of boxes 7–24") and
+revealed, with the secret, as a ``position`` draw record when the set closes. Members open the next box for
+``open_price``: ``starter_share`` goes to the starter, ``promoter_share`` to the opener's referrer (to the platform
+when there is none, with any other rest). A miss gives the opener ``miss_coupons``; the win gives the prize or
+``win_coupons`` (the opener's ``take``) and closes the set. Each start pays ``start_promotion`` from the platform:
+``referrer_promotion`` to the starter's referrer, the rest to the starter's chain21 team leader when chain21 runs,
+else it stays with the platform.
 
 Worked example (defaults; A starts b1 whose prize is in box 7; C, D, … open; every opener's referrer is R)::
 
@@ -30,14 +30,14 @@ Decisions where the rulebook is silent (documented in ``docs/events-blind-box.md
 of its own set; a set is refundable (the core ``refund`` of its start order: fee, coupons and promotions back,
 the set closes and its draw is revealed) only before its first box is opened; an opened box is never refunded
 (its outcome is known). A set created with ``publish: false`` is a draft: nobody may open it until it is
-published, because its window is not shown yet. Plans earn on the start fee only when ``plans_apply: true``;
+published, because its window is not shown yet; its terms cannot change (``update_campaign`` is refused,
+``frozen``): the start was paid under them. Plans earn on the start fee only when ``plans_apply: true``;
 an open's price is paid out as the shares, never to plans.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -225,33 +225,16 @@ class BlindBox(CampaignModule):
         self.sets: dict[str, BoxSet] = {}
         self.opened_boxes: dict[str, int] = {}  # each order of a set -> the box it opened (0: the set's start)
         self.prize_orders: dict[str, str] = {}  # the winning order that delivers the prize -> the prize's sku
-        self.launched = False  # seed coupons are issued from the shop's first box set on
 
-    def seed_due(self, member: Member) -> int:
-        """Seed coupons the member will get when blind boxes launch (0 once launched: they are in the ledger)."""
-        if self.launched or member.index >= self.config.seed_users:
-            return 0
-        return self.config.seed_coupons
-
-    def _grant_seed(self, engine: Engine, member: Member) -> None:
+    def on_join(self, engine: Engine, member: Member) -> None:
+        """The first ``seed_users`` members (join order: index 0 to seed_users - 1) get ``seed_coupons`` at join:
+        one two-entry transfer each, so the coupons are in the ledger from the join on."""
         if member.index < self.config.seed_users and self.config.seed_coupons:
             engine.transfer("coupon_seed", COUPONS_ISSUED, (member.id, COUPONS), self.config.seed_coupons,
                             plan=KIND)
 
-    def launch(self, engine: Engine) -> None:
-        """The shop's first box set: the first ``seed_users`` members get their seed coupons now."""
-        self.launched = True
-        for member in itertools.islice(engine.members.values(), self.config.seed_users):
-            self._grant_seed(engine, member)
-
-    def on_join(self, engine: Engine, member: Member) -> None:
-        if self.launched:
-            self._grant_seed(engine, member)
-
     # --- starting, opening, refunding ---
     def start(self, engine: Engine, event: StartBlindBox, params: BlindBoxParams) -> None:
-        if not self.launched:
-            self.launch(engine)
         campaign = self.create(engine, event.campaign, params, event.publish)
         box_set = self.sets[campaign.id] = BoxSet(event.member, event.order, params.start_fee, params.start_coupons)
         order = engine.new_order(event.order, event.member, params.prize_sku, amount=params.start_fee,
@@ -351,6 +334,13 @@ class BlindBox(CampaignModule):
     def check_publish(self, engine: Engine, campaign: Campaign) -> Refusal | None:
         return check_prize(engine, params_of(campaign).prize_sku)
 
+    def check_update(self, engine: Engine, campaign: Campaign) -> Refusal | None:
+        """A set's start is paid when it is created (draft or not), so its terms are frozen from then on: a draft
+        set may be published, never changed (the starter paid 30.00 and 69 coupons for these terms)."""
+        box_set = self.sets[campaign.id]
+        return refuse(Code.FROZEN, "campaign", campaign.id,
+                      why=f"its start was paid under these terms (order {box_set.start_order} by {box_set.starter})")
+
     # --- reading ---
     def campaign_view(self, engine: Engine, campaign: Campaign) -> dict[str, Any]:
         view = super().campaign_view(engine, campaign)
@@ -402,6 +392,7 @@ class StartBlindBox(PaidEvent):
     commitment shown) unless ``publish: false``."""
 
     verb: ClassVar[str] = "start_blind_box"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "member"
     counted_id: ClassVar[tuple[str, str] | None] = ("order", "bs")
     member: MemberId
@@ -466,8 +457,7 @@ def check_start_blind_box(engine: Engine, event: StartBlindBox) -> Refusal | Non
     refusal = check_prize(engine, params.prize_sku) or check_age(engine, event.member, event.at)
     if refusal is not None:
         return refusal
-    held = engine.ledger.balance((event.member, COUPONS)) + blind_box_module(engine).seed_due(
-        engine.members[event.member])
+    held = engine.ledger.balance((event.member, COUPONS))
     if held < params.start_coupons:
         return refuse(Code.INSUFFICIENT, "coupons", held,
                       why=f"{event.member} holds {held} coupons; starting a set takes {params.start_coupons}")

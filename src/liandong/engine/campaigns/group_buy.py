@@ -280,6 +280,7 @@ class CreateGroupBuy(Event):
     """The operator creates a group-buy lottery; published at once unless ``publish: false`` (a draft)."""
 
     verb: ClassVar[str] = "create_group_buy"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "campaign"
     campaign: ObjectId
     params: dict[str, Any] = Field(default_factory=dict)

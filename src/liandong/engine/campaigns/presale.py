@@ -376,6 +376,7 @@ class Presale(CampaignModule):
         params, run = params_of(campaign), self.run_of(campaign)
         for key in OPERATOR_ONLY:
             view["params"].pop(key, None)
+        view["params"]["deadline"] = params.deadline.astimezone(engine.tz).isoformat()  # the shop's zone, as all times
         count = len(run.active)
         tiers = run.tiers if run.tiers is not None else tiers_for(params, count)
         next_tier = (tiers + 1) * params.tier_size if tiers < params.max_tiers else None
@@ -421,6 +422,7 @@ class CreatePresale(Event):
     false``."""
 
     verb: ClassVar[str] = "create_presale"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "campaign"
     campaign: ObjectId
     params: dict[str, Any] = Field(default_factory=dict)

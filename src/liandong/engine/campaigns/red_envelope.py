@@ -171,6 +171,7 @@ class CreateRedEnvelope(Event):
     """The operator creates a red-envelope group campaign; published at once unless ``publish: false``."""
 
     verb: ClassVar[str] = "create_red_envelope"
+    creates_draw: ClassVar[bool] = True
     primary: ClassVar[str] = "campaign"
     campaign: ObjectId
     params: dict[str, Any] = Field(default_factory=dict)
