@@ -4,7 +4,8 @@ names, read back through the API.
 Each scenario event becomes what a shop's users would do: ``join`` registers with the referrer's invite code,
 ``pay`` creates an order and the payment provider confirms it through the signed webhook, ``refund``, ``close_day``,
 ``approve_withdrawal``, ``reject_withdrawal`` and ``transpose`` are operator calls, ``withdraw`` is the member's
-request. The clock the events are logged at follows the scenario (one second per event, or its ``at``), so the
+request (to a payee account). The rulebook's ``approve_withdrawal`` means approved and paid out: through the API that
+is two calls, approve (the payout to come) then mark-paid (it left), and the balances end as the scenario says. The clock the events are logged at follows the scenario (one second per event, or its ``at``), so the
 worker applies each event at the instant ``liandong replay`` would. An event the API or the engine refuses
 counts toward ``refused``; a member that never joined cannot log in, so its requests are refused at the door.
 """
@@ -87,7 +88,8 @@ class ThroughTheApi:
         return r.status, r.body
 
     def on_withdraw(self, f: dict[str, Any]) -> tuple[int, Any]:
-        r = self.caller(f["member"]).post("/api/withdrawals", {"amount": format_fen(f["amount"])})
+        body = {"amount": format_fen(f["amount"]), "payee": f.get("payee") or f"alipay:{f['member']}"}
+        r = self.caller(f["member"]).post("/api/withdrawals", body)
         if r.status == 201:
             self.withdrawals[f["withdrawal"]] = r.body["withdrawal"]
         return r.status, r.body
@@ -98,7 +100,12 @@ class ThroughTheApi:
         return r.status, r.body
 
     def on_approve_withdrawal(self, f: dict[str, Any]) -> tuple[int, Any]:
-        return self._decide(f, "approve")
+        status, body = self._decide(f, "approve")
+        if status != 200 or f.get("paid_out") is False:
+            return status, body
+        withdrawal = self.withdrawals.get(f["withdrawal"], f["withdrawal"])
+        r = self.operator.post(f"/api/operator/withdrawals/{withdrawal}/mark-paid", {"reference": "scenario"})
+        return r.status, r.body
 
     def on_reject_withdrawal(self, f: dict[str, Any]) -> tuple[int, Any]:
         return self._decide(f, "reject")

@@ -51,6 +51,9 @@ class Code(StrEnum):
     FROZEN = "frozen"
     NOT_ALLOWED = "not_allowed"
     INSUFFICIENT = "insufficient"
+    # added later (kept at the end: codes are never renumbered or reordered)
+    WITHDRAWAL_MEMBER_OWES = "withdrawal_member_owes"
+    REWARD_ABOVE_PRICE = "reward_above_price"
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
@@ -101,6 +104,14 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.FROZEN: ("{field} {value} is frozen: {why}", "{field} {value} 已冻结：{why}"),
     Code.NOT_ALLOWED: ("{field} {value}: {why}", "{field} {value}：{why}"),
     Code.INSUFFICIENT: ("{field} {value}: {why}", "{field} {value}：{why}"),
+    Code.WITHDRAWAL_MEMBER_OWES: (
+        "withdrawal {value} cannot be approved: {member} owes {owes} (available {available})",
+        "提现单 {value} 不能批准：{member} 欠款 {owes}（可用余额 {available}）",
+    ),
+    Code.REWARD_ABOVE_PRICE: (
+        "{field} {value}: {rewards} is more than the price {price} of gift pack {sku}",
+        "{field} {value}：{rewards} 超过礼包 {sku} 的价格 {price}",
+    ),
 }
 
 
