@@ -188,10 +188,10 @@ def test_another_member_reads_only_its_own_data(partner_tree: dict[str, Caller])
     a, b = partner_tree["A"], partner_tree["B"]
     assert b.get("/api/me/balances").body["member"] == b.member
     assert b.get("/api/me/balances").body["available"] == "0.00"
-    a_order = a.get("/api/me/orders").body[0]["order"]
+    a_order = a.get("/api/me/orders").body["orders"][0]["order"]
     hidden = b.get(f"/api/orders/{a_order}")
     assert hidden.status == 404 and hidden.body["error"]["value"] == a_order
-    assert all(o["member"] == b.member for o in b.get("/api/me/orders").body)
+    assert all(o["member"] == b.member for o in b.get("/api/me/orders").body["orders"])
 
 
 def test_an_operator_who_is_not_a_member_has_no_me(api_shop: None, api_operator: Caller) -> None:

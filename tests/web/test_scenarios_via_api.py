@@ -4,10 +4,11 @@ names, read back through the API.
 Each scenario event becomes what a shop's users would do: ``join`` registers with the referrer's invite code,
 ``pay`` creates an order and the payment provider confirms it through the signed webhook, ``refund``, ``close_day``,
 ``approve_withdrawal``, ``reject_withdrawal`` and ``transpose`` are operator calls, ``withdraw`` is the member's
-request (to a payee account). The rulebook's ``approve_withdrawal`` means approved and paid out: through the API that
-is two calls, approve (the payout to come) then mark-paid (it left), and the balances end as the scenario says. The clock the events are logged at follows the scenario (one second per event, or its ``at``), so the
-worker applies each event at the instant ``liandong replay`` would. An event the API or the engine refuses
-counts toward ``refused``; a member that never joined cannot log in, so its requests are refused at the door.
+request (to a payee account). The rulebook's ``approve_withdrawal`` means approved and paid out: through the API
+that is two calls, approve (the payout to come) then mark-paid (it left), and the balances end as the scenario says.
+The clock the events are logged at follows the scenario (one second per event, or its ``at``), so the worker
+applies each event at the instant ``liandong replay`` would. An event the API or the engine refuses counts toward
+``refused``; a member that never joined cannot log in, so its requests are refused at the door.
 """
 
 from __future__ import annotations

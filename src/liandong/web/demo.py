@@ -238,19 +238,29 @@ def _member_login(username: str, member: str, role: str) -> DemoLogin:
 
 
 def ensure_demo_logins() -> list[DemoLogin]:
-    """An operator (superuser) and member logins for the two richest partners, an agent and a plain member."""
+    """An operator (superuser) and member logins for the two richest partners, an agent and a plain member.
+
+    The members are picked once, on the first start; a later start keeps each demo username's member (balances
+    change as the shop runs: after a withdrawal the richest partner may be another, whose login must not be
+    created under a username that already has one)."""
     users = get_user_model().objects
     if not users.filter(username=OPERATOR_USERNAME).exists():
         users.create_superuser(OPERATOR_USERNAME, "operator@example.com", DEMO_PASSWORD)
     logins = [DemoLogin(OPERATOR_USERNAME, DEMO_PASSWORD, None, "operator (superuser)")]
-    existing = {ml.member: ml.user.get_username() for ml in MemberLogin.objects.select_related("user")}
+    taken = dict(MemberLogin.objects.values_list("user__username", "member"))
+    logged_in = set(taken.values())
+    rank_now = dict(MemberState.objects.values_list("member", "rank"))
     wanted = [("partner", "demo-partner", 2), ("agent", "demo-agent", 1), ("member", "demo-member", 1)]
     for rank, name, count in wanted:
         rows = MemberState.objects.filter(rank=rank).order_by("join_index")
-        candidates = sorted(rows, key=lambda m: -int(m.view.get("available", "0").replace(".", "")))[:count]
-        for n, state in enumerate(candidates, start=1):
-            username = existing.get(state.member) or (name if n == 1 else f"{name}{n}")
-            logins.append(_member_login(username, state.member, f"{rank} {state.member}"))
+        richest = sorted(rows, key=lambda m: -int(m.view.get("available", "0").replace(".", "")))
+        fresh = iter([state.member for state in richest if state.member not in logged_in])
+        for n in range(1, min(count, len(richest)) + 1):
+            username = name if n == 1 else f"{name}{n}"
+            member = taken.get(username) or next(fresh, None)
+            if member is None:
+                break
+            logins.append(_member_login(username, member, f"{rank_now.get(member, rank)} {member}"))
     return logins
 
 
