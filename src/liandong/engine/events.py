@@ -56,8 +56,9 @@ class Event(BaseModel):
             if name == "at":
                 continue
             value = getattr(self, name)
-            # a false flag is left out, unless its default is true (``paid_out: false`` must survive)
-            if value is None or (value is False and fieldinfo.default is not True and name != type(self).primary):
+            # a flag at its default is left out (so ``paid_out: false``, whose default is true, is kept)
+            at_default = isinstance(value, bool) and value == fieldinfo.default
+            if value is None or (at_default and name != type(self).primary):
                 continue
             if name in type(self).money_fields and isinstance(value, int):
                 value = format_fen(value)
