@@ -102,7 +102,8 @@ def test_close_day_today_is_applied_and_a_future_day_is_a_400(api_shop: None, ap
     past = api_operator.post("/api/operator/close-day", {"day": "2020-01-01"})
     assert past.status == 422 and past.body["error"]["code"] == "day_before_clock"
     refused = api_operator.get("/api/operator/events?refused=true").body
-    assert [(e["verb"], e["refusal"]["code"]) for e in refused] == [("close_day", "day_before_clock")]
+    assert [(e["verb"], e["refusal"]["code"]) for e in refused["events"]] == [("close_day", "day_before_clock")]
+    assert refused["next_after"] is None
 
 
 def test_a_control_character_in_a_config_value_is_a_400(api_shop: None, api_operator: Caller) -> None:

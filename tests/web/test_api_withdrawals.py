@@ -262,3 +262,17 @@ def test_my_withdrawals_page_newest_first_and_the_queue_oldest_first(earner: Cal
     assert rest["next_after"] is None
     wrong = earner.get("/api/me/withdrawals?after=w-nope")
     assert wrong.status == 400 and error_of(wrong.body) == ("invalid", "after", "w-nope")
+
+
+def test_the_event_log_and_the_audit_log_page_with_next_after(earner: Caller, api_operator: Caller) -> None:
+    ws = [ask(earner, "10.00") for _ in range(3)]
+    for w in ws:
+        api_operator.post(f"/api/operator/withdrawals/{w}/approve")
+    first = api_operator.get("/api/operator/audit?limit=2").body
+    older = api_operator.get(f"/api/operator/audit?limit=2&after={first['next_after']}").body
+    assert [a["target"] for a in first["audit"] + older["audit"]] == ws[::-1] and older["next_after"] is None
+    events = api_operator.get("/api/operator/events?limit=4").body
+    rest = api_operator.get(f"/api/operator/events?after={events['next_after']}&limit=500").body
+    positions = [e["position"] for e in events["events"] + rest["events"]]
+    assert positions == sorted(set(positions)) and rest["next_after"] is None
+    assert [e["verb"] for e in rest["events"]][-3:] == ["approve_withdrawal"] * 3

@@ -358,3 +358,13 @@ class AuditOut(Schema):
     detail: dict[str, Any]
     event_position: int | None
     at: dt.datetime
+
+
+class AuditPage(Schema):
+    audit: list[AuditOut]
+    next_after: int | None = Field(description="pass as `after` to read the next (older) page; null on the last")
+
+
+class EventsPage(Schema):
+    events: list[OperatorEventOut]
+    next_after: int | None = Field(description="pass as `after` to read the next page; null on the last page")
