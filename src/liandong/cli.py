@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -75,6 +77,9 @@ def demo(
     directory: Annotated[Path, typer.Argument(help="folder of scenarios")] = Path("../shared/scenarios"),
 ) -> None:
     """Replay every scenario in a folder and print a summary (exit 1 if any fails)."""
+    if not directory.is_dir():
+        err.print(f"demo: {directory} is not a folder of scenarios", highlight=False, markup=False)
+        raise typer.Exit(2)
     failed = 0
     files = sorted(directory.glob("*.yaml"))
     for file in files:
@@ -146,13 +151,91 @@ def audit(
 # --- the service (Django; see docs/service.md) --------------------------------------------------------------------
 
 
-def _django() -> None:
+class BadConfiguration(Exception):
+    """The service cannot start as configured: the message is the one line the command prints (exit 2)."""
+
+
+def _database_name() -> str:
+    """The database the settings name, without its password: "postgresql test_x at 127.0.0.1:5432"."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    vendor = str(db.get("ENGINE", "")).rsplit(".", 1)[-1]
+    where = f" at {db.get('HOST')}:{db.get('PORT') or 'default port'}" if db.get("HOST") else ""
+    return f"{vendor} database {db.get('NAME')}{where}"
+
+
+def _django(needs_secret: bool = True) -> None:
+    """Django set up from the environment, and the database reachable; else ``BadConfiguration``.
+    A command that signs nothing (``verify``, ``worker``) runs without ``LIANDONG_SECRET_KEY``: it gets a random
+    key for this process only (no session, token or form is made with it)."""
     import os
+    import secrets
 
     import django
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import DatabaseError, connection
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liandong.web.settings")
-    django.setup()
+    if not needs_secret and not os.environ.get("LIANDONG_SECRET_KEY"):
+        os.environ["LIANDONG_SECRET_KEY"] = secrets.token_urlsafe(32)
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        raise BadConfiguration(_first_line(exc)) from None
+    except (ValueError, OSError) as exc:  # dj-database-url's unknown scheme, an unusable LIANDONG_HOME
+        detail = _first_line(exc)
+        raise BadConfiguration(f"DATABASE_URL or LIANDONG_HOME cannot be used: {detail}") from None
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        raise BadConfiguration(f"cannot reach the {_database_name()}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    return text.removeprefix("ImproperlyConfigured: ")
+
+
+def _shop_file_check() -> None:
+    """A shop file named by ``LIANDONG_SHOP_FILE`` is checked at every start (it is read on a new database only,
+    so a wrong one would otherwise pass unnoticed until then)."""
+    import os
+
+    from .service.shopfile import load_shop_file
+
+    if os.environ.get("LIANDONG_SHOP_FILE"):
+        load_shop_file(os.environ["LIANDONG_SHOP_FILE"])
+
+
+@contextlib.contextmanager
+def _service(command: str) -> Iterator[None]:
+    """Bad configuration ends the service command with one line and exit 2: a missing secret key, a bad
+    DATABASE_URL, an unreachable or unmigrated database, a missing or invalid shop file."""
+    try:
+        yield
+    except Exception as exc:
+        problem = _configuration_problem(exc)
+        if problem is None:
+            raise
+        err.print(f"liandong {command}: {problem}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+
+
+def _configuration_problem(exc: Exception) -> str | None:
+    from django.apps import apps
+    from django.db import DatabaseError
+
+    if isinstance(exc, BadConfiguration):
+        return str(exc)
+    if isinstance(exc, DatabaseError):
+        return (f"the {_database_name()} failed: {_first_line(exc)} (is it migrated? `liandong manage migrate`)")
+    if apps.ready:  # the shop file's module reads the store's models, which need Django set up
+        from .service.shopfile import ShopFileError
+
+        if isinstance(exc, ShopFileError):
+            return f"shop file {exc}"
+    return None
 
 
 @app.command()
@@ -160,20 +243,23 @@ def worker(
     batch: Annotated[int, typer.Option(help="events applied per database transaction, at most")] = 500,
 ) -> None:
     """The engine worker, the single writer: applies the event log in batches and commits; a second one waits."""
-    _django()
-    from .service.worker import run_worker_process
+    with _service("worker"):
+        _django(needs_secret=False)
+        _shop_file_check()
+        from .service.worker import run_worker_process
 
-    run_worker_process(batch_size=batch)
+        run_worker_process(batch_size=batch)
 
 
 @app.command()
 def verify() -> None:
     """Replay the whole event log in memory and compare every outcome, entry, balance and projection with the
     database: exit 0 when all match, 1 listing the differences."""
-    _django()
-    from .service.verify import verify as verify_database
+    with _service("verify"):
+        _django(needs_secret=False)
+        from .service.verify import verify as verify_database
 
-    report = verify_database()
+        report = verify_database()
     if report.ok:
         out.print(report.summary(), highlight=False, markup=False)
         raise typer.Exit(0)
@@ -197,10 +283,12 @@ def run(
     import os
 
     os.environ["LIANDONG_DEBUG"] = "1"
-    _django()
-    from .web.demo import run_demo
+    with _service("run"):
+        _django()
+        _shop_file_check()
+        from .web.demo import run_demo
 
-    run_demo(port=port, members=members, seed=seed)
+        run_demo(port=port, members=members, seed=seed)
 
 
 @app.command()
@@ -213,10 +301,12 @@ def serve(
     import sys
 
     count = workers or 2 * (os.cpu_count() or 1) + 1
-    _django()
-    from .service.shopfile import ensure_shop_setup
+    with _service("serve"):
+        _django()
+        _shop_file_check()
+        from .service.shopfile import ensure_shop_setup
 
-    ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
+        ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
     argv = [sys.executable, "-m", "gunicorn", "liandong.web.wsgi:application", "--bind", bind,
             "--workers", str(count), "--access-logfile", "-"]
     os.execv(sys.executable, argv)
@@ -225,10 +315,11 @@ def serve(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Django's management commands: `liandong manage migrate`, `liandong manage createsuperuser`, …"""
-    _django()
-    from django.core.management import execute_from_command_line
+    with _service("manage"):
+        _django()
+        from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["liandong manage", *ctx.args])
+        execute_from_command_line(["liandong manage", *ctx.args])
 
 
 def main() -> None:

@@ -158,6 +158,83 @@ def test_configure_plan_of_a_plan_the_shop_does_not_run_is_refused(run_chain21: 
     assert (refusal.code, refusal.field, refusal.value) == (Code.PLAN_NOT_RUNNING, "plan", "distribution")
 
 
+# --- rewards against gift-pack prices ----------------------------------------------------------------------------
+
+
+def _shop(config: dict[str, Any] | None = None, products: list[Product] | None = None) -> Engine:
+    return Engine(Shop(products=products or [Product("GIFT", 69900, gift_pack=True)],
+                       plans={"chain21": config or {}}))
+
+
+def _event(engine: Engine, verb: str, **fields: Any) -> ev.Event:
+    cls = ev.EVENT_TYPES[verb]
+    return cls(at=engine.clock, **fields)
+
+
+def test_a_gift_pack_priced_below_a_reward_is_refused_naming_the_keys_and_the_sku() -> None:
+    engine = _shop()
+    outcome = engine.apply(_event(engine, "product", sku="GIFT", price="0.01", gift_pack=True))
+    refusal = outcome.refusal
+    assert refusal is not None and (refusal.code, refusal.field, refusal.value) == (
+        Code.REWARD_ABOVE_PRICE, "price", "0.01")
+    assert refusal.reason == ("price 0.01: direct_reward.agent 100.00, direct_reward.partner 300.00, team_reward "
+                              "200.00, self_rebate.agent 100.00, self_rebate.partner 300.00 is more than the price "
+                              "0.01 of gift pack GIFT")
+    zh = refusal.message("zh")
+    assert zh.startswith("price 0.01：direct_reward.agent 100.00") and zh.endswith("超过礼包 GIFT 的价格 0.01")
+    assert engine.products["GIFT"].price == 69900  # nothing changed
+    partial = engine.apply(_event(engine, "product", sku="GIFT", price="250.00", gift_pack=True)).refusal
+    assert partial is not None and partial.reason == ("price 250.00: direct_reward.partner 300.00, self_rebate.partner "
+                                                      "300.00 is more than the price 250.00 of gift pack GIFT")
+
+
+def test_a_price_at_a_reward_or_not_paying_rewards_is_accepted() -> None:
+    engine = _shop({"skus": ["GIFT"]})
+    for fields in ({"sku": "GIFT", "price": "300.00", "gift_pack": True},  # equal to the largest reward
+                   {"sku": "TEA", "price": "0.01"},  # not a gift pack: chain21 pays nothing on it
+                   {"sku": "BOX", "price": "0.01", "gift_pack": True},  # outside chain21's skus
+                   {"sku": "GIFT", "price": "0.01", "gift_pack": True, "active": False}):  # cannot be bought
+        assert engine.apply(_event(engine, "product", **fields)).refusal is None, fields
+
+
+def test_a_configure_plan_raising_a_reward_above_a_gift_packs_price_is_refused() -> None:
+    engine = _shop(products=[Product("GIFT", 69900, gift_pack=True), Product("TEA-PACK", 39900, gift_pack=True)])
+    outcome = engine.apply(_event(engine, "configure_plan", plan="chain21",
+                                  config={"direct_reward": {"agent": "100.00", "partner": "450.00"}}))
+    refusal = outcome.refusal
+    assert refusal is not None and (refusal.code, refusal.field, refusal.value) == (
+        Code.REWARD_ABOVE_PRICE, "config.direct_reward.partner", "450.00")
+    assert refusal.reason == ("config.direct_reward.partner 450.00: direct_reward.partner 450.00 is more than the "
+                              "price 399.00 of gift pack TEA-PACK")
+    assert _chain21_of(engine).config.direct_reward.partner == 30000
+    lower = engine.apply(_event(engine, "configure_plan", plan="chain21", config={"team_reward": "399.00"}))
+    assert lower.refusal is None
+
+
+def test_a_shop_whose_gift_pack_is_below_a_reward_cannot_start() -> None:
+    with pytest.raises(ConfigError) as caught:
+        _shop(products=[Product("GIFT", 9900, gift_pack=True)],
+              config={"self_rebate": {"agent": "50", "partner": "90"}})
+    assert caught.value.problems == [("direct_reward.agent", "100.00", "more than the price 99.00 of gift pack GIFT"),
+                                     ("direct_reward.partner", "300.00", "more than the price 99.00 of gift pack GIFT"),
+                                     ("team_reward", "200.00", "more than the price 99.00 of gift pack GIFT")]
+
+
+def test_an_approval_waiting_for_its_payout_keeps_paid_out_false_when_described() -> None:
+    """``describe`` writes the event as a scenario file does; a false ``paid_out`` must survive the round trip (a
+    left-out flag would read back as the default, true: approved and paid out)."""
+    waiting = ev.ApproveWithdrawal(at=DEFAULT_START, withdrawal="w1", paid_out=False)
+    assert waiting.describe() == {"approve_withdrawal": "w1", "paid_out": False, "at": DEFAULT_START.isoformat()}
+    assert ev.ApproveWithdrawal(at=DEFAULT_START, withdrawal="w1").describe() == {
+        "approve_withdrawal": "w1", "at": DEFAULT_START.isoformat()}
+
+
+def _chain21_of(engine: Engine) -> Chain21:
+    plan = engine.modules["chain21"]
+    assert isinstance(plan, Chain21)
+    return plan
+
+
 def test_transpose_on_a_shop_without_chain21_is_refused() -> None:
     engine = new_engine(Shop(products=[Product("TEA", 5900)]))
     outcome = engine.apply(ev.EVENT_TYPES["transpose"].model_validate(

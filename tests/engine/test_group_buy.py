@@ -28,6 +28,11 @@ SECRET_TWO = "00" * 31 + "02"
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("group-buy-*.yaml"))
 
 
+#: chain21 with every fixed reward within TEA's 99.00 (a reward above a gift pack's price is refused).
+CHAIN21_WITHIN_99: dict[str, Any] = {"direct_reward": {"agent": "60.00", "partner": "90.00"}, "team_reward": "90.00",
+                                     "self_rebate": {"agent": "60.00", "partner": "90.00"}}
+
+
 def new_engine(plans: dict[str, dict[str, Any]] | None = None, gift_pack: bool = False) -> Engine:
     return Engine(Shop(products=[Product("TEA", 9900, gift_pack=gift_pack)], plans=plans or {}), REGISTRY)
 
@@ -153,7 +158,7 @@ def test_the_same_secret_and_entries_give_the_same_winners_and_another_secret_ma
 
 
 def test_campaign_purchase_without_plans_apply_pays_no_chain21_reward() -> None:
-    engine = new_engine({"chain21": {}}, gift_pack=True)
+    engine = new_engine({"chain21": CHAIN21_WITHIN_99}, gift_pack=True)
     members(engine, "R")
     act(engine, "pay", "R", sku="TEA", order="r-gift")
     members(engine, "X1", "X2", referrer="R")
@@ -164,7 +169,7 @@ def test_campaign_purchase_without_plans_apply_pays_no_chain21_reward() -> None:
 
 
 def test_plans_apply_winner_pays_chain21_reward_and_its_refund_takes_it_back() -> None:
-    engine = new_engine({"chain21": {}}, gift_pack=True)
+    engine = new_engine({"chain21": CHAIN21_WITHIN_99}, gift_pack=True)
     members(engine, "R")
     act(engine, "pay", "R", sku="TEA", order="r-gift")
     members(engine, "X1", "X2", referrer="R")
@@ -172,7 +177,7 @@ def test_plans_apply_winner_pays_chain21_reward_and_its_refund_takes_it_back() -
     fill(engine, "gb1", "g1", ["X1", "X2"])
     winner = module(engine).groups["g1"].winners[0]
     assert winner == "X2"
-    assert engine.balance("R") == 10000  # the agent's direct reward
+    assert engine.balance("R") == 6000  # the agent's direct reward
     assert engine.member_view("X2")["rank"] == "agent"
     assert engine.member_view("X1")["rank"] == "member"  # a losing seat is never a purchase
     assert act(engine, "refund", "g1-X2").applied

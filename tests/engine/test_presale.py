@@ -241,7 +241,10 @@ def test_a_refund_after_the_close_returns_the_net_price_and_keeps_the_tiers() ->
 def test_a_purchase_earns_no_plan_reward_unless_plans_apply() -> None:
     ranks = {}
     for plans_apply in (False, True):
-        engine = make_engine(plans={"chain21": {}}, gift_pack=True)
+        # every fixed chain21 reward at most ORANGE's 100.00 (a reward above a gift pack's price is refused)
+        within = {"direct_reward": {"agent": "100.00", "partner": "100.00"}, "team_reward": "100.00",
+                  "self_rebate": {"agent": "100.00", "partner": "100.00"}}
+        engine = make_engine(plans={"chain21": within}, gift_pack=True)
         small_presale(engine, members="R", target=4, plans_apply=plans_apply)
         act(engine, "pay", member="R", sku="ORANGE", order="r-gift")  # R becomes an agent
         for member in "ABCD":
@@ -251,8 +254,8 @@ def test_a_purchase_earns_no_plan_reward_unless_plans_apply() -> None:
                               engine.member_view("A")["rank"], engine.member_view("B")["rank"])
         assert engine.orders["ps-B"].rewards == []  # a free product never earns a plan reward
     assert ranks[False] == ("0.00", "0.00", "member", "member")
-    # A and C: 100.00 each to the agent R, who is then a partner; D: 300.00, 20% of it to the help fund
-    assert ranks[True] == ("440.00", "60.00", "agent", "member")
+    # A and C: 100.00 each to the agent R, who is then a partner; D: 100.00, 20% of it to the help fund
+    assert ranks[True] == ("280.00", "20.00", "agent", "member")
 
 
 # --- refusals ----------------------------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ class Chain21Machine(EngineMachine):
         config = self.draw_config(data)
         if data.draw(st.booleans(), label="chain21 on GIFT and TEA only"):
             config["skus"] = ["GIFT", "TEA"]  # PACK, a gift pack too, is then outside the plan
-        products = [Product("GIFT", 69900, gift_pack=True), Product("PACK", 29901, gift_pack=True),
+        products = [Product("GIFT", 69900, gift_pack=True), Product("PACK", 30001, gift_pack=True),
                     Product("TEA", 5900)]
         return Shop(products=products, plans={"chain21": config})
 

@@ -92,7 +92,7 @@ from liandong.engine.registry import new_engine
 GIFT_PACKS = ["GIFT", "PACK"]
 OTHERS = ["TEA", "ENV", "ORANGE", "TOY"]
 PRODUCTS = [
-    Product("GIFT", 69900, gift_pack=True), Product("PACK", 29901, gift_pack=True), Product("TEA", 5900),
+    Product("GIFT", 69900, gift_pack=True), Product("PACK", 30001, gift_pack=True), Product("TEA", 5900),
     Product("ENV", 9900, red_envelope=1000), Product("ORANGE", 10000), Product("TOY", 12900),
 ]
 GROUP_KINDS = ("group_buy", "red_envelope")

@@ -22,8 +22,8 @@ def earner(api_shop: None, register_member: Register) -> Caller:
 
 
 def test_the_same_key_and_body_return_the_first_response_and_log_one_event(earner: Caller) -> None:
-    first = earner.post("/api/withdrawals", {"amount": "30.00"}, key="wd-1")
-    again = earner.post("/api/withdrawals", {"amount": "30.00"}, key="wd-1")
+    first = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "30.00"}, key="wd-1")
+    again = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "30.00"}, key="wd-1")
     assert first.status == again.status == 201
     assert again.body == first.body
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
@@ -32,15 +32,15 @@ def test_the_same_key_and_body_return_the_first_response_and_log_one_event(earne
 
 
 def test_a_refusal_is_replayed_too(earner: Caller) -> None:
-    first = earner.post("/api/withdrawals", {"amount": "5.00"}, key="wd-low")
-    again = earner.post("/api/withdrawals", {"amount": "5.00"}, key="wd-low")
+    first = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "5.00"}, key="wd-low")
+    again = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "5.00"}, key="wd-low")
     assert first.status == again.status == 422 and again.body == first.body
     assert LoggedEvent.objects.filter(verb="withdraw").count() == 1
 
 
 def test_the_same_key_with_another_body_is_a_409(earner: Caller) -> None:
-    earner.post("/api/withdrawals", {"amount": "30.00"}, key="wd-2")
-    clash = earner.post("/api/withdrawals", {"amount": "31.00"}, key="wd-2")
+    earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "30.00"}, key="wd-2")
+    clash = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "31.00"}, key="wd-2")
     assert clash.status == 409
     assert (clash.body["error"]["code"], clash.body["error"]["field"], clash.body["error"]["value"]) == (
         "idempotency_conflict", "Idempotency-Key", "wd-2")
@@ -79,10 +79,10 @@ def test_keys_belong_to_their_caller(earner: Caller, register_member: Register) 
 
 def test_an_answer_that_says_retry_is_not_stored(earner: Caller, anonymous_caller: Caller) -> None:
     anonymous_caller.token = "ld_not-a-token"
-    assert anonymous_caller.post("/api/withdrawals", {"amount": "30.00"}, key="k").status == 401
+    assert anonymous_caller.post("/api/withdrawals", {"payee": "alipay:1", "amount": "30.00"}, key="k").status == 401
     assert not IdempotentRequest.objects.filter(key="k").exists()
     anonymous_caller.token = earner.token
-    assert anonymous_caller.post("/api/withdrawals", {"amount": "30.00"}, key="k").status == 201
+    assert anonymous_caller.post("/api/withdrawals", {"payee": "alipay:1", "amount": "30.00"}, key="k").status == 201
 
 
 # --- the error shape ----------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_a_body_that_is_not_json_is_a_400(earner: Caller) -> None:
 
 
 def test_an_unknown_field_is_a_400_naming_it(earner: Caller) -> None:
-    r = earner.post("/api/withdrawals", {"amount": "30.00", "member": "someone-else"})
+    r = earner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "30.00", "member": "someone-else"})
     assert r.status == 400
     assert (r.body["error"]["field"], r.body["error"]["value"]) == ("member", "someone-else")
     assert not LoggedEvent.objects.filter(verb="withdraw").exists()

@@ -189,10 +189,10 @@ def test_another_member_reads_only_its_own_data(partner_tree: dict[str, Caller])
     a, b = partner_tree["A"], partner_tree["B"]
     assert b.get("/api/me/balances").body["member"] == b.member
     assert b.get("/api/me/balances").body["available"] == "0.00"
-    a_order = a.get("/api/me/orders").body[0]["order"]
+    a_order = a.get("/api/me/orders").body["orders"][0]["order"]
     hidden = b.get(f"/api/orders/{a_order}")
     assert hidden.status == 404 and hidden.body["error"]["value"] == a_order
-    assert all(o["member"] == b.member for o in b.get("/api/me/orders").body)
+    assert all(o["member"] == b.member for o in b.get("/api/me/orders").body["orders"])
 
 
 def test_an_operator_who_is_not_a_member_has_no_me(api_shop: None, api_operator: Caller) -> None:
@@ -206,3 +206,19 @@ def test_staff_without_the_permission_is_403_naming_it(api_shop: None) -> None:
     r = clerk.post("/api/operator/close-day", {"day": "2026-01-01"})
     assert r.status == 403
     assert r.body["error"]["value"] == "the permission accounts.close_day"
+
+
+def test_statement_newest_first_pages_back_to_the_oldest(partner_tree: dict[str, Caller]) -> None:
+    a = partner_tree["A"]
+    every = [line["entry"] for line in a.get("/api/me/statement?limit=500").body["lines"]]
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = a.get(f"/api/me/statement?order=newest&limit=3&after={after}").body
+        seen += [line["entry"] for line in page["lines"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert seen == every[::-1] and len(every) > 3
+    wrong = a.get("/api/me/statement?order=sideways")
+    assert wrong.status == 400 and wrong.body["error"]["field"] == "order"

@@ -102,7 +102,8 @@ def test_close_day_today_is_applied_and_a_future_day_is_a_400(api_shop: None, ap
     past = api_operator.post("/api/operator/close-day", {"day": "2020-01-01"})
     assert past.status == 422 and past.body["error"]["code"] == "day_before_clock"
     refused = api_operator.get("/api/operator/events?refused=true").body
-    assert [(e["verb"], e["refusal"]["code"]) for e in refused] == [("close_day", "day_before_clock")]
+    assert [(e["verb"], e["refusal"]["code"]) for e in refused["events"]] == [("close_day", "day_before_clock")]
+    assert refused["next_after"] is None
 
 
 def test_a_control_character_in_a_config_value_is_a_400(api_shop: None, api_operator: Caller) -> None:
@@ -110,3 +111,14 @@ def test_a_control_character_in_a_config_value_is_a_400(api_shop: None, api_oper
     assert r.status == 400
     assert (r.body["error"]["field"], r.body["error"]["value"]) == ("config.skus.1", "T\u0000A")
     assert not LoggedEvent.objects.filter(verb="configure_plan").exists()
+
+
+def test_a_reward_above_a_gift_packs_price_is_a_422_naming_the_key_and_the_sku(api_shop: None,
+                                                                               api_operator: Caller) -> None:
+    r = api_operator.post("/api/operator/plans/chain21", {"config": {"team_reward": "700.00"}})
+    assert r.status == 422
+    error = r.body["error"]
+    assert (error["code"], error["field"], error["value"]) == ("reward_above_price", "config.team_reward", "700.00")
+    assert error["message"] == ("config.team_reward 700.00: team_reward 700.00 is more than the price 699.00 of "
+                                "gift pack GIFT")
+    assert api_operator.get("/api/operator/plans/chain21").body["config"]["team_reward"] == "200.00"

@@ -223,3 +223,35 @@ def test_a_refund_of_an_unpaid_order_is_the_engines_refusal(api_shop: None, regi
 def test_a_control_character_in_a_product_name_is_a_400(api_shop: None, api_operator: Caller) -> None:
     r = api_operator.post("/api/operator/products", {"sku": "HONEY", "price": "88.00", "name": "Ho\u0000ney"})
     assert r.status == 400 and (r.body["error"]["field"], r.body["error"]["value"]) == ("name", "Ho\u0000ney")
+
+
+def test_a_gift_pack_priced_below_a_reward_is_a_422_naming_the_keys_and_the_sku(api_shop: None,
+                                                                                api_operator: Caller) -> None:
+    r = api_operator.post("/api/operator/products", {"sku": "CHEAP", "price": "0.01", "gift_pack": True})
+    assert r.status == 422
+    error = r.body["error"]
+    assert (error["code"], error["field"], error["value"]) == ("reward_above_price", "price", "0.01")
+    assert "direct_reward.agent 100.00" in error["message"] and "gift pack CHEAP" in error["message"]
+    assert "礼包 CHEAP" in error["message_zh"]
+    lowered = api_operator.request("PUT", "/api/operator/products/GIFT", {"price": "99.00", "gift_pack": True})
+    assert lowered.status == 422 and lowered.body["error"]["code"] == "reward_above_price"
+    assert api_operator.get("/api/products/GIFT").body["price"] == "699.00"
+    assert api_operator.post("/api/operator/products", {"sku": "CHEAP", "price": "0.01"}).status == 201
+
+
+def test_orders_page_newest_first_with_after(api_shop: None, register_member: Register,
+                                             api_operator: Caller) -> None:
+    alice = register_member("alice")
+    orders = [buy(alice, "TEA") for _ in range(5)]
+    seen: list[str] = []
+    after = ""
+    while True:
+        page = alice.get(f"/api/me/orders?limit=2{after}").body
+        seen += [o["order"] for o in page["orders"]]
+        if page["next_after"] is None:
+            break
+        after = f"&after={page['next_after']}"
+    assert seen == orders[::-1]
+    everyone = api_operator.get(f"/api/operator/orders?member={alice.member}&limit=3").body
+    rest = api_operator.get(f"/api/operator/orders?member={alice.member}&limit=3&after={everyone['next_after']}").body
+    assert [o["order"] for o in everyone["orders"] + rest["orders"]] == orders[::-1] and rest["next_after"] is None

@@ -73,7 +73,7 @@ ROWS = [
     Row("POST", "/api/payments/webhook", "401 401 401 401 401",
         body={"payment_id": "p", "order": "o", "amount": "1.00"}),
     Row("POST", "/api/payments/demo/{order}", OWNER_OR_STAFF),
-    Row("POST", "/api/withdrawals", "401 422 201 403 403", body={"amount": "10.00"}),
+    Row("POST", "/api/withdrawals", "401 422 201 403 403", body={"amount": "10.00", "payee": "alipay:1"}),
     Row("GET", "/api/withdrawals/{withdrawal}", OWNER_OR_STAFF),
     Row("GET", "/api/operator/withdrawals", ALL_STAFF_READ),
     Row("POST", "/api/operator/withdrawals/{withdrawal}/approve", OPERATOR_ONLY),
@@ -120,8 +120,8 @@ def world(api_shop: None, register_member: Register) -> dict[str, Any]:
     other = register_member("bob")
     operator = make_operator("operator")
     operator.post("/api/operator/products", {"sku": "SPARE", "price": "1.00"})
-    first = owner.post("/api/withdrawals", {"amount": "10.00"}).body["withdrawal"]
-    second = owner.post("/api/withdrawals", {"amount": "10.00"}).body["withdrawal"]
+    first = owner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "10.00"}).body["withdrawal"]
+    second = owner.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": "10.00"}).body["withdrawal"]
     position = LoggedEvent.objects.get(verb="withdraw", payload__withdrawal=first).position
     callers = {"anonymous": Caller(Client()), "other": other, "owner": owner, "clerk": make_operator("clerk", ()),
                "operator": operator}

@@ -115,7 +115,7 @@ def test_paying_refunding_and_withdrawing_at_once_keep_the_ledger_whole(crowd: d
     def withdraw(member: Caller, amount: str) -> Callable[[], None]:
         def run() -> None:
             for _ in range(WITHDRAW_TRIES):
-                r = member.post("/api/withdrawals", {"amount": amount})
+                r = member.post("/api/withdrawals", {"payee": "alipay:13800000000", "amount": amount})
                 assert r.status in (201, 202, 422), r.body
                 statuses.append(r.status)
         return run
@@ -154,7 +154,7 @@ def test_the_same_key_sent_at_once_is_one_event(crowd: dict[str, Any], running_w
 
     def send() -> None:
         barrier.wait()
-        answers.append(root.post("/api/withdrawals", {"amount": "10.00"}, key="same-key-at-once"))
+        answers.append(root.post("/api/withdrawals", {"payee": "alipay:1", "amount": "10.00"}, key="same-key-at-once"))
 
     threads = [in_thread(send, errors) for _ in range(6)]
     for thread in threads:

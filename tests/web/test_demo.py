@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from liandong.service.feed import build_event
+from liandong.service.log import append_event
 from liandong.service.store.models import EventOutcome, LoggedEvent, MemberState, ShopSetup, WithdrawalState
 from liandong.service.verify import verify
 from liandong.service.worker import build_engine, drain
@@ -48,3 +49,25 @@ def test_demo_logins_name_members_of_each_rank(db: None) -> None:
     assert roles == ["operator", "partner", "partner", "agent", "member"]
     assert all(login.password == DEMO_PASSWORD for login in logins)
     assert ensure_demo_logins() == logins  # idempotent
+
+
+def _log(verb: str, **fields: object) -> None:
+    append_event(verb, dict(fields), key=f"test:{verb}:{sorted(fields.items())}", request_hash="x", actor="test")
+
+
+def test_the_demo_starts_again_after_its_partners_withdrew_everything(db: None) -> None:
+    """A second start re-picks nobody: the richest partners changed after the first two withdrew all they had,
+    and the demo usernames keep their members (before: UNIQUE constraint failed: accounts_memberlogin.user_id)."""
+    seed_demo(members=80, days=3, seed=3, today=dt.date(2026, 3, 10))
+    drain()
+    first = ensure_demo_logins()
+    partners = [login.member for login in first if login.role.startswith("partner")]
+    for n, member in enumerate(partners):
+        available = MemberState.objects.get(member=member).view["available"]
+        _log("withdraw", member=member, amount=available, withdrawal=f"test-w{n}", payee="alipay:1")
+        _log("approve_withdrawal", withdrawal=f"test-w{n}")
+    drain()
+    assert WithdrawalState.objects.filter(withdrawal__startswith="test-w", status="approved").count() == 2
+    assert seed_demo(members=80, days=3, seed=3) == 0  # the second start: nothing seeded, the same logins
+    drain()
+    assert ensure_demo_logins() == first

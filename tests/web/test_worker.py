@@ -298,7 +298,7 @@ def test_the_shop_is_made_from_the_shop_file_on_first_start(db: None, tmp_path: 
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     shop_file = tmp_path / "shop.yaml"
     shop_file.write_text('timezone: Asia/Shanghai\nplans:\n  chain21: {help_fund_rate: "0.30"}\n'
-                         'products:\n  - {sku: BOX, price: "100.00", gift_pack: true}\n', encoding="utf-8")
+                         'products:\n  - {sku: BOX, price: "699.00", gift_pack: true}\n', encoding="utf-8")
     monkeypatch.setenv("LIANDONG_SHOP_FILE", str(shop_file))
     assert drain() == 1
     setup = ShopSetup.objects.get()

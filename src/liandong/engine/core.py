@@ -104,6 +104,8 @@ class Withdrawal:
     decided_at: dt.datetime | None = None
     fee: int = 0
     reference: str | None = None
+    payee: str | None = None
+    payout_pending: bool = False  # approved with the payout still to come: the amount is still in withdrawing
 
 
 @dataclass(slots=True)
@@ -163,6 +165,13 @@ class Engine:
         for kind, cls in registry.campaigns.items():
             self.modules[kind] = cls(validate_config(kind, cls.Config, {}))
         self.plans = [m for k, m in self.modules.items() if k in registry.plans]
+        for running in self.plans:
+            found = rewards_above_prices(running, running.config, self.products.values())
+            if found is not None:
+                product, above = found
+                raise ConfigError(running.kind, [(key, format_fen(amount), f"more than the price "
+                                               f"{format_fen(product.price)} of gift pack {product.sku}")
+                                              for key, amount in above])
         self.handlers: dict[type[ev.Event], tuple[Any, Any, Any]] = {
             verb.event: (verb.check, verb.apply, verb.price) for owner, verb in registry.verbs()
             if owner == "core" or owner in self.modules
@@ -424,6 +433,30 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
 
 
 def check_product(engine: Engine, event: ev.SetProduct) -> Refusal | None:
+    """A gift pack is never priced below a reward it pays: ``{product: GIFT, price: "0.01", gift_pack: true}``
+    under chain21's defaults is refused ``reward_above_price`` naming ``direct_reward.agent 100.00`` and the rest."""
+    if not event.active:
+        return None
+    for plan in engine.plans:
+        above = plan.rewards_above_price(plan.config, event.sku, event.price, event.gift_pack)
+        if above:
+            return _reward_above_price("price", format_fen(event.price), above, event.sku, event.price)
+    return None
+
+
+def _reward_above_price(field_: str, value: str, above: list[tuple[str, int]], sku: str, price: int) -> Refusal:
+    rewards = ", ".join(f"{key} {format_fen(amount)}" for key, amount in above)
+    return refuse(Code.REWARD_ABOVE_PRICE, field_, value, rewards=rewards, price=format_fen(price), sku=sku)
+
+
+def rewards_above_prices(module: Module, config: Any, products: Any) -> tuple[Product, list[tuple[str, int]]] | None:
+    """The cheapest active product on which ``config`` pays a reward above the price, with those rewards."""
+    for product in sorted(products, key=lambda p: (p.price, p.sku)):
+        if not product.active:
+            continue
+        above = module.rewards_above_price(config, product.sku, product.price, product.gift_pack)
+        if above:
+            return product, above
     return None
 
 
@@ -533,34 +566,52 @@ def check_withdraw(engine: Engine, event: ev.Withdraw) -> Refusal | None:
 
 
 def apply_withdraw(engine: Engine, event: ev.Withdraw) -> None:
-    engine.withdrawals[event.withdrawal] = Withdrawal(event.withdrawal, event.member, event.amount, event.at)
+    engine.withdrawals[event.withdrawal] = Withdrawal(event.withdrawal, event.member, event.amount, event.at,
+                                                      payee=event.payee)
     engine.transfer("withdrawal", (event.member, "available"), (event.member, "withdrawing"), event.amount,
                     ref=event.withdrawal)
 
 
 def check_decide_withdrawal(engine: Engine, event: ev.ApproveWithdrawal | ev.RejectWithdrawal) -> Refusal | None:
+    """A requested withdrawal is approved or rejected once. It is never approved while its member owes money
+    (available below zero after a refund): e.g. m7 with available -120.00 asked for 60.00 earlier; approving it
+    is refused ``withdrawal_member_owes`` ("m7 owes 120.00"); rejecting it returns the 60.00 and the debt is 60.00."""
     w = engine.withdrawals.get(event.withdrawal)
     if w is None:
         return refuse(Code.WITHDRAWAL_UNKNOWN, "withdrawal", event.withdrawal)
     if w.status != "requested":
         return refuse(Code.WITHDRAWAL_DECIDED, "withdrawal", event.withdrawal, status=w.status)
+    available = engine.balance(w.member)
+    if isinstance(event, ev.ApproveWithdrawal) and available < 0:
+        return refuse(Code.WITHDRAWAL_MEMBER_OWES, "withdrawal", event.withdrawal, member=w.member,
+                      owes=format_fen(-available), available=format_fen(available))
     return None
 
 
-def apply_approve_withdrawal(engine: Engine, event: ev.ApproveWithdrawal) -> None:
-    from .money import apply_rate
-
-    w = engine.withdrawals[event.withdrawal]
-    _minimum, fee_rate = withdrawal_policy(engine)
-    w.fee = apply_rate(w.amount, fee_rate) if fee_rate else 0
-    w.status, w.decided_at = "approved", event.at
+def _payout_entries(engine: Engine, w: Withdrawal) -> list[tuple[Account, int]]:
+    """The amount leaves ``withdrawing``: the net to ``withdrawn``, the fee to the platform."""
     entries: list[tuple[Account, int]] = [
         ((w.member, "withdrawing"), -w.amount),
         ((w.member, "withdrawn"), w.amount - w.fee),
     ]
     if w.fee:
         entries.append((WITHDRAWAL_FEES, w.fee))
-    engine.post("withdrawal_approved", entries, ref=w.id)
+    return entries
+
+
+def apply_approve_withdrawal(engine: Engine, event: ev.ApproveWithdrawal) -> None:
+    """The fee is fixed at approval (the policy then). Paid out with the approval: the money moves now (rule
+    ``withdrawal_approved``); otherwise it stays in withdrawing until ``mark_withdrawal_paid``."""
+    from .money import apply_rate
+
+    w = engine.withdrawals[event.withdrawal]
+    _minimum, fee_rate = withdrawal_policy(engine)
+    w.fee = apply_rate(w.amount, fee_rate) if fee_rate else 0
+    w.status, w.decided_at = "approved", event.at
+    if event.paid_out:
+        engine.post("withdrawal_approved", _payout_entries(engine, w), ref=w.id)
+    else:
+        w.payout_pending = True
 
 
 def apply_reject_withdrawal(engine: Engine, event: ev.RejectWithdrawal) -> None:
@@ -580,8 +631,12 @@ def check_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> Refusal | N
 
 
 def apply_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> None:
+    """The payout left: an approval that waited for it moves the money now (rule ``withdrawal_paid``)."""
     w = engine.withdrawals[event.withdrawal]
     w.status, w.reference = "paid", event.reference
+    if w.payout_pending:
+        w.payout_pending = False
+        engine.post("withdrawal_paid", _payout_entries(engine, w), ref=w.id)
 
 
 def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | None:
@@ -589,10 +644,14 @@ def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | N
     if module is None or module not in engine.plans:
         return refuse(Code.PLAN_NOT_RUNNING, "plan", event.plan)
     try:
-        validate_config(event.plan, type(module).Config, _changed_config(module, event))
+        config = validate_config(event.plan, type(module).Config, _changed_config(module, event))
     except ConfigError as exc:
         key, value, msg = exc.problems[0]
         return refuse(Code.INVALID, f"config.{key}", value, why=msg)
+    found = rewards_above_prices(module, config, engine.products.values())
+    if found is not None:
+        product, above = found
+        return _reward_above_price(f"config.{above[0][0]}", format_fen(above[0][1]), above, product.sku, product.price)
     return None
 
 
@@ -616,7 +675,10 @@ class Core(Module):
         Rule("sale", "sale", "销售"),
         Rule("settlement", "settled", "结算入账"),
         Rule("withdrawal", "withdrawal requested", "申请提现"),
-        Rule("withdrawal_approved", "withdrawal paid out", "提现已打款"),
+        # approved and paid out at once (the rulebook's approve_withdrawal): the amount leaves with the approval
+        Rule("withdrawal_approved", "withdrawal approved and paid out", "提现已批准并打款"),
+        # approved earlier with the payout to come (the service's approval); the payout was recorded (mark-paid)
+        Rule("withdrawal_paid", "withdrawal paid out", "提现已打款"),
         Rule("withdrawal_rejected", "withdrawal rejected, returned", "提现被拒，已退回"),
     )
     books = (

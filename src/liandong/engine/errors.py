@@ -49,6 +49,9 @@ class Code(StrEnum):
     INSUFFICIENT = "insufficient"
     PAID_MISMATCH = "paid_mismatch"
     SECRET_MISSING = "secret_missing"
+    # added later (kept at the end: codes are never renumbered or reordered)
+    WITHDRAWAL_MEMBER_OWES = "withdrawal_member_owes"
+    REWARD_ABOVE_PRICE = "reward_above_price"
 
 
 #: English and Chinese messages; ``{field}`` and ``{value}`` and any extra parameter are filled in.
@@ -91,6 +94,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     Code.SECRET_MISSING: (
         "{field} is missing: {verb} creates a draw, and a draw's secret (64 hex) comes with the event",
         "缺少 {field}：{verb} 会创建抽奖，抽奖密钥（64 位十六进制）须随事件给出",
+    ),
+    Code.WITHDRAWAL_MEMBER_OWES: (
+        "withdrawal {value} cannot be approved: {member} owes {owes} (available {available})",
+        "提现单 {value} 不能批准：{member} 欠款 {owes}（可用余额 {available}）",
+    ),
+    Code.REWARD_ABOVE_PRICE: (
+        "{field} {value}: {rewards} is more than the price {price} of gift pack {sku}",
+        "{field} {value}：{rewards} 超过礼包 {sku} 的价格 {price}",
     ),
 }
 

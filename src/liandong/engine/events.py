@@ -28,6 +28,9 @@ def _money(value: Any) -> int:
 Money = Annotated[int, BeforeValidator(_money)]
 MemberId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^@\s][^\s]*$")]
 ObjectId = Annotated[str, Field(min_length=1, max_length=64)]
+#: Where a withdrawal's payout goes, as the member names it ("alipay:138xxxx0000", "ICBC 6222 0000 0000 0000"):
+#: 1–100 characters, no control characters (a tab or line break would split a payout file's row).
+PayeeAccount = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$")]
 
 
 class Event(BaseModel):
@@ -57,7 +60,9 @@ class Event(BaseModel):
             if name == "at":
                 continue
             value = getattr(self, name)
-            if value is None or (value is False and name != type(self).primary):
+            # a flag at its default is left out (so ``paid_out: false``, whose default is true, is kept)
+            at_default = isinstance(value, bool) and value == fieldinfo.default
+            if value is None or (at_default and name != type(self).primary):
                 continue
             if name in type(self).money_fields and isinstance(value, int):
                 value = format_fen(value)
@@ -175,7 +180,8 @@ class Tick(Event):
 
 @register_event
 class Withdraw(Event):
-    """A member asks to withdraw part of the available balance."""
+    """A member asks to withdraw part of the available balance, to ``payee`` (the account the payout goes to;
+    the API requires it, scenario files may leave it out)."""
 
     verb: ClassVar[str] = "withdraw"
     primary: ClassVar[str] = "member"
@@ -184,13 +190,19 @@ class Withdraw(Event):
     member: MemberId
     amount: Money
     withdrawal: ObjectId
+    payee: PayeeAccount | None = None
 
 
 @register_event
 class ApproveWithdrawal(Event):
+    """An operator approves a requested withdrawal. ``paid_out`` (default true, the rulebook's meaning): the payout
+    was sent with the approval, so the amount moves out to ``withdrawn`` now. ``paid_out: false`` (the service's
+    approval): the amount stays in ``withdrawing`` until ``mark_withdrawal_paid`` says the payout left."""
+
     verb: ClassVar[str] = "approve_withdrawal"
     primary: ClassVar[str] = "withdrawal"
     withdrawal: ObjectId
+    paid_out: bool = True
 
 
 @register_event
@@ -202,7 +214,8 @@ class RejectWithdrawal(Event):
 
 @register_event
 class MarkWithdrawalPaid(Event):
-    """The payout of an approved withdrawal was sent (bank or wallet reference); no money moves in the ledger."""
+    """The payout of an approved withdrawal was sent (bank or wallet reference). An approval with ``paid_out: false``
+    left the amount in ``withdrawing``: it moves to ``withdrawn`` now (less the fee); otherwise no money moves."""
 
     verb: ClassVar[str] = "mark_withdrawal_paid"
     primary: ClassVar[str] = "withdrawal"

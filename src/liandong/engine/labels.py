@@ -56,3 +56,21 @@ def book_label(book: str, lang: str = "en") -> str:
     if found is None:
         return book.replace("_", " ")
     return found.zh if lang.startswith("zh") else found.en
+
+
+#: Where a withdrawal stands, as the member's and the operator's lists show it. ``approved`` is either paid out
+#: with the approval (the rulebook's) or waiting for its payout (the service's: ``approved_payout_pending``).
+WITHDRAWAL_STATUS: dict[str, tuple[str, str]] = {
+    "requested": ("withdrawal requested, awaiting review", "提现申请中，待审核"),
+    "approved_payout_pending": ("withdrawal approved, payout pending", "提现已批准，待打款"),
+    "approved": ("withdrawal approved and paid out", "提现已批准并打款"),
+    "paid": ("withdrawal paid out", "提现已打款"),
+    "rejected": ("withdrawal rejected, returned", "提现被拒，已退回"),
+}
+
+
+def withdrawal_status_label(status: str, payout_pending: bool, lang: str = "en") -> str:
+    found = WITHDRAWAL_STATUS.get("approved_payout_pending" if status == "approved" and payout_pending else status)
+    if found is None:
+        return status
+    return found[1] if lang.startswith("zh") else found[0]

@@ -243,6 +243,11 @@ class Module:
     def withdrawal_fee_rate(self) -> Any:
         return None
 
+    def rewards_above_price(self, config: ModuleConfig, sku: str, price: int, gift_pack: bool) -> list[tuple[str, int]]:
+        """The fixed rewards (config key, amount) that ``config`` would pay on one sale of the product, that are
+        more than its ``price``: the engine refuses a product price or a config change that makes any."""
+        return []
+
     # --- what pages, replay and the simulator read ---
     def member_view(self, engine: Engine, member: str) -> dict[str, Any]:
         return {}

@@ -80,7 +80,8 @@ def order_row(engine: Engine, order_id: str) -> dict[str, Any]:
 def withdrawal_row(engine: Engine, withdrawal_id: str) -> dict[str, Any]:
     w = engine.withdrawals[withdrawal_id]
     return {"withdrawal": withdrawal_id, "member": w.member, "amount": w.amount, "fee": w.fee, "status": w.status,
-            "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or ""}
+            "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or "",
+            "payee": w.payee or "", "payout_pending": w.payout_pending}
 
 
 def campaign_row(engine: Engine, campaign_id: str) -> dict[str, Any] | None:

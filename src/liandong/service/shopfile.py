@@ -95,8 +95,11 @@ def load_shop_file(path: str | Path) -> ShopFile:
 
 
 def _check(shop: ShopFile, tz: dt.tzinfo) -> None:
+    """The plans and products as the engine will take them: a product the engine would refuse (a gift pack priced
+    below a reward it pays) is refused here, naming it, instead of being logged and refused."""
+    now = dt.datetime.now(dt.UTC)
     try:
-        new_engine(shop_of(shop.plans, shop.timezone, dt.datetime.now(dt.UTC)))
+        engine = new_engine(shop_of(shop.plans, shop.timezone, now))
     except ConfigError as exc:
         key = exc.problems[0][0] if exc.problems else exc.plan
         raise ShopFileError(shop.path, f"plans.{exc.plan}.{key}", str(exc)) from None
@@ -104,9 +107,12 @@ def _check(shop: ShopFile, tz: dt.tzinfo) -> None:
         if not isinstance(product, dict) or "sku" not in product:
             raise ShopFileError(shop.path, f"products[{i}]", "a product is a mapping with sku and price")
         try:
-            build_event("product", product, dt.datetime.now(dt.UTC), tz)
+            event = build_event("product", product, now, tz)
         except EventRejected as exc:
             raise ShopFileError(shop.path, f"products[{i}].{exc.field}", exc.message) from None
+        refusal = engine.apply(event.model_copy(update={"at": max(now, engine.clock)})).refusal
+        if refusal is not None:
+            raise ShopFileError(shop.path, f"products[{i}].{refusal.field}", refusal.reason)
 
 
 def ensure_shop_setup(path: str | Path | None = None, start: dt.datetime | None = None) -> ShopSetup:

@@ -10,8 +10,9 @@ events (``random.Random(seed)``: the same seed gives the same shop). Over the ``
   a few agents buy a second gift pack;
 - about one order in thirty is refunded within a day;
 - at 21:00 some members with at least 100.00 available ask to withdraw half of it (the seed runs the same engine
-  in memory to know balances, so these are accepted); the next morning most are approved, some rejected, and most
-  approved ones are marked paid in the afternoon;
+  in memory to know balances, so these are accepted), each to a made-up Alipay account; the next morning most are
+  approved (the payout to come), some rejected (always when the member owes after a refund), and most approved
+  ones are marked paid in the afternoon (the money leaves withdrawing then);
 - each day is closed at its end (the bonus pool is shared among partners).
 
 Today starts empty: the worker closes days from now on (``auto_close_days`` in the demo shop file).
@@ -118,6 +119,11 @@ def _planned_days(start: dt.datetime, days: int, tz: Any) -> list[dt.date]:
     return [first + dt.timedelta(days=d) for d in range(days)]
 
 
+def demo_payee(member: str) -> str:
+    """A made-up Alipay account for a demo member, the same on every start: ``alipay:1`` and ten digits."""
+    return "alipay:1" + str(int(hashlib.sha256(member.encode()).hexdigest(), 16))[:10]
+
+
 class _Simulation:
     """Applies the planned events to an engine in memory, adding the withdrawals it can afford, in time order."""
 
@@ -143,14 +149,20 @@ class _Simulation:
                 self.count += 1
                 withdrawal = f"demo-w{self.count:04d}"
                 amount = (available // 2) // 100 * 100
-                self.log(at, "withdraw", {"member": member, "amount": format_fen(amount), "withdrawal": withdrawal})
+                self.log(at, "withdraw", {"member": member, "amount": format_fen(amount), "withdrawal": withdrawal,
+                                          "payee": demo_payee(member)})
                 self.requested.append(withdrawal)
 
     def morning(self, at: dt.datetime) -> None:
-        """10:00: most of yesterday's requests approved, some rejected."""
+        """10:00: most of yesterday's requests approved, some rejected; rejected too when a refund overnight left
+        the member owing (the engine approves no withdrawal past a debt)."""
         for withdrawal in self.requested:
             verb = "approve_withdrawal" if self.rng.random() < 0.85 else "reject_withdrawal"
-            self.log(at, verb, {"withdrawal": withdrawal})
+            if self.engine.balance(self.engine.withdrawals[withdrawal].member) < 0:
+                verb = "reject_withdrawal"
+            # as the operator's approval through the API: the payout to come, marked paid in the afternoon
+            paid_out = {"paid_out": False} if verb == "approve_withdrawal" else {}
+            self.log(at, verb, {"withdrawal": withdrawal, **paid_out})
             if verb == "approve_withdrawal":
                 self.approved.append(withdrawal)
         self.requested = []
@@ -238,19 +250,29 @@ def _member_login(username: str, member: str, role: str) -> DemoLogin:
 
 
 def ensure_demo_logins() -> list[DemoLogin]:
-    """An operator (superuser) and member logins for the two richest partners, an agent and a plain member."""
+    """An operator (superuser) and member logins for the two richest partners, an agent and a plain member.
+
+    The members are picked once, on the first start; a later start keeps each demo username's member (balances
+    change as the shop runs: after a withdrawal the richest partner may be another, whose login must not be
+    created under a username that already has one)."""
     users = get_user_model().objects
     if not users.filter(username=OPERATOR_USERNAME).exists():
         users.create_superuser(OPERATOR_USERNAME, "operator@example.com", DEMO_PASSWORD)
     logins = [DemoLogin(OPERATOR_USERNAME, DEMO_PASSWORD, None, "operator (superuser)")]
-    existing = {ml.member: ml.user.get_username() for ml in MemberLogin.objects.select_related("user")}
+    taken = dict(MemberLogin.objects.values_list("user__username", "member"))
+    logged_in = set(taken.values())
+    rank_now = dict(MemberState.objects.values_list("member", "rank"))
     wanted = [("partner", "demo-partner", 2), ("agent", "demo-agent", 1), ("member", "demo-member", 1)]
     for rank, name, count in wanted:
         rows = MemberState.objects.filter(rank=rank).order_by("join_index")
-        candidates = sorted(rows, key=lambda m: -int(m.view.get("available", "0").replace(".", "")))[:count]
-        for n, state in enumerate(candidates, start=1):
-            username = existing.get(state.member) or (name if n == 1 else f"{name}{n}")
-            logins.append(_member_login(username, state.member, f"{rank} {state.member}"))
+        richest = sorted(rows, key=lambda m: -int(m.view.get("available", "0").replace(".", "")))
+        fresh = iter([state.member for state in richest if state.member not in logged_in])
+        for n in range(1, min(count, len(richest)) + 1):
+            username = name if n == 1 else f"{name}{n}"
+            member = taken.get(username) or next(fresh, None)
+            if member is None:
+                break
+            logins.append(_member_login(username, member, f"{rank_now.get(member, rank)} {member}"))
     return logins
 
 

@@ -350,6 +350,19 @@ class Chain21(Module):
     def min_withdrawal_fen(self) -> int:
         return self.config.min_withdrawal
 
+    def rewards_above_price(self, config: ModuleConfig, sku: str, price: int, gift_pack: bool) -> list[tuple[str, int]]:
+        """Each fixed reward a sale of gift pack ``sku`` can pay, against its price: with a 0.01 gift pack,
+        ``direct_reward.agent`` 100.00 is more than 0.01 (so is every other key at its default). Only gift packs the
+        plan covers pay these; the whole first-sale payout (direct + team + peer + pool, up to 569.95 on the demo's
+        399.00 tea pack) is the audit's to grade (docs/chain21-decisions.md)."""
+        assert isinstance(config, Chain21Config)
+        if not gift_pack or (config.skus is not None and sku not in config.skus):
+            return []
+        amounts = [("direct_reward.agent", config.direct_reward.agent),
+                   ("direct_reward.partner", config.direct_reward.partner), ("team_reward", config.team_reward),
+                   ("self_rebate.agent", config.self_rebate.agent), ("self_rebate.partner", config.self_rebate.partner)]
+        return [(key, amount) for key, amount in amounts if amount > price]
+
     # --- reading -----------------------------------------------------------------------------------------------
     def member_view(self, engine: Engine, member: str) -> dict[str, Any]:
         s = self.standing[member]

@@ -119,6 +119,8 @@ class WithdrawalState(models.Model):
     requested_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=200, blank=True)
+    payee = models.CharField(max_length=100, blank=True, help_text="the account the member asked the payout to go to")
+    payout_pending = models.BooleanField(default=False, help_text="approved, the amount still in withdrawing")
 
 
 class CampaignState(models.Model):

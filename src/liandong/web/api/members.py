@@ -41,7 +41,7 @@ from .schemas import (
     ErrorOut,
     InviteCode,
     LoginIn,
-    OrderOut,
+    OrdersPage,
     ProfileOut,
     RankOut,
     RegisterIn,
@@ -50,7 +50,7 @@ from .schemas import (
     StatementOut,
     TeamOut,
     TokenOut,
-    WithdrawalOut,
+    WithdrawalsPage,
 )
 
 router = Router(tags=["members"])
@@ -193,19 +193,29 @@ def my_team(request: HttpRequest) -> dict[str, Any]:
     return reads.team(member_of(request))
 
 
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
 @router.get("/me/statement", auth=AUTH, response={200: StatementOut, **ERRORS})
 def my_statement(request: HttpRequest, after: int = Query(0, ge=0, le=2**62),
-                 limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
-    """Every entry on my accounts, oldest first, each with its cause and the balance after it."""
-    return reads.statement(member_of(request), after, limit)
+                 limit: int = Query(100, ge=1, le=500),
+                 order: str = Query("oldest", pattern=r"^(oldest|newest)$")) -> dict[str, Any]:
+    """Every entry on my accounts, each with its cause and the balance after it: oldest first, or newest first
+    (``order=newest``); the next page ``?after=<next_after>`` in the same order."""
+    return reads.statement(member_of(request), after, limit, newest=order == "newest")
 
 
-@router.get("/me/orders", auth=AUTH, response={200: list[OrderOut], **ERRORS})
-def my_orders(request: HttpRequest) -> list[dict[str, Any]]:
-    return reads.orders(member_of(request))
+@router.get("/me/orders", auth=AUTH, response={200: OrdersPage, **ERRORS})
+def my_orders(request: HttpRequest, after: str | None = Query(None, pattern=ID_PATTERN),
+              limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """My orders, newest first; the next page ``?after=<next_after>``."""
+    return reads.orders(member_of(request), after, limit)
 
 
-@router.get("/me/withdrawals", auth=AUTH, response={200: list[WithdrawalOut], **ERRORS})
-def my_withdrawals(request: HttpRequest) -> list[dict[str, Any]]:
+@router.get("/me/withdrawals", auth=AUTH, response={200: WithdrawalsPage, **ERRORS})
+def my_withdrawals(request: HttpRequest, after: str | None = Query(None, pattern=ID_PATTERN),
+                   limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """My withdrawals, newest first, with their payee and where each stands; the next page
+    ``?after=<next_after>``."""
     member = member_of(request)
-    return [reads.withdrawal(w) for w in WithdrawalState.objects.filter(member=member).order_by("-requested_at")]
+    return reads.withdrawals(WithdrawalState.objects.filter(member=member), after, limit, newest=True)

@@ -18,13 +18,13 @@ from .auth import AUTH, is_operator, member_of, require_operator, user_of
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
 from .schemas import (
-    AuditOut,
+    AuditPage,
     CloseDayIn,
     ClosedDayOut,
     ErrorOut,
     EventOut,
+    EventsPage,
     MemberViewOut,
-    OperatorEventOut,
     PendingOut,
     SummaryOut,
 )
@@ -63,15 +63,18 @@ def get_event(request: HttpRequest, position: int = Path(..., ge=1, le=2**62)) -
     return reads.event(logged)
 
 
-@router.get("/operator/events", auth=AUTH, response={200: list[OperatorEventOut], **ERRORS})
+@router.get("/operator/events", auth=AUTH, response={200: EventsPage, **ERRORS})
 def list_events(request: HttpRequest, refused: bool = Query(False), after: int = Query(0, ge=0, le=2**62),
-                limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
-    """The event log after position ``after``; ``refused=true``: only events the engine refused, with why."""
+                limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """The event log after position ``after``, oldest first; ``refused=true``: only events the engine refused, with
+    why. The next page ``?after=<next_after>``."""
     require_operator(request)
     rows = LoggedEvent.objects.filter(position__gt=after).order_by("position")
     if refused:
         rows = rows.filter(position__in=EventOutcome.objects.filter(applied=False).values("event_id"))
-    return [reads.event(logged, with_payload=True) for logged in rows[:limit]]
+    got = list(rows[: limit + 1])
+    return {"events": [reads.event(logged, with_payload=True) for logged in got[:limit]],
+            "next_after": got[limit - 1].position if len(got) > limit else None}
 
 
 @router.get("/operator/summary", auth=AUTH, response={200: SummaryOut, **ERRORS})
@@ -88,8 +91,12 @@ def member_view(request: HttpRequest, member: str = Path(..., pattern=ID_PATTERN
     return reads.member_view(member)
 
 
-@router.get("/operator/audit", auth=AUTH, response={200: list[AuditOut], **ERRORS})
-def audit_log(request: HttpRequest, limit: int = Query(100, ge=1, le=1000)) -> list[AuditLog]:
-    """Operator actions, newest first: who did what, when, and the event it logged."""
+@router.get("/operator/audit", auth=AUTH, response={200: AuditPage, **ERRORS})
+def audit_log(request: HttpRequest, after: int = Query(0, ge=0, le=2**62),
+              limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """Operator actions, newest first: who did what, when, and the event it logged. The next (older) page
+    ``?after=<next_after>``."""
     require_operator(request)
-    return list(AuditLog.objects.order_by("-at", "-id")[:limit])
+    rows = AuditLog.objects.filter(id__lt=after) if after else AuditLog.objects.all()
+    got = list(rows.order_by("-id")[: limit + 1])
+    return {"audit": got[:limit], "next_after": got[limit - 1].id if len(got) > limit else None}

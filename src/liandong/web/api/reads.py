@@ -11,11 +11,11 @@ import datetime as dt
 import functools
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from ...engine.core import Engine, Shop
-from ...engine.labels import label
+from ...engine.labels import label, withdrawal_status_label
 from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ...engine.module import validate_config
 from ...engine.money import format_fen
@@ -119,11 +119,16 @@ def _amount(amount: int, unit: str) -> str | int:
     return format_fen(amount) if unit == "fen" else amount
 
 
-def statement(member: str, after: int, limit: int) -> dict[str, Any]:
-    """Every entry on the member's accounts after entry ``after``, with its cause in the engine's words."""
+def statement(member: str, after: int, limit: int, newest: bool = False) -> dict[str, Any]:
+    """Every entry on the member's accounts after entry ``after`` (oldest first), or before it (``newest``: newest
+    first; ``after`` 0 starts at the newest), with its cause in the engine's words."""
     engine = wording_engine()
-    rows = list(LedgerEntry.objects.filter(owner=member, id__gt=after).select_related("transaction")
-                .order_by("id")[: limit + 1])
+    entries = LedgerEntry.objects.filter(owner=member)
+    if newest and after:
+        entries = entries.filter(id__lt=after)
+    elif not newest:
+        entries = entries.filter(id__gt=after)
+    rows = list(entries.select_related("transaction").order_by("-id" if newest else "id")[: limit + 1])
     lines = []
     for entry in rows[:limit]:
         t: LedgerTransaction = entry.transaction
@@ -138,6 +143,26 @@ def statement(member: str, after: int, limit: int) -> dict[str, Any]:
                       "text": words["en"], "text_zh": words["zh-hans"]})
     next_after = rows[limit - 1].id if len(rows) > limit else None
     return {"member": member, "lines": lines, "next_after": next_after}
+
+
+# --- paging -------------------------------------------------------------------------------------------------------
+
+
+def keyset_page(rows: QuerySet[Any], time_field: str, id_field: str, after: str | None, limit: int,
+                newest: bool) -> tuple[list[Any], str | None]:
+    """One page of ``rows`` in (time, id) order (newest first when ``newest``), starting after the row whose
+    ``id_field`` is ``after``; and the ``next_after`` to pass for the next page (None on the last page).
+    ``after`` must be an item of the same list: 400 naming it otherwise."""
+    if after is not None:
+        anchor = rows.filter(**{id_field: after}).values(time_field, id_field).first()
+        if anchor is None:
+            raise ApiError(400, ApiCode.INVALID, "after", after, why="not an item of this list")
+        moment, key = anchor[time_field], anchor[id_field]
+        op = "lt" if newest else "gt"
+        rows = rows.filter(Q(**{f"{time_field}__{op}": moment}) | Q(**{time_field: moment, f"{id_field}__{op}": key}))
+    order = (f"-{time_field}", f"-{id_field}") if newest else (time_field, id_field)
+    got = list(rows.order_by(*order)[: limit + 1])
+    return got[:limit], (str(getattr(got[limit - 1], id_field)) if len(got) > limit else None)
 
 
 def member_view(member: str) -> dict[str, Any]:
@@ -196,25 +221,54 @@ def find_order(order_id: str) -> dict[str, Any] | None:
     return order_view(pending, state)
 
 
-def orders(member: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Orders newest first (of one member, or everyone's): those created here, then those only the engine knows."""
-    pending_rows = PendingOrder.objects.order_by("-created_at", "-id")
-    state_rows = OrderState.objects.order_by("-paid_at", "-id")
+def orders(member: str | None = None, after: str | None = None, limit: int = 100) -> dict[str, Any]:
+    """Orders newest first (of one member, or everyone's), by when they were created here (``PendingOrder``) or,
+    for orders only the engine knows, paid; a page of ``limit`` after order ``after``, and the next ``after``."""
+    pending_rows: QuerySet[Any] = PendingOrder.objects.all()
+    state_rows: QuerySet[Any] = OrderState.objects.exclude(order__in=PendingOrder.objects.values("order"))
     if member is not None:
         pending_rows, state_rows = pending_rows.filter(member=member), state_rows.filter(member=member)
-    pending = list(pending_rows[:limit])
-    states = {s.order: s for s in OrderState.objects.filter(order__in=[p.order for p in pending])}
-    out = [order_view(p, states.get(p.order)) for p in pending]
-    known = {p.order for p in pending}
-    others = state_rows.exclude(order__in=PendingOrder.objects.values("order"))[: max(limit - len(out), 0)]
-    out.extend(order_view(None, s) for s in others if s.order not in known)
-    return out
+    if after is not None:
+        anchor = (pending_rows.filter(order=after).values_list("created_at", flat=True).first()
+                  or state_rows.filter(order=after).values_list("paid_at", flat=True).first())
+        if anchor is None:
+            raise ApiError(400, ApiCode.INVALID, "after", after, why="not an item of this list")
+        pending_rows = pending_rows.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, order__lt=after))
+        state_rows = state_rows.filter(Q(paid_at__lt=anchor) | Q(paid_at=anchor, order__lt=after))
+    newest: list[tuple[dt.datetime, str, PendingOrder | OrderState]] = [
+        *((p.created_at, p.order, p) for p in pending_rows.order_by("-created_at", "-order")[: limit + 1]),
+        *((s.paid_at, s.order, s) for s in state_rows.order_by("-paid_at", "-order")[: limit + 1])]
+    newest.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    page = newest[:limit]
+    states = {s.order: s for s in OrderState.objects.filter(order__in=[o for _t, o, row in page
+                                                                       if isinstance(row, PendingOrder)])}
+    out = [order_view(row, states.get(o)) if isinstance(row, PendingOrder) else order_view(None, row)
+           for _t, o, row in page]
+    return {"orders": out, "next_after": page[-1][1] if len(newest) > limit else None}
 
 
-def withdrawal(w: WithdrawalState) -> dict[str, Any]:
+def available_of(members: list[str]) -> dict[str, int]:
+    """Each member's available balance (below zero: a debt)."""
+    return dict(Balance.objects.filter(owner__in=members, book="available").values_list("owner", "amount"))
+
+
+def withdrawal(w: WithdrawalState, available: dict[str, int] | None = None) -> dict[str, Any]:
+    """A withdrawal with where it stands in words, its payee, and its member's available balance and debt now
+    (what the operator reviews before approving: the engine refuses an approval while the member owes)."""
+    held = available if available is not None else available_of([w.member])
+    balance = held.get(w.member, 0)
     return {"withdrawal": w.withdrawal, "member": w.member, "amount": format_fen(w.amount),
-            "fee": format_fen(w.fee), "status": w.status, "requested_at": w.requested_at,
-            "decided_at": w.decided_at, "reference": w.reference or None}
+            "fee": format_fen(w.fee), "net": format_fen(w.amount - w.fee), "status": w.status,
+            "payout_pending": w.payout_pending, "label": withdrawal_status_label(w.status, w.payout_pending, "en"),
+            "label_zh": withdrawal_status_label(w.status, w.payout_pending, "zh"), "payee": w.payee or None,
+            "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or None,
+            "member_available": format_fen(balance), "member_debt": format_fen(max(-balance, 0))}
+
+
+def withdrawals(rows: QuerySet[Any], after: str | None, limit: int, newest: bool) -> dict[str, Any]:
+    page, next_after = keyset_page(rows, "requested_at", "withdrawal", after, limit, newest)
+    held = available_of(sorted({w.member for w in page}))
+    return {"withdrawals": [withdrawal(w, held) for w in page], "next_after": next_after}
 
 
 def event(logged: LoggedEvent, with_payload: bool = False) -> dict[str, Any]:

@@ -248,6 +248,11 @@ class OrderOut(Schema):
     action: dict[str, Any] | None = Field(None, description="a paid action's event fields (the ids chosen for it)")
 
 
+class OrdersPage(Schema):
+    orders: list[OrderOut]
+    next_after: str | None = Field(description="pass as `after` to read the next page; null on the last page")
+
+
 class PaymentWebhookIn(StrictIn):
     payment_id: str = Field(min_length=1, max_length=128, pattern=r"^[!-~]+$")
     order: IdText
@@ -265,8 +270,15 @@ class PaymentReceivedOut(Schema):
 # --- withdrawals --------------------------------------------------------------------------------------------------
 
 
+#: Where a payout goes: "alipay:13800000000", "wechat:wxid_…", "ICBC 6222 0000 0000 0000". 1–100 characters, no
+#: control characters (tab, CR, LF), not starting with a space; the engine's ``Withdraw.payee`` checks the same.
+PayeeText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$",
+                                 examples=["alipay:13800000000"])]
+
+
 class WithdrawIn(StrictIn):
     amount: MoneyIn
+    payee: PayeeText = Field(description="the account the payout goes to (required)")
 
 
 class MarkPaidIn(StrictIn):
@@ -278,10 +290,22 @@ class WithdrawalOut(Schema):
     member: str
     amount: MoneyOut
     fee: MoneyOut
-    status: str
+    net: MoneyOut = Field(description="amount less fee: what the payee receives")
+    status: Literal["requested", "approved", "rejected", "paid"]
+    payout_pending: bool = Field(description="approved, the payout not recorded yet (the amount is in withdrawing)")
+    label: str
+    label_zh: str
+    payee: str | None = Field(description="the account the payout goes to")
     requested_at: dt.datetime
     decided_at: dt.datetime | None
     reference: str | None
+    member_available: MoneyOut = Field(description="the member's available balance now (negative: a debt)")
+    member_debt: MoneyOut = Field(description="what the member owes now (0.00 unless available is below zero)")
+
+
+class WithdrawalsPage(Schema):
+    withdrawals: list[WithdrawalOut]
+    next_after: str | None = Field(description="pass as `after` to read the next page; null on the last page")
 
 
 # --- plans and operators ------------------------------------------------------------------------------------------
@@ -356,3 +380,13 @@ class AuditOut(Schema):
     detail: dict[str, Any]
     event_position: int | None
     at: dt.datetime
+
+
+class AuditPage(Schema):
+    audit: list[AuditOut]
+    next_after: int | None = Field(description="pass as `after` to read the next (older) page; null on the last")
+
+
+class EventsPage(Schema):
+    events: list[OperatorEventOut]
+    next_after: int | None = Field(description="pass as `after` to read the next page; null on the last page")

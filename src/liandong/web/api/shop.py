@@ -24,7 +24,7 @@ from .auth import AUTH, may_read_member, member_of, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
 from .models import PendingOrder
-from .schemas import ErrorOut, OrderIn, OrderOut, PendingOut, ProductIn, ProductOut, ProductUpdateIn
+from .schemas import ErrorOut, OrderIn, OrderOut, OrdersPage, PendingOut, ProductIn, ProductOut, ProductUpdateIn
 
 router = Router(tags=["shop"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -117,11 +117,13 @@ def get_order(request: HttpRequest, order: str = Path(..., pattern=ID_PATTERN)) 
     return found
 
 
-@router.get("/operator/orders", auth=AUTH, response={200: list[OrderOut], **ERRORS})
+@router.get("/operator/orders", auth=AUTH, response={200: OrdersPage, **ERRORS})
 def list_orders(request: HttpRequest, member: str | None = Query(None, pattern=ID_PATTERN),
-                limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+                after: str | None = Query(None, pattern=ID_PATTERN),
+                limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """Orders, newest first (of one member with ``?member=``); the next page ``?after=<next_after>``."""
     require_operator(request)
-    return reads.orders(member, limit)
+    return reads.orders(member, after, limit)
 
 
 @idempotent_post(router, "/operator/orders/{order}/refund", auth=AUTH,
