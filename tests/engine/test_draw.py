@@ -49,6 +49,55 @@ RULEBOOK_RECORD: dict[str, Any] = {
     "result": ["e1", "e5"],
 }
 
+# --------------------------------------------------------------------------- the rulebook's algorithm, written apart
+# From /work/shared/spec/campaigns.md ("The fair draw"), not from liandong.engine.draw: the properties below compare
+# the engine with these on any input.
+
+
+def rulebook_stream(secret: str, campaign: str, entries: list[str], j: int) -> int:
+    message = f"{campaign}|{','.join(entries)}|{j}".encode()
+    return int.from_bytes(hmac.new(bytes.fromhex(secret), message, hashlib.sha256).digest(), "big")
+
+
+def rulebook_pick(secret: str, campaign: str, entries: list[str], k: int) -> list[str]:
+    """Fisher-Yates on the entries in join order: r = stream(j) % (n - j), swap items j and j + r."""
+    items = list(entries)
+    for j in range(k):
+        r = rulebook_stream(secret, campaign, entries, j) % (len(items) - j)
+        items[j], items[j + r] = items[j + r], items[j]
+    return items[:k]
+
+
+def rulebook_split_random(secret: str, campaign: str, entries: list[str], amount: int) -> list[int]:
+    """Double mean: cap = floor(2 * M_left / n_left); 1 + stream(j) % (cap - 1) when cap > 1, else 1; the last
+    person gets what is left."""
+    left, shares = amount, []
+    for j in range(len(entries) - 1):
+        cap = 2 * left // (len(entries) - j)
+        share = 1 + rulebook_stream(secret, campaign, entries, j) % (cap - 1) if cap > 1 else 1
+        shares.append(share)
+        left -= share
+    return [*shares, left]
+
+
+def rulebook_split_equal(amount: int, n: int) -> list[int]:
+    return [amount // n + (1 if i < amount % n else 0) for i in range(n)]
+
+
+def rulebook_position(secret: str, campaign: str, win_from: int, win_to: int) -> int:
+    return win_from + rulebook_stream(secret, campaign, [], 0) % (win_to - win_from + 1)
+
+
+def test_the_reference_algorithm_gives_the_rulebook_test_vectors() -> None:
+    # so that the properties comparing the engine with it compare with the rulebook
+    assert rulebook_pick(SECRET_ONE, "g1", G1_ENTRIES, 2) == ["e1", "e5"]
+    assert rulebook_split_random(SECRET_ONE, "r1", ["a", "b", "c"], 1000) == [661, 243, 96]
+    assert rulebook_split_equal(1000, 3) == [334, 333, 333]
+    assert rulebook_position(SECRET_ONE, "b1", 7, 24) == 10
+    assert rulebook_split_random(SECRET_LIANDONG, "r2", ["a", "b", "c", "d", "e"], 5) == [1, 1, 1, 1, 1]
+    assert hashlib.sha256(bytes.fromhex(SECRET_ONE)).hexdigest() == COMMIT_ONE
+
+
 secrets_hex = st.binary(min_size=32, max_size=32).map(bytes.hex)
 entry_lists = st.lists(st.text(alphabet="abcdefghijkmnpqrstuvwxyz0123456789-", min_size=1, max_size=6), unique=True)
 campaign_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=12)
@@ -173,57 +222,57 @@ def test_pick_returns_k_distinct_members_of_the_entries(
 
 
 @given(secret=secrets_hex, campaign=campaign_ids, entries=entry_lists.filter(bool), data=st.data())
-def test_the_same_secret_and_entries_give_the_same_result(
+def test_pick_split_and_position_are_the_rulebook_algorithm_on_any_input(
     secret: str, campaign: str, entries: list[str], data: st.DataObject
 ) -> None:
     k = data.draw(st.integers(min_value=0, max_value=len(entries)))
     amount = data.draw(st.integers(min_value=len(entries), max_value=100_000))
-    assert pick(secret, campaign, entries, k) == pick(secret, campaign, list(entries), k)
-    assert split_random(secret, campaign, entries, amount) == split_random(secret, campaign, list(entries), amount)
-    assert position(secret, campaign, 7, 24) == position(secret, campaign, 7, 24)
-    assert draw_pick(secret, campaign, entries, k) == draw_pick(secret, campaign, entries, k)
+    win_from = data.draw(st.integers(min_value=1, max_value=30))
+    win_to = data.draw(st.integers(min_value=win_from, max_value=60))
+    assert pick(secret, campaign, entries, k) == rulebook_pick(secret, campaign, entries, k)
+    assert split_random(secret, campaign, entries, amount) == rulebook_split_random(secret, campaign, entries, amount)
+    assert split_equal(amount, len(entries)) == rulebook_split_equal(amount, len(entries))
+    assert position(secret, campaign, win_from, win_to) == rulebook_position(secret, campaign, win_from, win_to)
+    assert stream(secret, campaign, entries, k) == rulebook_stream(secret, campaign, entries, k)
 
 
-@given(first=secrets_hex, second=secrets_hex)
-def test_a_different_secret_gives_a_different_commitment(first: str, second: str) -> None:
-    if first != second:
-        assert commitment(first) != commitment(second)
-    else:
-        assert commitment(first) == commitment(second)
+@given(secret=secrets_hex)
+def test_the_commitment_is_the_sha256_of_the_secrets_bytes(secret: str) -> None:
+    assert commitment(secret) == hashlib.sha256(bytes.fromhex(secret)).hexdigest()
+
+
+#: The chi-square 0.999 quantile for 17 degrees of freedom (18 boxes): above it, "uniform" is rejected.
+CHI_SQUARE_18_BOXES = 40.790
+
+
+def chi_square(counts: list[int]) -> float:
+    expected = sum(counts) / len(counts)
+    return sum((count - expected) ** 2 / expected for count in counts)
 
 
 def test_blind_box_positions_stay_in_the_window_and_are_uniform() -> None:
     rng = random.Random(20240521)  # fixed seed: deterministic, cannot flake
     win_from, win_to = 7, 24
-    cells = win_to - win_from + 1
-    draws = 20_000
-    counts = [0] * cells
-    for i in range(draws):
+    counts = [0] * (win_to - win_from + 1)
+    for i in range(20_000):
         secret = rng.getrandbits(256).to_bytes(32, "big").hex()
         box = position(secret, f"b{i}", win_from, win_to)
         assert win_from <= box <= win_to
         counts[box - win_from] += 1
-    assert all(count > 0 for count in counts)
-    expected = draws / cells
-    try:
-        from scipy.stats import chisquare
-    except ImportError:  # pragma: no cover - scipy is a dependency, but keep the test self-contained
-        statistic = sum((count - expected) ** 2 / expected for count in counts)
-        assert statistic < 40.790  # chi-square 0.999 quantile, 17 degrees of freedom
-    else:
-        result = chisquare(counts)
-        assert result.pvalue > 0.001, (counts, result)
+    assert min(counts) > 0
+    assert chi_square(counts) < CHI_SQUARE_18_BOXES, counts
+    from scipy.stats import chisquare
+
+    assert abs(float(chisquare(counts).statistic) - chi_square(counts)) < 1e-6  # the statistic is the textbook one
 
 
-def test_chi_square_check_would_catch_a_skewed_draw() -> None:
-    # the same threshold rejects positions biased towards the low boxes (r % 18 over a small range)
+def test_the_uniformity_check_rejects_a_draw_biased_to_the_low_boxes() -> None:
+    # r % 18 over 0..31 (a 5-bit stream): boxes 0..13 come twice as often as 14..17
     rng = random.Random(7)
     counts = [0] * 18
     for _ in range(20_000):
         counts[rng.getrandbits(5) % 18] += 1
-    expected = 20_000 / 18
-    statistic = sum((count - expected) ** 2 / expected for count in counts)
-    assert statistic > 40.790
+    assert chi_square(counts) > CHI_SQUARE_18_BOXES
 
 
 # --------------------------------------------------------------------------- the draw record
@@ -289,19 +338,26 @@ def test_money_is_formatted_with_exactly_two_decimals() -> None:
     assert draw_split(None, "r4", ["a"], 123_456_789, "equal").result == ["1234567.89"]
 
 
+#: Each record with its result as the rulebook's test vectors give it (r5: an equal split ignores the secret).
+RECORDS_AND_RULEBOOK_RESULTS: list[tuple[DrawRecord, object]] = [
+    (draw_pick(SECRET_ONE, "g1", G1_ENTRIES, 2), ["e1", "e5"]),
+    (draw_split(SECRET_ONE, "r1", ["a", "b", "c"], 1000), ["6.61", "2.43", "0.96"]),
+    (draw_split(None, "r3", ["a", "b", "c"], 1000, "equal"), ["3.34", "3.33", "3.33"]),
+    (draw_split(SECRET_ONE, "r5", ["a", "b", "c"], 1000, "equal"), ["3.34", "3.33", "3.33"]),
+    (draw_position(SECRET_ONE, "b1", 7, 24), 10),
+    (draw_split(SECRET_LIANDONG, "r2", ["a", "b", "c", "d", "e"], 5), ["0.01"] * 5),
+]
+
+
 def _all_records() -> list[DrawRecord]:
-    return [
-        draw_pick(SECRET_ONE, "g1", G1_ENTRIES, 2),
-        draw_split(SECRET_ONE, "r1", ["a", "b", "c"], 1000),
-        draw_split(None, "r3", ["a", "b", "c"], 1000, "equal"),
-        draw_split(SECRET_ONE, "r5", ["a", "b", "c"], 1000, "equal"),
-        draw_position(SECRET_ONE, "b1", 7, 24),
-        draw_split(SECRET_LIANDONG, "r2", ["a", "b", "c", "d", "e"], 5),
-    ]
+    return [record for record, _result in RECORDS_AND_RULEBOOK_RESULTS]
 
 
-@pytest.mark.parametrize("record", _all_records(), ids=lambda r: f"{r.operation}-{r.campaign}")
-def test_record_round_trips_through_json_and_verifies(record: DrawRecord) -> None:
+@pytest.mark.parametrize(("record", "result"), RECORDS_AND_RULEBOOK_RESULTS,
+                         ids=[f"{r.operation}-{r.campaign}" for r, _ in RECORDS_AND_RULEBOOK_RESULTS])
+def test_record_has_the_rulebook_result_round_trips_through_json_and_verifies(record: DrawRecord,
+                                                                              result: object) -> None:
+    assert record.to_json()["result"] == result
     back = DrawRecord.from_json(json.loads(json.dumps(record.to_json())))
     assert back == record
     assert verify_record(back) == []
@@ -316,12 +372,16 @@ def test_any_drawn_record_round_trips_and_verifies(
     amount = data.draw(st.integers(min_value=len(entries), max_value=1_000_000))
     win_from = data.draw(st.integers(min_value=1, max_value=30))
     win_to = data.draw(st.integers(min_value=win_from, max_value=60))
-    for record in (
-        draw_pick(secret, campaign, entries, k),
-        draw_split(secret, campaign, entries, amount),
-        draw_split(secret, campaign, entries, amount, "equal"),
-        draw_position(secret, campaign, win_from, win_to),
+    yuan = [f"{share // 100}.{share % 100:02d}" for share in rulebook_split_random(secret, campaign, entries, amount)]
+    equal = [f"{share // 100}.{share % 100:02d}" for share in rulebook_split_equal(amount, len(entries))]
+    for record, result in (
+        (draw_pick(secret, campaign, entries, k), rulebook_pick(secret, campaign, entries, k)),
+        (draw_split(secret, campaign, entries, amount), yuan),
+        (draw_split(secret, campaign, entries, amount, "equal"), equal),
+        (draw_position(secret, campaign, win_from, win_to), rulebook_position(secret, campaign, win_from, win_to)),
     ):
+        assert record.result == result
+        assert record.commitment in (hashlib.sha256(bytes.fromhex(secret)).hexdigest(), None)
         back = DrawRecord.from_json(json.loads(json.dumps(record.to_json())))
         assert back == record
         assert verify_record(back) == []
@@ -383,9 +443,8 @@ def test_tampered_equal_split_share_is_reported() -> None:
 
 def test_tampered_window_is_reported() -> None:
     record = dataclasses.replace(draw_position(SECRET_ONE, "b1", 7, 24), window=(11, 24))
-    [problem] = verify_record(record)
-    assert problem.startswith("result: recomputed ")
-    assert problem.endswith(" but the record says 10")
+    assert rulebook_position(SECRET_ONE, "b1", 11, 24) == 18
+    assert verify_record(record) == ["result: recomputed 18 but the record says 10"]
 
 
 def test_equal_split_with_a_commitment_but_no_secret_is_reported() -> None:
