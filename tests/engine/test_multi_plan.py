@@ -207,8 +207,8 @@ def test_no_plan_changes_another_after_any_sequence(steps: list[tuple[Any, ...]]
         alone = replay({kind: config}, events)
         assert postings_of(mixed, kind) == postings_of(alone, kind), kind
     # and the plans did their work, each on its products (so that the equality above is not between two nothings):
-    # every pay is accepted (members pay only once joined, order ids are fresh, the clock only goes on); chain21 puts 5% of every GIFT order
-    # into its pool, points mints on every order, distribution pays only on TEA
+    # every pay is accepted (members pay only once joined, order ids are fresh, the clock only goes on); chain21
+    # puts 5% of every GIFT order into its pool, points mints on every order, distribution pays only on TEA
     paid = {e.order: e.sku for e in events if isinstance(e, ev.Pay)}
     assert [events[seq - 1] for seq, _r in mixed.refused if isinstance(events[seq - 1], ev.Pay)] == []
     orders = {kind: {t.order for t in mixed.ledger.transactions if t.plan == kind and t.order} for kind in MIXED}
