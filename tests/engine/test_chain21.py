@@ -22,7 +22,7 @@ from liandong.engine.core import DEFAULT_START, Product
 from liandong.engine.errors import Code
 from liandong.engine.module import validate_config
 from liandong.engine.plans.chain21 import Chain21, Chain21Config
-from liandong.engine.registry import new_engine
+from liandong.engine.registry import REGISTRY, new_engine
 
 RULEBOOK = Path(__file__).resolve().parents[3] / "shared" / "spec" / "chain21.md"
 Run = Callable[..., sc.Replay]
@@ -163,7 +163,7 @@ def test_configure_plan_of_a_plan_the_shop_does_not_run_is_refused(run_chain21: 
 
 def _shop(config: dict[str, Any] | None = None, products: list[Product] | None = None) -> Engine:
     return Engine(Shop(products=products or [Product("GIFT", 69900, gift_pack=True)],
-                       plans={"chain21": config or {}}))
+                       plans={"chain21": config or {}}), REGISTRY)
 
 
 def _event(engine: Engine, verb: str, **fields: Any) -> ev.Event:

@@ -9,7 +9,7 @@ import pytest
 from liandong.engine import Shop
 from liandong.engine import events as ev
 from liandong.engine.core import DEFAULT_START, Product
-from liandong.engine.ledger import Ledger, LedgerError, is_member_account
+from liandong.engine.ledger import NON_CASH_UNITS, Ledger, LedgerError, is_member_account, register_unit
 from liandong.engine.plans import chain21  # noqa: F401  (registers the chain21 reward rules)
 from liandong.engine.registry import new_engine
 
@@ -107,13 +107,62 @@ def test_check_invariants_catches_a_tampered_transaction() -> None:
     assert "balance of A/available is 10000 but its entries sum to 10001" in problems
 
 
-def test_without_kept_transactions_the_check_is_that_money_sums_to_zero() -> None:
+def _unkept_sold_and_rewarded() -> Ledger:
     ledger = Ledger(keep_transactions=False)
     ledger.post(1, "sale", ((PAYMENTS, -69900), (SALES, 69900)))
+    ledger.transfer(1, "direct_reward", EXPENSE, ("A", "available"), 10000)
+    ledger.transfer(1, "team_reward", EXPENSE, ("L", "available"), 20000)
     assert ledger.transactions == []
     assert ledger.check_invariants() == []
+    return ledger
+
+
+def test_without_kept_transactions_a_balance_changed_outside_a_transaction_is_caught() -> None:
+    ledger = _unkept_sold_and_rewarded()
     ledger.balances[SALES] -= 1
-    assert ledger.check_invariants() == ["money balances sum to -1, not zero"]
+    assert ledger.check_invariants() == [
+        "balances in book sales sum to 69899 but the entries posted to it sum to 69900"]
+
+
+def test_without_kept_transactions_money_moved_between_two_accounts_without_entries_is_caught() -> None:
+    # every balance still sums to zero, and book by book too: only the entries can tell
+    ledger = _unkept_sold_and_rewarded()
+    ledger.balances[("A", "available")] -= 1
+    ledger.balances[("L", "available")] += 1
+    assert ledger.check_invariants() == [
+        "the balances are not what the entries posted put in them (a balance was changed or moved outside a "
+        "transaction)"]
+
+
+def test_without_kept_transactions_an_unbalanced_entry_smuggled_past_post_is_caught() -> None:
+    # a posting path that skips post's own check: the balance and the running sums both take the one-sided entry
+    ledger = _unkept_sold_and_rewarded()
+    ledger.balances[("A", "available")] += 500
+    ledger._add_to_running_sums(((("A", "available"), 500),))
+    assert ledger.check_invariants() == ["the entries posted in fen sum to 500, not zero"]
+
+
+def test_without_kept_transactions_a_book_that_changes_unit_after_postings_is_caught() -> None:
+    ledger = _unkept_sold_and_rewarded()
+    ledger.transfer(2, "convert", ("A", "available"), ("A", "tokens_x"), 300)
+    assert ledger.check_invariants() == []
+    register_unit("tokens_x", "token")
+    try:
+        assert ledger.check_invariants() == ["the entries posted in fen sum to -300, not zero",
+                                             "the entries posted in token sum to 300, not zero"]
+    finally:
+        del NON_CASH_UNITS["tokens_x"]
+
+
+def test_a_drained_ledger_is_still_checked_against_what_was_posted() -> None:
+    ledger = _sold_and_rewarded()
+    assert len(ledger.drain()) == 2
+    assert ledger.check_invariants() == []  # the balances of drained transactions are not "without entries"
+    ledger.post(2, "team_reward", ((EXPENSE, -20000), (("L", "available"), 20000)))
+    assert ledger.check_invariants() == []
+    ledger.balances[("L", "available")] -= 20000
+    ledger.balances[("A", "available")] += 20000
+    assert len(ledger.check_invariants()) == 1
 
 
 def test_statements_read_the_transactions_of_one_owner_in_order() -> None:

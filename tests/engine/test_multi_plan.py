@@ -82,6 +82,46 @@ def test_each_plan_posts_on_the_mixed_shop_exactly_what_it_posts_alone() -> None
         assert alone.modules[kind].end_state(alone) == mixed.modules[kind].end_state(mixed)
 
 
+def test_on_the_story_each_plan_pays_what_its_rulebook_gives_by_hand() -> None:
+    # chain21 on GIFT: A +100 (A1) +100 (A2; A promoted, seeds A1, A2, both join A's team), +300 direct on B's pack
+    # (240 + 60 frozen: the seeds are agents), +200 team on C's pack (160 + 40; B +100 direct as an agent); the
+    # close shares the pool, 5 × 34.95 = 174.75, to A alone (weight: B's and C's packs): 139.80 + 34.95 frozen. The
+    # refund of C's pack after the close takes back B's 100 and A's 200 (40 from the help fund); the pool keeps
+    # C's 34.95 (the platform bears it).
+    chain21 = replay({"chain21": MIXED["chain21"]}, story())
+    assert books(chain21, "A") == {"available": 579_80, "help_fund": 94_95}
+    assert [books(chain21, m) for m in ("A1", "A2", "B", "C")] == [{}, {}, {}, {}]
+    assert chain21.ledger.balance(("@pool", "bonus")) == 0
+    # distribution on TEA, 10% / 5%, bindings made at join (C to B; the visit to A1 changes nothing: first binding
+    # keeps): t-c1 and t-c2 pay B 10.00 and A 5.00, t-c1 is refunded in its window; t-b pays A 10.00. At the
+    # 2026-01-08 close t-c2 (2026-01-01) has waited 7 days and settles; t-b (2026-01-05) is still pending.
+    distribution = replay({"distribution": MIXED["distribution"]}, story())
+    assert books(distribution, "A") == {"available": 5_00, "pending": 10_00}
+    assert books(distribution, "B") == {"available": 10_00}
+    # points: A's 699.00 pack at the initial NAV 1 mints 699 × 0.30 × 0.70 = 146.79 points; A1's next one at NAV
+    # 209.70 / 146.79 mints 102.75. Each close releases floor(points × 0.002): A 0.29 then 0.29, A1 0.20 then 0.20.
+    points = replay({"points": MIXED["points"]}, story())
+    minted = {t.order: a for t in points.ledger.transactions if t.rule == "points_earned"
+              for (owner, book), a in t.entries if book == "points" and not owner.startswith("@")}
+    assert (minted["g-a"], minted["g-A1"]) == (146_79, 102_75)
+    assert (points.balance("A", "points"), points.balance("A1", "points")) == (146_21, 102_35)
+
+
+def test_on_the_mixed_shop_every_balance_is_the_sum_of_what_each_plan_pays_alone() -> None:
+    events = story()
+    mixed = replay(MIXED, events)
+    alone = [replay({kind: config}, events) for kind, config in MIXED.items()]
+    for member in mixed.members:
+        for book in ("available", "pending", "help_fund", "points"):
+            assert mixed.balance(member, book) == sum(e.balance(member, book) for e in alone), (member, book)
+    assert mixed.balance("A") == 579_80 + 5_00 + alone[2].balance("A") > 584_80  # and points cash for A
+
+
+def books(engine: Engine, member: str) -> dict[str, int]:
+    return {book: engine.balance(member, book) for book in ("available", "pending", "help_fund")
+            if engine.balance(member, book)}
+
+
 def test_on_the_mixed_shop_each_plan_sees_only_its_products() -> None:
     mixed = replay(MIXED, story())
     orders = {kind: {t.order for t in mixed.ledger.transactions if t.plan == kind and t.order} for kind in MIXED}
@@ -151,7 +191,10 @@ def random_events(steps: list[tuple[Any, ...]]) -> list[ev.Event]:
         elif s[0] == "refund" and orders:
             out.append(ev.Refund(at=at, order=orders[s[1] % len(orders)]))
         else:
-            out.append(ev.CloseDay(at=at, day=(at.astimezone(DEFAULT_START.tzinfo)).date()))
+            day = at.astimezone(DEFAULT_START.tzinfo).date()
+            out.append(ev.CloseDay(at=at, day=day))
+            # a close moves the clock to the day's last second: what comes next comes after it (or it is refused)
+            at = max(at, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=DEFAULT_START.tzinfo))
     return out
 
 
@@ -163,3 +206,12 @@ def test_no_plan_changes_another_after_any_sequence(steps: list[tuple[Any, ...]]
     for kind, config in MIXED.items():
         alone = replay({kind: config}, events)
         assert postings_of(mixed, kind) == postings_of(alone, kind), kind
+    # and the plans did their work, each on its products (so that the equality above is not between two nothings):
+    # every pay is accepted (members pay only once joined, order ids are fresh, the clock only goes on); chain21
+    # puts 5% of every GIFT order into its pool, points mints on every order, distribution pays only on TEA
+    paid = {e.order: e.sku for e in events if isinstance(e, ev.Pay)}
+    assert [events[seq - 1] for seq, _r in mixed.refused if isinstance(events[seq - 1], ev.Pay)] == []
+    orders = {kind: {t.order for t in mixed.ledger.transactions if t.plan == kind and t.order} for kind in MIXED}
+    assert orders["chain21"] == {o for o, sku in paid.items() if sku == "GIFT"}
+    assert orders["points"] == set(paid)
+    assert orders["distribution"] <= {o for o, sku in paid.items() if sku == "TEA"}

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Any
+import sys
+import time
+from typing import Any, ClassVar
 
+import hypothesis
 import pytest
+from chain21_model import Chain21Model, ModelConfig
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -65,6 +69,8 @@ class EngineMachine(RuleBasedStateMachine):
     """The core events on any shop. Subclasses choose the shop and add their modules' events."""
 
     makes_withdrawals = True
+    steps_run: ClassVar[int] = 0  # in all runs of the class, counted at each run's teardown
+    replay_every: ClassVar[int] = 1  # checks between two replays (each replays the whole log: long runs space them)
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,6 +80,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.joined = 0
         self.paid = 0
         self.withdrawals = 0
+        self.checks = 0
 
     # --- what subclasses change ----------------------------------------------------------------------------------
     def make_shop(self, data: st.DataObject) -> Shop:
@@ -179,11 +186,25 @@ class EngineMachine(RuleBasedStateMachine):
 
     # --- properties after every step -----------------------------------------------------------------------------
     @invariant()
+    def count_the_step(self) -> None:
+        """Counts the checks (one after the set-up, one after each step) for the long runs' own check."""
+        self.checks += 1
+
+    def teardown(self) -> None:
+        type(self).steps_run += max(self.checks - 1, 0)
+        if self.checks % self.replay_every and sys.exc_info()[1] is None:
+            self.replay_and_refund_everything()  # the last step was not replayed yet
+
+    @invariant()
     def invariants_hold(self) -> None:
         assert self.engine.check_invariants() == []
 
     @invariant()
     def a_replay_gives_the_same_ledger_and_refunds_undo_the_orders(self) -> None:
+        if self.checks % self.replay_every == 0:
+            self.replay_and_refund_everything()
+
+    def replay_and_refund_everything(self) -> None:
         copy = new_engine(self.shop)
         for event in self.log:
             copy.apply(event)
@@ -321,6 +342,70 @@ class Chain21RefundsMachine(Chain21Machine):
         assert engine.ledger.balance(("@pool", "bonus")) == 0
 
 
+class Chain21ModelMachine(Chain21Machine):
+    """chain21 beside an independent model of it (``chain21_model.py``, written from the rulebook): after every step
+    every member's available, help fund, rank and team, the bonus pool, and whether each event was accepted, are
+    the model's. Real-time settlement, no withdrawals and no ``configure_plan`` (the model has neither); the replay
+    check is left to the other machines (it would make the long run quadratic)."""
+
+    makes_withdrawals = False
+
+    @staticmethod
+    def draw_config(data: st.DataObject) -> dict[str, Any]:
+        return {**Chain21Machine.draw_config(data), "settle_after_days": 0}
+
+    def make_shop(self, data: st.DataObject) -> Shop:
+        shop = super().make_shop(data)
+        self.facts_seen: dict[str, int] = {}
+        self.model = Chain21Model(ModelConfig.from_plan(shop.plans["chain21"]),
+                                  {p.sku: p.price for p in shop.products},
+                                  {p.sku for p in shop.products if p.gift_pack}, shop.start, shop.timezone)
+        return shop
+
+    def apply(self, event: ev.Event) -> None:
+        super().apply(event)
+        applied = self.engine.refused[-1][0] != self.engine.seq if self.engine.refused else True
+        m, f = self.model, event.model_dump(by_alias=True)
+        at = event.at
+        if isinstance(event, ev.Join):
+            accepted = m.join(at, event.member, event.referrer)
+        elif isinstance(event, ev.Pay):
+            accepted = m.pay(at, event.member, event.sku, event.order)
+        elif isinstance(event, ev.Refund):
+            accepted = m.refund(at, event.order)
+        elif isinstance(event, ev.CloseDay):
+            accepted = m.close_day(at, event.day)
+        elif type(event).verb == "transpose":
+            accepted = m.transpose(at, f["partner"], f["seed"], f["with"])
+        elif isinstance(event, ev.Tick):
+            accepted = m.other(at)
+        else:  # a decision on a withdrawal: there are none
+            accepted = m.refused(at)
+        assert accepted == applied, (event, self.engine.refused[-1:])
+        for fact, count in m.facts.items():
+            if count > self.facts_seen.get(fact, 0):
+                hypothesis.event(fact)
+        self.facts_seen = dict(m.facts)
+
+    def configure_plan(self, data: st.DataObject) -> None:
+        """Not a rule here: the model has one config for the whole run."""
+
+    def a_replay_gives_the_same_ledger_and_refunds_undo_the_orders(self) -> None:
+        """Not an invariant here: see the class docstring."""
+
+    @invariant()
+    def the_engine_pays_what_the_rulebook_model_pays(self) -> None:
+        model, engine, plan = self.model, self.engine, self.plan
+        assert set(engine.members) == set(model.members)
+        assert engine.clock == model.clock
+        for member, mine in model.members.items():
+            theirs = plan.member_view(engine, member)
+            assert (engine.balance(member), engine.balance(member, "help_fund"), theirs["rank"], theirs["team"]) == (
+                mine.available, mine.help_fund, mine.rank, mine.team), (member, theirs, mine)
+            assert theirs["seeds"] == mine.seeds, member
+        assert engine.ledger.balance(("@pool", "bonus")) == model.pool
+
+
 _QUICK = settings(max_examples=60, stateful_step_count=35, deadline=None,
                   suppress_health_check=[HealthCheck.too_slow])
 
@@ -330,9 +415,23 @@ TestChain21 = Chain21Machine.TestCase
 TestChain21.settings = _QUICK
 TestChain21Refunds = Chain21RefundsMachine.TestCase
 TestChain21Refunds.settings = settings(_QUICK, max_examples=40)
+TestChain21Model = Chain21ModelMachine.TestCase
+TestChain21Model.settings = settings(_QUICK, max_examples=60)
+
+
+#: The long runs: at least LONG_RUN_STEPS steps per machine in all (Hypothesis ends some runs before
+#: ``stateful_step_count``, so the test counts the steps it ran), replaying after every 7th step and the last.
+LONG_RUN_STEPS = 10_000
+_LONG = {EngineMachine: (120, 100), Chain21Machine: (120, 100), Chain21RefundsMachine: (120, 100),
+         Chain21ModelMachine: (130, 100)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("machine", [Chain21Machine, Chain21RefundsMachine])
+@pytest.mark.parametrize("machine", list(_LONG), ids=lambda m: m.__name__)
 def test_long_random_runs(machine: type[EngineMachine]) -> None:
-    run_state_machine_as_test(machine, settings=settings(_QUICK, max_examples=80, stateful_step_count=60))
+    examples, steps = _LONG[machine]
+    counted = type(f"Counted{machine.__name__}", (machine,), {"steps_run": 0, "replay_every": 7})
+    started = time.monotonic()
+    run_state_machine_as_test(counted, settings=settings(_QUICK, max_examples=examples, stateful_step_count=steps))
+    print(f"{machine.__name__}: {counted.steps_run} steps in {time.monotonic() - started:.0f} s")
+    assert counted.steps_run >= LONG_RUN_STEPS

@@ -56,7 +56,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
-from test_stateful import GHOST, Chain21Machine, _transaction_key
+from test_stateful import GHOST, LONG_RUN_STEPS, Chain21Machine, _transaction_key
 
 from liandong.engine import Engine, Shop
 from liandong.engine import events as ev
@@ -802,6 +802,7 @@ class AllModulesMachine(Chain21Machine):
         self.points_before = (plan.minted, plan.released)
 
     def teardown(self) -> None:
+        type(self).steps_run += max(self.checks - 1, 0)
         if sys.exc_info()[1] is not None or not self.log:
             return  # a step failed: its error is the report
         again, refused_as_ticks = new_engine(self.shop), new_engine(self.shop)
@@ -965,6 +966,9 @@ TestAllModules.settings = _CAMPAIGN_SETTINGS
 
 @pytest.mark.slow
 def test_long_random_runs_of_every_module() -> None:
-    """Longer sequences, more of them (about 7 minutes on an idle 2-core machine)."""
-    run_state_machine_as_test(AllModulesMachine,
-                              settings=settings(_CAMPAIGN_SETTINGS, max_examples=1000, stateful_step_count=100))
+    """Longer sequences, more of them: 300 runs of up to 100 steps, at least LONG_RUN_STEPS steps in all, counted
+    (about 2 minutes on an idle 2-core machine; 1000 runs took 7, too much for the suite's 20 minutes)."""
+    counted = type("CountedAllModulesMachine", (AllModulesMachine,), {"steps_run": 0})
+    run_state_machine_as_test(counted, settings=settings(_CAMPAIGN_SETTINGS, max_examples=300, stateful_step_count=100))
+    print(f"AllModulesMachine: {counted.steps_run} steps")
+    assert counted.steps_run >= LONG_RUN_STEPS

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from liandong.engine.ledger import Ledger, Transaction
 from liandong.sim.growth import IndexedSet, Population
 from liandong.sim.planfile import parse_plan_doc
 from liandong.sim.preset import Preset, load_preset
@@ -61,6 +62,31 @@ def test_chain21_on_a_binary_tree_pays_what_the_rulebook_gives_by_hand() -> None
     assert metrics["net_result"]["max"] == "2425.25"
     assert metrics["net_result"]["quantiles"]["p50"] == "-699.00"
     assert metrics["totals"]["refused"] == 0 and metrics["totals"]["ledger_balanced"]
+
+
+def test_ledger_balanced_is_false_when_a_reward_pays_a_fen_more_than_its_entries(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A broken ledger: every direct reward's member balance gets a fen more than its entries say, taken from the
+    # reward expense. Money still sums to zero overall; only a check against the entries sees it.
+    transfer = Ledger.transfer
+    skimmed: list[str] = []
+
+    def transfer_and_skim(self: Ledger, event: int, rule: str, src: Any, dst: Any, amount: int,
+                          **cause: Any) -> Transaction | None:
+        txn = transfer(self, event, rule, src, dst, amount, **cause)
+        if rule == "direct_reward" and txn is not None:
+            self.balances[dst] += 1
+            self.balances[src] -= 1
+            skimmed.append(dst[0])
+        return txn
+
+    preset = binary_tree_preset(15)
+    honest = Simulation(parse_plan_doc({"plan": "chain21"}, "test", preset), preset).run()
+    assert honest["totals"]["ledger_balanced"] is True
+    monkeypatch.setattr(Ledger, "transfer", transfer_and_skim)
+    broken = Simulation(parse_plan_doc({"plan": "chain21"}, "test", preset), preset).run()
+    assert len(skimmed) == 14  # the skim ran on every direct reward, unseen by the rules
+    assert broken["totals"]["ledger_balanced"] is False
 
 
 def test_one_level_referral_on_a_binary_tree_pays_ten_percent_of_every_recruit() -> None:

@@ -67,15 +67,30 @@ class Transaction:
         return sum(a for (o, book), a in self.entries if o == owner and book not in NON_CASH_UNITS)
 
 
+def account_weight(account: Account) -> int:
+    """The weight of an account in the ledger's fingerprint: its hash (per process, which is all the check needs)."""
+    return hash(account)
+
+
 @dataclass(slots=True)
 class Ledger:
-    """Balances are a projection of the entries; ``check_invariants`` recomputes them."""
+    """Balances are a projection of the entries; ``check_invariants`` checks them against the entries.
+
+    Besides the balances, every posting adds its entries to two running sums kept apart from them, so the check works
+    when the transactions are not kept (the simulator) or were drained (the worker): ``posted_by_book``, the sum of
+    the entries per book, and ``posted_fingerprint``, the sum of ``amount × account_weight(account)``. E.g. a sale of
+    699.00 adds -69900 to book ``payments`` and +69900 to ``sales``; a balance changed outside a transaction, or moved
+    from one account to another without entries, no longer matches them.
+    """
 
     keep_transactions: bool = True
     balances: dict[Account, int] = field(default_factory=dict)
     transactions: list[Transaction] = field(default_factory=list)
     count: int = 0
     member_credits_by_rule: dict[str, int] = field(default_factory=dict)
+    posted_by_book: dict[str, int] = field(default_factory=dict)
+    posted_fingerprint: int = 0
+    drained: int = 0  # transactions handed over by ``drain``
 
     def post(
         self,
@@ -112,6 +127,7 @@ class Ledger:
             balances[account] = balances.get(account, 0) + amount
         self.count += 1
         txn = Transaction(self.count, event, rule, entries, plan, order, source, reverses, ref, at)
+        self._add_to_running_sums(txn.entries)
         if self.keep_transactions:
             self.transactions.append(txn)
         if member_side:
@@ -146,6 +162,7 @@ class Ledger:
         self.count += 1
         txn = Transaction(self.count, event, rule, ((src, -amount), (dst, amount)), plan, order, source, reverses,
                           ref, at)
+        self._add_to_running_sums(txn.entries)
         if self.keep_transactions:
             self.transactions.append(txn)
         member_side = (amount if dst[0][0] != "@" else 0) - (amount if src[0][0] != "@" else 0)
@@ -157,7 +174,18 @@ class Ledger:
     def drain(self) -> list[Transaction]:
         """Hand over the transactions posted since the last drain (the worker persists them, then forgets them)."""
         drained, self.transactions = self.transactions, []
+        self.drained += len(drained)
         return drained
+
+    def _add_to_running_sums(self, entries: tuple[Entry, ...]) -> None:
+        """Add a transaction's entries, as recorded, to the sums ``check_invariants`` holds the balances to."""
+        by_book = self.posted_by_book
+        fingerprint = self.posted_fingerprint
+        for account, amount in entries:
+            book = account[1]
+            by_book[book] = by_book.get(book, 0) + amount
+            fingerprint += amount * hash(account)  # account_weight, inlined: this runs for every entry
+        self.posted_fingerprint = fingerprint
 
     def balance(self, account: Account) -> int:
         return self.balances.get(account, 0)
@@ -174,13 +202,17 @@ class Ledger:
                     break
 
     def check_invariants(self) -> list[str]:
-        """Every transaction balances per unit and the balances equal the sum of the entries."""
+        """The entries posted sum to zero per unit, and the balances equal what the entries put in them.
+
+        With every transaction still kept: each transaction sums to zero per unit and each balance is the sum of
+        its account's entries (naming the account). Then, and always when transactions are not kept or were
+        drained, against the running sums: per unit, the entries ever posted sum to zero; per book, the balances
+        sum to what the entries posted to that book; and the balances' fingerprint is the entries' (a balance
+        changed, or moved between two accounts, outside a transaction).
+        """
+        if not self.keep_transactions or self.drained:
+            return self._check_running_sums()
         problems: list[str] = []
-        if not self.keep_transactions:
-            cash = sum(a for acct, a in self.balances.items() if acct[1] not in NON_CASH_UNITS)
-            if cash != 0:
-                problems.append(f"money balances sum to {cash}, not zero")
-            return problems
         recomputed: dict[Account, int] = {}
         for txn in self.transactions:
             sums: dict[str, int] = {}
@@ -196,4 +228,26 @@ class Ledger:
                     f"balance of {account[0]}/{account[1]} is {self.balances.get(account, 0)} "
                     f"but its entries sum to {recomputed.get(account, 0)}"
                 )
+        return problems or self._check_running_sums()
+
+    def _check_running_sums(self) -> list[str]:
+        problems: list[str] = []
+        by_unit: dict[str, int] = {}
+        for book, total in sorted(self.posted_by_book.items()):
+            unit = NON_CASH_UNITS.get(book, "fen")
+            by_unit[unit] = by_unit.get(unit, 0) + total
+        problems += [f"the entries posted in {unit} sum to {total}, not zero"
+                     for unit, total in sorted(by_unit.items()) if total]
+        held: dict[str, int] = {}
+        fingerprint = 0
+        for account, amount in self.balances.items():
+            held[account[1]] = held.get(account[1], 0) + amount
+            fingerprint += amount * account_weight(account)
+        for book in sorted(set(held) | set(self.posted_by_book)):
+            if held.get(book, 0) != self.posted_by_book.get(book, 0):
+                problems.append(f"balances in book {book} sum to {held.get(book, 0)} "
+                                f"but the entries posted to it sum to {self.posted_by_book.get(book, 0)}")
+        if fingerprint != self.posted_fingerprint and not problems:
+            problems.append("the balances are not what the entries posted put in them "
+                            "(a balance was changed or moved outside a transaction)")
         return problems

@@ -33,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -509,9 +510,49 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
                  balances, projections)
 
 
+@dataclass
+class CrashInsideCommit:
+    """The crash test's fault hook: ``LIANDONG_CRASH_INSIDE_COMMIT=POINT:N:MARKER`` makes this process, in the N-th
+    batch it writes, append ``POINT AFTER LAST`` (the batch's positions) to the file MARKER and SIGKILL itself inside
+    the batch's database transaction, right after the rows POINT names are written (``outcomes``, ``entries``,
+    ``transactions``, ``balances``, ``projections``, or ``position``: the position updated, not yet committed).
+    Unset, as everywhere but the crash test, there is no hook and each point costs one ``is None`` test."""
+
+    POINTS = ("outcomes", "entries", "transactions", "balances", "projections", "position")
+
+    point: str
+    batch: int
+    marker: Path
+    written: int = 0
+
+    @classmethod
+    def from_environment(cls) -> CrashInsideCommit | None:
+        value = os.environ.get("LIANDONG_CRASH_INSIDE_COMMIT")
+        if not value:
+            return None
+        point, batch, marker = value.split(":", 2)
+        if point not in cls.POINTS:
+            raise ValueError(f"LIANDONG_CRASH_INSIDE_COMMIT: unknown point {point!r}, expected one of {cls.POINTS}")
+        return cls(point, int(batch), Path(marker))
+
+    def reached(self, point: str, batch: Batch) -> None:
+        if point == self.point and self.written == self.batch:
+            with self.marker.open("a", encoding="utf-8") as marker:
+                marker.write(f"{point} {batch.after} {batch.last}\n")
+                marker.flush()
+                os.fsync(marker.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+_crash_inside_commit = CrashInsideCommit.from_environment()
+
+
 def write_batch(batch: Batch, using: str) -> None:
     """Commit one batch in one database transaction, after checking the fence."""
     connection = connections[using]
+    crash = _crash_inside_commit  # None but in the crash test
+    if crash is not None:
+        crash.written += 1
     try:
         with transaction.atomic(using=using):
             mark = WorkerPosition.objects.using(using).select_for_update().get(id=1)
@@ -519,16 +560,28 @@ def write_batch(batch: Batch, using: str) -> None:
                 raise FenceError(f"WorkerPosition is {mark.position}, this batch follows {batch.after}")
             insert_rows(connection, "store_eventoutcome",
                         ("event_id", "applied", "refusal", "facts", "config_version", "applied_at"), batch.outcomes)
+            if crash is not None:
+                crash.reached("outcomes", batch)
             insert_rows(connection, "store_ledgerentry",
                         ("transaction_id", "owner", "book", "unit", "amount", "balance_after"), batch.entries)
+            if crash is not None:
+                crash.reached("entries", batch)
             insert_rows(connection, "store_ledgertransaction",
                         ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
                         batch.transactions)
+            if crash is not None:
+                crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)
+            if crash is not None:
+                crash.reached("balances", batch)
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
+            if crash is not None:
+                crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(
                 position=batch.last, transactions=batch.transaction_count, updated_at=timezone.now())
+            if crash is not None:
+                crash.reached("position", batch)
     except DatabaseError:
         connection.close()  # it may be broken; the next use opens a new one
         raise
