@@ -5,6 +5,7 @@ changed; the registry refuses two modules that claim the same verb, rule, book, 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,9 +14,11 @@ from typer.testing import CliRunner
 
 from liandong import scenario as sc
 from liandong.cli import app
-from liandong.engine.core import Engine, Shop
+from liandong.engine import events as ev
+from liandong.engine.core import DEFAULT_START, Engine, Order, Product, Shop
 from liandong.engine.events import Event, MemberId
 from liandong.engine.labels import DeclarationError
+from liandong.engine.ledger import LedgerError
 from liandong.engine.module import Book, Module, Rule, Verb
 from liandong.engine.registry import REGISTRY, Registry
 from modules.cashback import Cashback
@@ -115,3 +118,21 @@ def test_the_core_does_not_know_the_modules() -> None:
     assert not [line for line in imports if ".plans" in line or ".campaigns" in line], imports
     assert [line for line in imports if ".registry" in line] == ["    from .registry import Registry"]
     assert 'modules.get("' not in core.read_text() and 'modules["' not in core.read_text()
+
+
+class Rogue(Module):
+    """A plan that posts to a shop account it never declared."""
+
+    kind = "rogue"
+
+    def on_pay(self, engine: Engine, order: Order) -> None:
+        engine.transfer("rogue_take", ("@platform", "reward_expense"), ("@nowhere", "pocket"), 100, plan="rogue")
+
+
+def test_the_engine_rechecks_each_modules_postings_against_its_declarations() -> None:
+    registry = Registry()
+    registry.register(Rogue)
+    engine = Engine(Shop(products=[Product("TEA", 5900)], plans={"rogue": {}}), registry)
+    assert engine.apply(ev.Join(at=DEFAULT_START, member="A")).applied
+    with pytest.raises(LedgerError, match=re.escape("rogue_take (rogue) posted to @nowhere/pocket: not an account")):
+        engine.apply(ev.Pay(at=DEFAULT_START, member="A", sku="TEA", order="o1"))

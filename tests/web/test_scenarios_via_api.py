@@ -94,9 +94,13 @@ class ThroughTheApi:
             status, body = handler(fields) if handler else self.generic(parsed.cls.verb, _plain(fields))
             if status >= 400:
                 error = body.get("error", {}) if isinstance(body, dict) else {}
-                self.refused.append({"event": parsed.index, "reason": f"HTTP {status} {error.get('message', body)}"})
+                self.refused.append({"event": parsed.index, "code": error.get("code"), "field": error.get("field"),
+                                     "reason": error.get("message", f"HTTP {status} {body}")})
 
     def on_join(self, f: dict[str, Any]) -> tuple[int, Any]:
+        if f["member"] in self.members:
+            return 409, {"error": {"code": "member_exists", "field": "member",
+                                   "message": f"member {f['member']} already exists"}}
         inviter = self.members.get(f["referrer"]) if f.get("referrer") else None
         if f.get("referrer") and inviter is None:
             return 400, {"error": {"message": f"referrer {f['referrer']} has no invite code"}}
@@ -105,7 +109,10 @@ class ThroughTheApi:
 
     def on_pay(self, f: dict[str, Any]) -> tuple[int, Any]:
         buyer = self.caller(f["member"])
-        order = buyer.post("/api/orders", {"sku": f["sku"], "quantity": f.get("quantity", 1)})
+        body = {"sku": f["sku"], "quantity": f.get("quantity", 1)}
+        if f.get("points") is not None:
+            body["points"] = f["points"]
+        order = buyer.post("/api/orders", body)
         if order.status != 201:
             return order.status, order.body
         self.ids[f["order"]] = order.body["order"]
@@ -125,9 +132,9 @@ class ThroughTheApi:
 
     def on_close_day(self, f: dict[str, Any]) -> tuple[int, Any]:
         day: dt.date = f["day"] if isinstance(f["day"], dt.date) else dt.date.fromisoformat(f["day"])
+        end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.scenario.shop.start.tzinfo)
+        self.clock.now = max(self.clock.now, end)  # the operator closes the day once it has ended
         r = self.operator.post("/api/operator/close-day", {"day": day.isoformat()})
-        end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.clock.now.tzinfo)
-        self.clock.now = max(self.clock.now, end)
         return r.status, r.body
 
     def on_tick(self, f: dict[str, Any]) -> tuple[int, Any]:

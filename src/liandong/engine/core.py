@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import events as ev
 from .errors import Code, Refusal, refuse
-from .ledger import Account, Ledger, Transaction
+from .ledger import Account, Ledger, LedgerError, Transaction
 from .module import Book, ConfigError, Module, Rule, Verb, validate_config
 from .money import format_fen
 
@@ -92,6 +92,7 @@ class Order:
     campaign: str | None = None  # a campaign purchase (no plan rewards unless the campaign says so)
     refundable: bool = True  # by the core ``refund`` (a campaign's entry until its draw: only through the campaign)
     points_paid: int = 0  # hundredths of a point paid with (``pay`` with ``points``)
+    points_value: int | None = None  # fen those points were quoted at when the order was made, if it was
 
 
 @dataclass(slots=True)
@@ -176,6 +177,7 @@ class Engine:
             verb.event: (verb.check, verb.apply, verb.price) for owner, verb in registry.verbs()
             if owner == "core" or owner in self.modules
         }
+        self._declared = declared_accounts(registry, self.modules)
         # Capabilities the running modules provide (``ask``), the first module in running order serving each.
         self._capabilities: dict[str, Any] = {}
         for module in self.modules.values():
@@ -233,6 +235,8 @@ class Engine:
         if refusal is not None:
             self.refused.append((seq, refusal))
         txns = self.ledger.transactions[start:] if self.ledger.keep_transactions else []
+        if refusal is None and txns:
+            recheck(self, txns)
         return Outcome(seq, event, refusal, txns, self.facts, self.config_version)
 
     def ask(self, capability: str) -> Any:
@@ -395,6 +399,36 @@ def overriding(modules: list[Module], hook: str) -> list[Module]:
 # --- core actions: check_* decides (reads only), apply_* changes ------------------------------------------------
 
 
+Declared = tuple[frozenset[str], dict[str, frozenset[tuple[str, str]]], frozenset[tuple[str, str]]]
+
+
+def declared_accounts(registry: Registry, modules: dict[str, Module]) -> Declared:
+    """What the registry's modules declared: every member book, each module's shop accounts (with the core's), and
+    every shop account any of them declared (for postings the core makes on a module's behalf)."""
+    classes: list[type[Module]] = [Core, *registry.modules()]
+    books = frozenset(b.name for cls in classes for b in cls.books)
+    core = frozenset(Core.accounts)
+    by_module = {kind: frozenset(type(m).accounts) | core for kind, m in modules.items()}
+    return books, by_module, core.union(*by_module.values())
+
+
+def recheck(engine: Engine, txns: list[Transaction]) -> None:
+    """The engine re-checks what the modules posted for an event (beancount's loader re-checks each plugin's
+    output): every member book is one a module declared, and every shop account one the posting module (or the
+    core) declared. A posting outside them is a bug in a module, not a refusal: ``LedgerError``."""
+    books, by_module, anywhere = engine._declared
+    for txn in txns:
+        allowed = by_module.get(txn.plan, anywhere)
+        for (owner, book), _amount in txn.entries:
+            if owner[0] != "@":
+                if book not in books:
+                    raise LedgerError(f"{txn.rule} ({txn.plan or 'core'}) posted to {owner}/{book}: no module "
+                                      "declares that book")
+            elif (owner, book) not in allowed and (owner, "*") not in allowed:
+                raise LedgerError(f"{txn.rule} ({txn.plan or 'core'}) posted to {owner}/{book}: not an account "
+                                  f"{txn.plan or 'any module'} declared")
+
+
 def check_paid(engine: Engine, event: Any, price_of: Any) -> Refusal | None:
     """A paid event's ``paid`` (what the payment provider took) must be its price now."""
     paid = getattr(event, "paid", None)
@@ -497,6 +531,7 @@ def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:
 def apply_pay(engine: Engine, event: ev.Pay) -> None:
     order = engine.new_order(event.order, event.member, event.sku, event.quantity, amount=event.amount)
     order.points_paid = event.points or 0
+    order.points_value = event.points_value
     engine.record_sale(order)
 
 

@@ -142,13 +142,16 @@ class Pay(Event):
     verb: ClassVar[str] = "pay"
     primary: ClassVar[str] = "member"
     counted_id: ClassVar[tuple[str, str] | None] = ("order", "o")
-    money_fields: ClassVar[tuple[str, ...]] = ("points", "amount")
+    money_fields: ClassVar[tuple[str, ...]] = ("points", "amount", "points_value")
     member: MemberId
     sku: ObjectId
     order: ObjectId
     quantity: int = 1
     amount: Money | None = Field(None, ge=0)
     points: Money | None = None
+    #: what the points were quoted at when the order was made (the member paid the rest): the engine takes it
+    #: when the points are worth at least that now, and refuses the payment otherwise
+    points_value: Money | None = Field(None, ge=0)
 
 
 @register_event

@@ -80,6 +80,9 @@ class CampaignModule(Module):
     always_on: ClassVar[bool] = True
     #: paths in ``campaign_view`` that only operators see (``groups.*.invite_code``): the public API drops them
     private_keys: ClassVar[tuple[str, ...]] = ()
+    #: a campaign's money waits in its escrow (``@escrow/<id>``); the platform pays bonuses, funds and envelopes
+    accounts: ClassVar[tuple[tuple[str, str], ...]] = (("@escrow", "*"), CAMPAIGN_EXPENSE, ("@external", "payments"),
+                                                       ("@platform", "sales"))
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)

@@ -274,6 +274,12 @@ class Points(Module):
         value = points * nav // NAV_SCALE
         if value == 0:
             return refuse(Code.INVALID, "points", shown, why=f"worth 0.00 at the NAV {format_nav(nav)}")
+        if event.points_value is not None:  # quoted at the order: taken while the points are worth at least that
+            if event.points_value > value:
+                return refuse(Code.NOT_ALLOWED, "points_value", format_fen(event.points_value),
+                              why=f"the points were quoted at more than they are worth now ({format_fen(value)} at "
+                                  f"the NAV {format_nav(nav)})")
+            value = event.points_value
         amount = event.amount if event.amount is not None else engine.products[event.sku].price * event.quantity
         cap = apply_rate(amount, self.config.max_deduction_rate)
         if value > cap:
@@ -291,7 +297,8 @@ class Points(Module):
         record = OrderPoints(nav, 0, 0, None)
         paid = order.points_paid
         if paid:
-            record.paid_points, record.paid_value = paid, paid * nav // NAV_SCALE
+            value = order.points_value if order.points_value is not None else paid * nav // NAV_SCALE
+            record.paid_points, record.paid_value = paid, value
             record.payment_txn = engine.post(
                 "points_payment",
                 ((points_account, -paid), (ISSUED, paid), (RESERVE, -record.paid_value), (EXTERNAL, record.paid_value)),

@@ -96,9 +96,9 @@ def payment_webhook(request: HttpRequest, body: PaymentWebhookIn) -> dict[str, A
     if amount != pending.amount:
         raise ApiError(400, ApiCode.AMOUNT_MISMATCH, "amount", body.amount, expected=format_fen(pending.amount))
     fingerprint = hashlib.sha256(f"{body.order}|{amount}".encode()).hexdigest()
-    if pending.verb == "pay":
+    if pending.verb == "pay":  # ``fields``: the full amount and the points, when points paid part of it
         fields = {"member": pending.member, "sku": pending.sku, "order": pending.order,
-                  "quantity": pending.quantity, "amount": format_fen(pending.amount)}
+                  "quantity": pending.quantity, "amount": format_fen(pending.amount), **pending.fields}
     else:  # a paid action (a group seat, a pre-sale entry, a blind box): its event, with what the provider took
         fields = {**pending.fields, "paid": format_fen(amount)}
     try:

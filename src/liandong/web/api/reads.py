@@ -28,6 +28,7 @@ from ...service.store.models import (
     LedgerTransaction,
     LoggedEvent,
     MemberState,
+    ModuleState,
     OrderState,
     ProductState,
     ShopSetup,
@@ -288,6 +289,12 @@ def event(logged: LoggedEvent, with_payload: bool = False) -> dict[str, Any]:
 def config_version() -> int:
     latest = EventOutcome.objects.order_by("-event_id").values_list("config_version", flat=True).first()
     return int(latest) if latest is not None else 1
+
+
+def points_nav() -> str | None:
+    """The points NAV the worker last committed ("1.428571"), or None when the shop runs no points plan."""
+    view = ModuleState.objects.filter(kind="points").values_list("view", flat=True).first()
+    return str(view["nav"]) if view and "nav" in view else None
 
 
 def ledger_balanced() -> bool:

@@ -232,6 +232,7 @@ class ProductOut(Schema):
 class OrderIn(StrictIn):
     sku: IdText
     quantity: int = Field(1, ge=1, le=1000)
+    points: MoneyIn | None = Field(None, description="points to pay part of it with (the points plan's terms)")
 
 
 class OrderOut(Schema):

@@ -17,6 +17,7 @@ from ninja import Router, Status
 from ninja.params.functions import Path, Query
 
 from ...engine.money import format_fen, parse_yuan
+from ...engine.plans.points import Points
 from ...service.store.models import EventOutcome, ProductState
 from . import reads
 from .actions import answer, log_operator_event
@@ -103,8 +104,20 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[Any]:
     product = ProductState.objects.filter(sku=body.sku, active=True).first()
     if product is None:
         raise ApiError(400, ApiCode.PRODUCT_UNAVAILABLE, "sku", body.sku)
+    amount = product.price * body.quantity
+    fields: dict[str, Any] = {}
+    if body.points is not None:  # quoted at today's NAV: the member pays the rest; the engine checks the quote
+        nav = reads.points_nav()
+        if nav is None:
+            raise ApiError(400, ApiCode.INVALID, "points", body.points, why="this shop runs no points plan")
+        value = parse_yuan(Points.value_at(format_fen(parse_yuan(body.points)), nav))
+        if value >= amount:
+            raise ApiError(400, ApiCode.INVALID, "points", body.points, why="worth the whole order or more")
+        fields = {"amount": format_fen(amount), "points": format_fen(parse_yuan(body.points)),
+                  "points_value": format_fen(value)}
+        amount -= value
     pending = PendingOrder.objects.create(order="o" + secrets.token_hex(6), member=member, sku=body.sku,
-                                          quantity=body.quantity, amount=product.price * body.quantity)
+                                          quantity=body.quantity, amount=amount, fields=fields)
     return Status(201, reads.order_view(pending, None))
 
 
