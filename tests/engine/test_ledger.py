@@ -9,7 +9,7 @@ import pytest
 from liandong.engine import Shop
 from liandong.engine import events as ev
 from liandong.engine.core import DEFAULT_START, Product
-from liandong.engine.ledger import NON_CASH_UNITS, Ledger, LedgerError, is_member_account, register_unit
+from liandong.engine.ledger import NON_CASH_UNITS, Ledger, LedgerError, is_member_account
 from liandong.engine.plans import chain21  # noqa: F401  (registers the chain21 reward rules)
 from liandong.engine.registry import new_engine
 
@@ -146,7 +146,7 @@ def test_without_kept_transactions_a_book_that_changes_unit_after_postings_is_ca
     ledger = _unkept_sold_and_rewarded()
     ledger.transfer(2, "convert", ("A", "available"), ("A", "tokens_x"), 300)
     assert ledger.check_invariants() == []
-    register_unit("tokens_x", "token")
+    NON_CASH_UNITS["tokens_x"] = "token"
     try:
         assert ledger.check_invariants() == ["the entries posted in fen sum to -300, not zero",
                                              "the entries posted in token sum to 300, not zero"]

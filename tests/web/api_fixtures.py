@@ -43,9 +43,9 @@ def anonymous_caller() -> Caller:
 def register_member(api_settings: Any) -> Register:
     """Register a member through the API (``inviter``: a Caller whose invite code to use) and give it a token."""
 
-    def make(username: str, inviter: Caller | None = None) -> Caller:
+    def make(username: str, inviter: Caller | None = None, **extra: Any) -> Caller:
         caller = Caller(Client())
-        body: dict[str, str | None] = {"username": username, "password": PASSWORD}
+        body: dict[str, Any] = {"username": username, "password": PASSWORD, **extra}
         if inviter is not None:
             body["invite_code"] = inviter.invite_code
         r = caller.post("/api/auth/register", body)

@@ -6,8 +6,9 @@ creates an order and the payment provider confirms it through the signed webhook
 the operator's endpoints; ``tick`` is the worker's clock. Every other verb goes through the route the registry
 builds for it (``/api/actions/<verb>`` for members, ``/api/operator/actions/<verb>`` for operators); a paid action
 (a group seat, a pre-sale entry, a blind box) answers an order that the webhook pays. Ids the service chooses
-(members, orders, groups, blind-box sets) are mapped to the scenario's. A draw secret a scenario gives is what the
-service's secret maker returns for that event (the test sets it, as a fixed random source). The clock the events
+(members, groups, blind-box sets, withdrawals) are the scenario's: the test sets the service's id maker and its
+secret maker, as fixed random sources (a draw's numbers depend on the entries' ids and the secret); the ids of
+plain orders are mapped. The clock the events
 are logged at follows the scenario, so the worker applies each event at the instant ``liandong replay`` would.
 """
 
@@ -27,7 +28,10 @@ from liandong import scenario as sc
 from liandong.engine.money import format_fen
 from liandong.engine.registry import REGISTRY
 from liandong.service import log as service_log
-from liandong.service.worker import append_system_event
+from liandong.service.worker import append_system_event, drain
+from liandong.web.api import events as events_api
+from liandong.web.api import members as members_api
+from liandong.web.api import shop as shop_api
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
@@ -52,9 +56,11 @@ class ThroughTheApi:
     """Plays one scenario's events as HTTP calls and reads its end state back through the API."""
 
     def __init__(self, scenario: sc.Scenario, clock: FakeClock, register: Register, operator: Caller,
-                 secrets: list[str]) -> None:
+                 secrets: list[str], chosen: list[str]) -> None:
         self.scenario, self.clock, self.register, self.operator = scenario, clock, register, operator
         self.secrets = secrets  # what the service's secret maker returns next
+        self.chosen = chosen  # what the service's id maker returns next
+        self.used: set[str] = set()  # ids the service was given already
         self.members: dict[str, Caller] = {}
         self.ids: dict[str, str] = {}  # scenario id -> the id the service chose
         self.refused: list[dict[str, Any]] = []
@@ -81,12 +87,22 @@ class ThroughTheApi:
             return [self.back(v) for v in value]
         return value
 
+    def back_text(self, text: str) -> str:
+        """A sentence (a refusal's reason) with the service's ids replaced by the scenario's."""
+        names = {c.member: n for n, c in self.members.items() if c.member} | {v: k for k, v in self.ids.items()}
+        for chosen in sorted(names, key=len, reverse=True):
+            text = text.replace(chosen, names[chosen])
+        return text
+
     def caller(self, name: str) -> Caller:
         return self.members.get(name) or Caller(Client())  # never joined: no credentials
 
     # --- playing ---
     def play(self) -> None:
         for parsed in self.scenario.events:
+            if parsed.at is not None and parsed.at < self.clock.now:  # a server's clock never goes back
+                self.refused.append({"event": parsed.index, "code": "at_before_clock", "edge": True})
+                continue
             self.clock.now = parsed.at if parsed.at is not None else self.clock.now + dt.timedelta(seconds=1)
             handler = getattr(self, f"on_{parsed.cls.verb}", None)
             fields = {name: (format_fen(v) if name in parsed.cls.money_fields and isinstance(v, int) else v)
@@ -95,7 +111,9 @@ class ThroughTheApi:
             if status >= 400:
                 error = body.get("error", {}) if isinstance(body, dict) else {}
                 self.refused.append({"event": parsed.index, "code": error.get("code"), "field": error.get("field"),
-                                     "reason": error.get("message", f"HTTP {status} {body}")})
+                                     "reason": error.get("message", f"HTTP {status} {body}"),
+                                     "edge": status != 422})  # refused by the API itself, not by the engine
+        drain()
 
     def on_join(self, f: dict[str, Any]) -> tuple[int, Any]:
         if f["member"] in self.members:
@@ -104,7 +122,9 @@ class ThroughTheApi:
         inviter = self.members.get(f["referrer"]) if f.get("referrer") else None
         if f.get("referrer") and inviter is None:
             return 400, {"error": {"message": f"referrer {f['referrer']} has no invite code"}}
-        self.members[f["member"]] = self.register(f["member"], inviter=inviter)
+        extra = {k: _plain(f[k]) for k in ("birth_date", "guardian_consent") if f.get(k) is not None}
+        self.chosen.append(f["member"])  # the member id the service gives it
+        self.members[f["member"]] = self.register(f["member"], inviter=inviter, **extra)
         return 201, None
 
     def on_pay(self, f: dict[str, Any]) -> tuple[int, Any]:
@@ -112,10 +132,11 @@ class ThroughTheApi:
         body = {"sku": f["sku"], "quantity": f.get("quantity", 1)}
         if f.get("points") is not None:
             body["points"] = f["points"]
+        self.chosen.append(f["order"])  # the order id the service gives it
         order = buyer.post("/api/orders", body)
+        del self.chosen[:]
         if order.status != 201:
             return order.status, order.body
-        self.ids[f["order"]] = order.body["order"]
         return self.pay(buyer, order.body)
 
     def pay(self, buyer: Caller, order: dict[str, Any]) -> tuple[int, Any]:
@@ -138,7 +159,8 @@ class ThroughTheApi:
         return r.status, r.body
 
     def on_tick(self, f: dict[str, Any]) -> tuple[int, Any]:
-        append_system_event("tick", {}, f"test:tick:{self.clock.now.isoformat()}")
+        append_system_event("tick", {}, f"test:tick:{self.clock.now.isoformat()}")  # the worker's clock
+        drain()
         return 200, None
 
     def generic(self, verb: str, f: dict[str, Any]) -> tuple[int, Any]:
@@ -154,16 +176,20 @@ class ThroughTheApi:
 
     def as_member(self, verb: str, spec: Any, f: dict[str, Any]) -> tuple[int, Any]:
         caller = self.caller(f[spec.member_field])
-        generated = {name for name, _prefix in spec.generated}
+        generated = [name for name, _prefix in spec.generated]
+        for name in generated:  # the scenario's id, or the one replay gives a seat's order (``<group>-<member>``)
+            wanted = given = f.get(name) or f"{f.get('group')}-{f[spec.member_field]}"
+            while name not in f and given in self.used:  # a seat's order id a refused payment still holds: a new
+                given = f"{wanted}.{len(self.used)}"  # one, read back as the scenario's
+            self.used.add(given)
+            self.ids[wanted] = given
+            self.chosen.append(given)
         body = {k: self.api(v) for k, v in f.items() if k != spec.member_field and k not in generated}
         for name in spec.member_refs:
             if name in f:
                 body[name] = self.caller(f[name]).invite_code or f[name]
         r = caller.post(f"/api/actions/{verb}", body)
-        chosen = r.body.get("action") if r.status == 201 else r.body.get("event") if r.status == 200 else None
-        for name in generated:
-            if chosen and name in f and name in chosen:
-                self.ids[f[name]] = chosen[name]
+        del self.chosen[:]  # ids the request did not use (it was refused before it chose them)
         if r.status == 201:  # a paid action: the order the provider pays
             return self.pay(caller, r.body)
         return r.status, r.body
@@ -171,8 +197,10 @@ class ThroughTheApi:
     # --- the end state, read through the API ---
     def end_state(self) -> dict[str, Any]:
         summary = self.operator.get("/api/operator/summary").body
+        refused = [{k: v for k, v in r.items() if k != "edge"} | {"reason": self.back_text(str(r.get("reason", "")))}
+                   for r in self.refused]
         state: dict[str, Any] = {"pools": summary["pools"], "platform": summary["platform"],
-                                 "ledger": summary["ledger"], "refused": self.refused, "members": {}}
+                                 "ledger": summary["ledger"], "refused": self.back(refused), "members": {}}
         for name, caller in self.members.items():
             seen = self.operator.get(f"/api/operator/members/{caller.member}").body
             state["members"][name] = self.back(seen["view"])
@@ -219,15 +247,24 @@ def test_a_scenario_through_the_api_ends_as_its_expect_says(
     secrets: list[str] = []
     make_secret = service_log.make_secret
     monkeypatch.setattr(service_log, "make_secret", lambda: secrets.pop(0) if secrets else make_secret())
+    chosen: list[str] = []
+    new_id, new_ids, new_order = events_api.new_id, members_api._new_ids, shop_api.new_order_id
+    monkeypatch.setattr(events_api, "new_id", lambda prefix: chosen.pop(0) if chosen else new_id(prefix))
+    monkeypatch.setattr(shop_api, "new_order_id", lambda: chosen.pop(0) if chosen else new_order())
+    monkeypatch.setattr(members_api, "_new_ids", lambda: (chosen.pop(0), new_ids()[1]) if chosen else new_ids())
     fake_clock.now = scenario.shop.start
     products = [{"sku": p.sku, "price": format_fen(p.price), "gift_pack": p.gift_pack,
                  **({"red_envelope": format_fen(p.red_envelope)} if p.red_envelope else {})}
                 for p in scenario.shop.products]
     make_shop(scenario.shop.plans, start=scenario.shop.start, products=products)
-    player = ThroughTheApi(scenario, fake_clock, register_member, make_operator(), secrets)
+    player = ThroughTheApi(scenario, fake_clock, register_member, make_operator(), secrets, chosen)
     player.play()
     state = player.end_state()
     expect = dict(scenario.expect)
+    if isinstance(expect.get("refused"), list):  # a refusal at the API's edge is compared by its event only
+        edge = {r["event"] for r in player.refused if r.get("edge")}
+        state["refused"] = [next((e for e in expect["refused"] if e.get("event") == r["event"]), r)
+                            if r["event"] in edge else r for r in state["refused"]]
     if "draws" in expect:
         expect["draws"], state["draws"] = _by_content(expect["draws"]), _by_content(state.get("draws", []))
     assert sc.compare(expect, state) == []

@@ -98,7 +98,7 @@ def next_close_day(engine: Engine) -> dt.date:
 
 def instant(engine: Engine, created_at: dt.datetime, auto_close_days: bool) -> dt.datetime:
     """When a logged event without its own ``at`` is applied (see the module docstring)."""
-    at = created_at
+    at = created_at.astimezone(engine.tz)  # the shop's zone, as every time the engine shows
     if auto_close_days:
         at = min(at, engine.end_of_day(next_close_day(engine)))
     return max(at, engine.clock)

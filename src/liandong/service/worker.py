@@ -484,9 +484,13 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
     campaigns = []
-    for cid in all_campaign_ids(engine):  # each one until it has been written closed; only when it changed
+    # each campaign until it has been written closed (and a closed one again when its orders moved: a refund after
+    # the close changes its figures); only when it changed
+    reopened = {order.campaign for o in touched.orders if (order := engine.orders.get(o)) is not None
+                and order.campaign is not None}
+    for cid in all_campaign_ids(engine):
         last = campaign_views.get(cid)
-        if last is not None and last["status"] == "closed":
+        if last is not None and last["status"] == "closed" and cid not in reopened:
             continue
         row = campaign_row(engine, cid)
         if row is not None and row != last:

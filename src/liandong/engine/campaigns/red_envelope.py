@@ -26,7 +26,6 @@ winner's envelope share stays, as every participant's does (the losers were paid
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -300,18 +299,11 @@ def apply_close(engine: Engine, event: CloseRedEnvelope) -> None:
     module.close_campaign(engine, module.campaigns[event.campaign])
 
 
-def private_group_code(fields: dict[str, Any], new_id: Callable[[str], str]) -> dict[str, Any]:
-    """A private group started without an invite code gets a fresh one (the service fills it)."""
-    if fields.get("visibility") == "private" and not fields.get("invite_code"):
-        return {**fields, "invite_code": new_id("")}
-    return fields
-
-
 RedEnvelope.verbs = (
     Verb(CreateRedEnvelope, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring", "params": {"sku": "TEA", "max_size": 10}}),
     Verb(StartRedEnvelope, check_start, apply_start, senders=("member",), member_field="member",
-         generated=(("group", "r"), ("order", "rs")), prepare=private_group_code, price=price_of_new_group,
+         generated=(("group", "r"), ("order", "rs")), price=price_of_new_group,
          quote=quote_new_group,
          example={"campaign": "re-spring", "size": 3, "winners": 1, "split": "equal", "visibility": "private"}),
     Verb(JoinRedEnvelope, check_join, apply_join, senders=("member",), member_field="member",

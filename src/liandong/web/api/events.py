@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.params.functions import Path
@@ -158,8 +159,12 @@ def awaiting_payment(request: HttpRequest, verb: Verb, fields: dict[str, Any], m
         raise ApiError(404, ApiCode.NOT_FOUND, name, fields.get(name))
     order = str(fields.get("order") or new_id("a"))
     fields = {**fields, "order": order} if "order" in verb.event.model_fields else fields
-    pending, _created = PendingOrder.objects.get_or_create(order=order, defaults={
-        "member": member, "sku": "", "quantity": 1, "amount": price, "verb": verb.name, "fields": fields})
+    try:
+        with transaction.atomic():
+            pending = PendingOrder.objects.create(order=order, member=member, sku="", quantity=1, amount=price,
+                                                  verb=verb.name, fields=fields)
+    except IntegrityError:
+        raise ApiError(409, ApiCode.EXISTS, "order", order) from None
     return Status(201, reads.order_view(pending, None))
 
 

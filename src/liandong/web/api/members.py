@@ -104,8 +104,10 @@ def register(request: HttpRequest, body: RegisterIn, invite: InviteCode | None =
             with transaction.atomic():
                 user = get_user_model().objects.create_user(username=body.username, password=body.password)
                 account = MemberLogin.objects.create(user=user, member=member, invite_code=invite_code)
-                logged = log_event(request, "join", {"member": member, "referrer": referrer},
-                                   actor=f"member:{member}")
+                joined: dict[str, Any] = {"member": member, "referrer": referrer}
+                if body.birth_date is not None:
+                    joined |= {"birth_date": body.birth_date.isoformat(), "guardian_consent": body.guardian_consent}
+                logged = log_event(request, "join", joined, actor=f"member:{member}")
             break
         except IntegrityError:
             if get_user_model().objects.filter(username=body.username).exists():

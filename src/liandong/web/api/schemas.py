@@ -97,6 +97,8 @@ class RegisterIn(StrictIn):
     username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
     password: str = Field(min_length=1, max_length=128, pattern=r"^[^\x00]+$")
     invite_code: InviteCode | None = Field(None, description="the inviter's code")
+    birth_date: dt.date | None = Field(None, description="needed for blind boxes (none under 8; under 18 with consent)")
+    guardian_consent: bool = Field(False, description="a guardian's consent, for a member under 18")
 
 
 class LoginIn(StrictIn):

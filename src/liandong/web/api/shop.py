@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.params.functions import Path, Query
@@ -116,9 +117,17 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[Any]:
         fields = {"amount": format_fen(amount), "points": format_fen(parse_yuan(body.points)),
                   "points_value": format_fen(value)}
         amount -= value
-    pending = PendingOrder.objects.create(order="o" + secrets.token_hex(6), member=member, sku=body.sku,
-                                          quantity=body.quantity, amount=amount, fields=fields)
+    try:
+        with transaction.atomic():
+            pending = PendingOrder.objects.create(order=new_order_id(), member=member, sku=body.sku,
+                                                  quantity=body.quantity, amount=amount, fields=fields)
+    except IntegrityError:  # the id is taken (by another order or a paid action's seat)
+        raise ApiError(409, ApiCode.EXISTS, "order", None) from None
     return Status(201, reads.order_view(pending, None))
+
+
+def new_order_id() -> str:
+    return "o" + secrets.token_hex(6)
 
 
 @router.get("/orders/{order}", auth=AUTH, response={200: OrderOut, **ERRORS})
