@@ -96,6 +96,7 @@ ROWS = [
     Row("POST", "/api/operator/orders/{order}/refund", OPERATOR_ONLY),
     Row("GET", "/api/me/plans/{kind}", MEMBER_ONLY, path="/api/me/plans/chain21"),
     Row("GET", "/api/plans/{kind}", "200 200 200 200 200", path="/api/plans/chain21"),
+    Row("GET", "/api/operator/plans/{kind}/state", ALL_STAFF_READ, path="/api/operator/plans/chain21/state"),
     Row("GET", "/api/campaigns", "200 200 200 200 200"),
     Row("GET", "/api/campaigns/{campaign}", "404 404 404 404 404", path="/api/campaigns/none-such"),
     Row("GET", "/api/operator/campaigns/{campaign}", "401 403 403 404 404", path="/api/operator/campaigns/none-such"),
