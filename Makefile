@@ -21,15 +21,18 @@ run: $(STAMP)
 # The database tests (tests/web) run twice: on SQLite, then on PostgreSQL. Without PostgreSQL, locally, that second
 # run is skipped with a message; under CI=true it fails (scripts/ensure-postgres).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The suite runs on two processes (pytest-xdist; each gets its own test database); PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 	@scripts/ensure-postgres; status=$$?; \
 	if [ $$status -eq 0 ]; then \
 	  echo "database tests again, on PostgreSQL ($(PG_TEST_URL))"; \
-	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest tests/web $(PYTEST_ARGS) || exit 1; \
+	  DATABASE_URL=$(PG_TEST_URL) $(PYTEST) tests/web $(PYTEST_ARGS) || exit 1; \
 	elif [ $$status -eq 3 ]; then \
 	  echo "SKIPPED: the database tests on PostgreSQL (not available here; CI=true makes this a failure)"; \
 	else exit $$status; fi

@@ -137,6 +137,31 @@ def test_a_megabyte_unknown_key_comes_back_as_a_short_prefix(api_shop: None, reg
     assert len(json.dumps(r.body, ensure_ascii=False)) < 1000
 
 
+@pytest.mark.parametrize(("body", "field", "value"), [
+    ('{"group": "g1\\u0000"}', "group", "g1\\u0000"),          # PostgreSQL cannot store a NUL in text or jsonb
+    ('{"group": "g\\ud83d"}', "group", "g\\ud83d"),            # half of a surrogate pair is not a character
+    ('{"group": "g1", "\\u0000": 1}', "\\u0000", "\\u0000"),  # in a key too
+])
+def test_text_no_database_can_store_is_a_400_naming_the_field(api_shop: None, register_member: Register,
+                                                              body: str, field: str, value: str) -> None:
+    alice = register_member("alice")
+    alice.client.raise_request_exception = False
+    r = alice.post("/api/actions/leave_group", raw=body.encode())
+    _is_documented_error(r, 400)
+    assert (r.body["error"]["code"], r.body["error"]["field"], r.body["error"]["value"]) == ("invalid", field, value)
+    assert not LoggedEvent.objects.filter(verb="leave_group").exists()
+
+
+def test_a_login_without_a_client_address_is_counted_not_a_500(api_shop: None, register_member: Register) -> None:
+    """A connection with no IP address (a Unix socket; REMOTE_ADDR empty) shares one address for the limits."""
+    register_member("alice")
+    caller = Caller(Client(raise_request_exception=False, REMOTE_ADDR=""))
+    r = caller.post("/api/auth/token", {"username": "alice", "password": "wrong-password"})
+    _is_documented_error(r, 401)
+    r = caller.post("/api/auth/token", {"username": "alice\u0000", "password": "x"})
+    _is_documented_error(r, 400)
+
+
 def test_an_unexpected_fault_is_a_json_500_without_details_even_with_debug(api_shop: None, settings: Any,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from liandong.web.api import reads

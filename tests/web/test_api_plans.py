@@ -65,6 +65,23 @@ def test_a_plan_the_shop_does_not_run_is_a_404(api_shop: None, api_operator: Cal
     assert r.status == 404 and (r.body["error"]["field"], r.body["error"]["value"]) == ("plan", "points")
 
 
+def test_the_blind_box_seed_coupons_are_a_shop_wide_config_the_operator_changes(
+        api_shop: None, api_operator: Caller, register_member: Register) -> None:
+    """A campaign module's config (not a plan: it is not listed among the running plans) is read and changed
+    through the same routes; the change applies to members who join after it."""
+    assert api_operator.get("/api/operator/plans/blind_box").body["config"] == {"skus": None, "seed_users": 1000,
+                                                                                "seed_coupons": 100}
+    first = register_member("first")
+    changed = api_operator.post("/api/operator/plans/blind_box", {"config": {"seed_users": 0}})
+    assert changed.status == 200 and changed.body["config"]["seed_users"] == 0
+    later = register_member("later")
+    assert first.get("/api/me/balances").body["other"] == {"coupons": "100"}
+    assert later.get("/api/me/balances").body["other"] == {}
+    assert [p["plan"] for p in api_operator.get("/api/operator/plans").body] == ["chain21"]
+    bad = api_operator.post("/api/operator/plans/blind_box", {"config": {"seed_users": -1}})
+    assert bad.status == 400 and bad.body["error"]["field"] == "config.seed_users"
+
+
 def test_config_changes_need_the_configure_plan_permission(api_shop: None) -> None:
     clerk = make_operator("clerk", permissions=("close_day", "refund_order"))
     assert clerk.get("/api/operator/plans").status == 200  # any operator reads
@@ -81,7 +98,7 @@ def test_a_transpose_before_its_time_is_the_engines_refusal(api_shop: None, api_
         buy(member)
     for name in ("z1", "z2"):
         buy(register_member(name, inviter=z))             # z is a partner now
-    r = api_operator.post("/api/operator/plans/chain21/transpose",
+    r = api_operator.post("/api/operator/actions/transpose",
                           {"partner": a.member, "seed": s2.member, "with": z.member})
     assert r.status == 422
     assert (r.body["error"]["code"], r.body["error"]["field"]) == ("transpose_too_early", "at")

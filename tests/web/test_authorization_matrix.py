@@ -85,8 +85,6 @@ ROWS = [
     Row("GET", "/api/operator/plans/{plan}", ALL_STAFF_READ),
     Row("GET", "/api/operator/plans/{plan}/versions", ALL_STAFF_READ),
     Row("POST", "/api/operator/plans/{plan}", OPERATOR_ONLY, body={"config": {"team_reward": "200.00"}}),
-    Row("POST", "/api/operator/plans/chain21/transpose", "401 403 403 403 422",
-        body={"partner": "{owner}", "seed": "{other}", "with": "{friend}"}),
     Row("POST", "/api/operator/close-day", OPERATOR_ONLY, body={"day": "{today}"}),
     Row("GET", "/api/events/{position}", OWNER_OR_STAFF),
     Row("GET", "/api/operator/events", ALL_STAFF_READ),

@@ -28,6 +28,7 @@ name: separate processes
 timezone: Asia/Shanghai
 plans:
   distribution: {levels: 2, rates: ["0.10", "0.05"], settle_after_days: 0}
+  blind_box: {seed_users: 0}   # the campaign module's shop-wide config: no seed coupons at join in this shop
 products:
   - {sku: TEA, price: "99.00", name: Tea}
 """

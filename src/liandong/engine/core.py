@@ -157,14 +157,17 @@ class Engine:
         self.facts: list[dict[str, Any]] = []
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
         self.modules: dict[str, Module] = {}
+        # ``shop.plans`` names the plans the shop runs, and may also configure an always-on module (a campaign
+        # module's shop-wide config, such as the blind box's seed coupons); those run in every shop regardless
         for kind, raw in shop.plans.items():
             plan = registry.plans.get(kind)
-            if plan is None:
-                known = ", ".join(sorted(registry.plans))
-                raise ConfigError(kind, [("plan", kind, f"unknown plan; known: {known}")])
-            self.modules[kind] = plan(validate_config(kind, plan.Config, dict(raw or {})))
+            if plan is None and kind not in registry.campaigns:
+                known = ", ".join(sorted([*registry.plans, *registry.campaigns]))
+                raise ConfigError(kind, [("plan", kind, f"unknown plan or campaign module; known: {known}")])
+            if plan is not None:
+                self.modules[kind] = plan(validate_config(kind, plan.Config, dict(raw or {})))
         for kind, cls in registry.campaigns.items():
-            self.modules[kind] = cls(validate_config(kind, cls.Config, {}))
+            self.modules[kind] = cls(validate_config(kind, cls.Config, dict(shop.plans.get(kind) or {})))
         self.plans = [m for k, m in self.modules.items() if k in registry.plans]
         for running in self.plans:
             found = rewards_above_prices(running, running.config, self.products.values())
@@ -675,8 +678,8 @@ def apply_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> None:
 
 
 def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | None:
-    module = engine.modules.get(event.plan)
-    if module is None or module not in engine.plans:
+    module = engine.modules.get(event.plan)  # a plan the shop runs, or an always-on module's shop-wide config
+    if module is None or not type(module).Config.model_fields:
         return refuse(Code.PLAN_NOT_RUNNING, "plan", event.plan)
     try:
         config = validate_config(event.plan, type(module).Config, _changed_config(module, event))

@@ -4,7 +4,7 @@ told against the odds the engine's draws realise, and whether published rules st
 A campaign entry in a plan file::
 
     campaigns:
-      - kind: group_buy                   # or red_envelope, blind_box, presale
+      - kind: group_buy                   # or red_envelope, blind_box, presale: a module with a draw_probe
         params: {sku: TEA, group_size: 5, winners: 2}
         start: {size: 5, winners: 1}      # red_envelope only: the groups members start
         disclosed: {winners: 2}           # what the shop's pages tell members, when it is not the published params
@@ -19,21 +19,26 @@ E.g. 400 groups of 5 with 2 winners: each seat should win about 160 times; a pag
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from scipy import stats
 
+from ..engine.campaigns.base import DrawProbe
 from ..engine.errors import Code
 from ..engine.money import format_fen
+from ..engine.registry import REGISTRY
 from .planfile import PlanSpec
 from .preset import Preset
 from .probes import ProbeShop
 
 DRAWS = 400
-KINDS = ("group_buy", "red_envelope", "blind_box", "presale")
+
+
+def probed_kinds() -> tuple[str, ...]:
+    """The campaign kinds whose modules declare a draw probe (``CampaignModule.draw_probe``), in registry order."""
+    return tuple(kind for kind, module in REGISTRY.campaigns.items() if getattr(module, "draw_probe", None))
 
 
 @dataclass
@@ -67,47 +72,52 @@ def secret_for(seed: int, name: str) -> str:
 ENTRY_KEYS = {"kind", "params", "start", "disclosed"}
 
 
+def _probe(kind: str) -> DrawProbe:
+    module = REGISTRY.campaigns[kind]
+    probe: type[DrawProbe] | None = getattr(module, "draw_probe", None)
+    assert probe is not None, kind
+    return probe()
+
+
 def campaign_problem(plan: PlanSpec, preset: Preset) -> tuple[str, Any, str] | None:
     """The first thing wrong with the plan file's campaigns, as (key, value, message), found by creating each one
-    (and starting a red-envelope group) in a probe shop: the engine's own refusal names the field and value."""
+    (and what its probe checks beyond that: a red-envelope group's start) in a probe shop: the engine's own refusal
+    names the field and value."""
+    kinds = probed_kinds()
     for i, entry in enumerate(plan.campaigns):
         where = f"campaigns[{i}]"
         kind = entry.get("kind")
-        if kind not in KINDS:
-            return f"{where}.kind", kind, f"one of {', '.join(KINDS)}"
+        if kind not in kinds:
+            return f"{where}.kind", kind, f"one of {', '.join(kinds)}"
         for key in entry:
             if key not in ENTRY_KEYS:
                 return f"{where}.{key}", entry[key], f"unknown key; known: {', '.join(sorted(ENTRY_KEYS))}"
         shop = ProbeShop(plan, preset)
-        ok = _create(shop, preset, entry, "check")
-        if ok and kind == "red_envelope":
-            start = {"size": 5, "winners": 1, **entry.get("start", {})}
-            ok = shop.do("start_red_envelope", member=shop.join("S1"), campaign="check", group="r0", **start)
+        probe = _probe(kind)
+        ok = probe.create(shop, entry, "check", secret_for(preset.seed, "check")) and probe.check(shop, entry, "check")
         if not ok and shop.last_refusal is not None:
             refusal = shop.last_refusal
             return f"{where}.{refusal.field}", refusal.value, refusal.reason
     return None
 
 
-def _create(shop: ProbeShop, preset: Preset, entry: dict[str, Any], cid: str) -> bool:
-    """Create (publish) a campaign of the entry; a blind box is created by a member starting its first set."""
-    kind = entry["kind"]
-    params = {**entry.get("params", {}), "secret": secret_for(preset.seed, cid)}
-    if kind == "blind_box":
-        return shop.do("start_blind_box", member=shop.join(f"S-{cid}"), campaign=cid, params=params,
-                       order=f"bs-{cid}")
-    if kind == "presale":
-        params.setdefault("deadline", (shop.engine.clock + dt.timedelta(days=30)).isoformat())
-    return shop.do(f"create_{kind}", campaign=cid, params=params)
-
-
 def probe_campaigns(plan: PlanSpec, preset: Preset) -> list[CampaignProbe]:
+    """Each campaign entry through its module's draw probe, in a probe shop of its own."""
     out = []
     for i, entry in enumerate(plan.campaigns):
-        kind = entry["kind"]
-        probe = {"group_buy": _group_buy, "red_envelope": _red_envelope, "blind_box": _blind_box,
-                 "presale": _presale}[kind]
-        out.append(probe(plan, preset, entry, f"c{i}"))
+        kind, cid = entry["kind"], f"c{i}"
+        shop = ProbeShop(plan, preset)
+        tally = _probe(kind).run(shop, entry, cid, DRAWS, lambda name: secret_for(preset.seed, name))
+        probe = CampaignProbe(kind, cid, tally.largest_prize, tally.prize_what, draws=tally.draws,
+                              disclosed=tally.disclosed, realised=tally.realised)
+        if tally.seat_wins is not None:
+            probe.p_value = seat_test(tally.seat_wins, tally.draws, tally.chance)
+        elif tally.window_counts is not None:
+            probe.p_value = 0.0 if tally.outside else uniform_test(tally.window_counts)
+        if tally.frozen_campaign is not None:
+            probe.frozen = _frozen(shop, tally.frozen_campaign, tally.frozen_change)
+        probe.refused = shop.refused
+        out.append(probe)
     return out
 
 
@@ -129,121 +139,8 @@ def uniform_test(counts: list[int]) -> float:
     return float(stats.chisquare(counts).pvalue) if sum(counts) else 1.0
 
 
-def _members(shop: ProbeShop, n: int) -> list[str]:
-    return [shop.join(f"M{i}") for i in range(n)]
-
-
 def _frozen(shop: ProbeShop, campaign: str, change: dict[str, Any]) -> bool:
     """Try to change a published campaign's rules: True when the engine refuses it as frozen."""
     if shop.do("update_campaign", campaign=campaign, params=change):
         return False
     return shop.last_refusal is not None and shop.last_refusal.code == Code.FROZEN
-
-
-def _group_buy(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
-    shop = ProbeShop(plan, preset)
-    _create(shop, preset, entry, cid)
-    module: Any = shop.engine.modules["group_buy"]
-    published = module.campaigns[cid].params
-    size, winners = published.group_size, published.winners
-    price = shop.engine.products[published.sku].price
-    fund = price if published.winner_fund == "price" else published.winner_fund
-    probe = CampaignProbe("group_buy", cid, max(fund, published.loser_bonus), "a winner's shopping fund")
-    members = _members(shop, size)
-    wins = [0] * size
-    for g in range(DRAWS):
-        gid = f"g{g}"
-        shop.do("start_group_buy", member=members[0], campaign=cid, group=gid)
-        for m in members[1:]:
-            shop.do("join_group_buy", member=m, group=gid)
-        for w in module.groups[gid].winners:
-            wins[members.index(w)] += 1
-    told = entry.get("disclosed", {})
-    told_winners, told_size = told.get("winners", winners), told.get("group_size", size)
-    probe.draws = DRAWS
-    probe.p_value = seat_test(wins, DRAWS, told_winners / told_size)
-    probe.disclosed = f"each seat wins {told_winners} in {told_size}"
-    probe.realised = "wins by seat " + ", ".join(str(w) for w in wins) + f" of {DRAWS} groups"
-    probe.frozen = _frozen(shop, cid, {"winners": 1 if winners > 1 else 2})
-    probe.refused = shop.refused
-    return probe
-
-
-def _red_envelope(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
-    shop = ProbeShop(plan, preset)
-    _create(shop, preset, entry, cid)
-    module: Any = shop.engine.modules["red_envelope"]
-    campaign = module.campaigns[cid]
-    start = {"size": 5, "winners": 1, **entry.get("start", {})}
-    size, winners = int(start["size"]), int(start["winners"])
-    envelope = campaign.state.get("red_envelope") or 0
-    probe = CampaignProbe("red_envelope", cid, envelope, "the whole red envelope (the largest share it can be)")
-    members = _members(shop, size)
-    wins = [0] * size
-    for g in range(DRAWS):
-        gid = f"r{g}"
-        shop.do("start_red_envelope", member=members[0], campaign=cid, group=gid, **start)
-        for m in members[1:]:
-            shop.do("join_red_envelope", member=m, group=gid)
-        for w in module.groups[gid].winners:
-            wins[members.index(w)] += 1
-    told = entry.get("disclosed", {})
-    told_winners, told_size = told.get("winners", winners), told.get("size", size)
-    probe.draws = DRAWS
-    probe.p_value = seat_test(wins, DRAWS, told_winners / told_size)
-    probe.disclosed = f"each seat wins {told_winners} in {told_size}"
-    probe.realised = "wins by seat " + ", ".join(str(w) for w in wins) + f" of {DRAWS} groups"
-    probe.frozen = _frozen(shop, cid, {"expire_hours": 48})
-    probe.refused = shop.refused
-    return probe
-
-
-def _blind_box(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
-    shop = ProbeShop(plan, preset)
-    module: Any = shop.engine.modules["blind_box"]
-    starters = _members(shop, DRAWS)
-    opener = shop.join("O")
-    positions: list[int] = []
-    params: dict[str, Any] = {}
-    for i, starter in enumerate(starters):
-        box = f"{cid}-{i}"
-        params = {**entry.get("params", {}), "secret": secret_for(preset.seed, box)}
-        if not shop.do("start_blind_box", member=starter, campaign=box, params=params, order=f"bs{i}"):
-            break
-        opened = 0
-        while module.campaigns[box].status != "closed" and opened < 1000:
-            opened += 1
-            if not shop.do("open_blind_box", member=opener, campaign=box, order=f"bo{i}-{opened}"):
-                break
-        positions.append(opened)
-    first = module.campaigns.get(f"{cid}-0")
-    published = first.params if first is not None else None
-    win_from = published.win_from if published else 1
-    win_to = published.win_to if published else 1
-    prize = shop.engine.products[published.prize_sku].price if published else 0
-    probe = CampaignProbe("blind_box", cid, prize, "the prize product")
-    told = entry.get("disclosed", {})
-    lo, hi = told.get("win_from", win_from), told.get("win_to", win_to)
-    counts = [positions.count(b) for b in range(lo, hi + 1)]
-    outside = sum(1 for p in positions if not lo <= p <= hi)
-    probe.draws = len(positions)
-    probe.p_value = 0.0 if outside else uniform_test(counts)
-    probe.disclosed = f"the prize is in one of boxes {lo}–{hi}, each equally likely"
-    probe.realised = f"prize found at boxes {min(positions, default=0)}–{max(positions, default=0)} over " \
-                     f"{len(positions)} sets" + (f"; {outside} outside the disclosed window" if outside else "")
-    if first is not None:
-        probe.frozen = _frozen(shop, first.id, {"open_price": "1.00"})
-    probe.refused = shop.refused
-    return probe
-
-
-def _presale(plan: PlanSpec, preset: Preset, entry: dict[str, Any], cid: str) -> CampaignProbe:
-    shop = ProbeShop(plan, preset)
-    _create(shop, preset, entry, cid)
-    module: Any = shop.engine.modules["presale"]
-    campaign = module.campaigns[cid]
-    price = campaign.params.price
-    probe = CampaignProbe("presale", cid, price, "a free purchase (the whole price back)")
-    probe.frozen = _frozen(shop, cid, {"free_every": 1})
-    probe.refused = shop.refused
-    return probe

@@ -15,8 +15,9 @@ campaigns; ``find_campaign`` finds one by id across kinds, so the generic verbs 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -73,6 +74,57 @@ class Campaign:
         }
 
 
+class ProbeDriver(Protocol):
+    """The audit's probe shop as a draw probe drives it (``sim.probes.ProbeShop``): events by verb, on its clock."""
+
+    engine: Engine
+
+    def do(self, verb: str, **fields: Any) -> bool: ...
+
+    def join(self, member: str, referrer: str | None = None) -> str: ...
+
+
+@dataclass
+class DrawTally:
+    """What a draw probe saw of one campaign entry: its largest prize and, over ``draws`` draws, either each
+    seat's wins against ``chance`` (what members were told: winners / size) or how often the prize lay at each box
+    of the disclosed window (``window_counts``; ``outside``: found outside it). ``frozen_change`` is a change to the
+    published rules that the engine must refuse, tried on ``frozen_campaign``."""
+
+    largest_prize: int  # fen
+    prize_what: str
+    draws: int = 0
+    seat_wins: list[int] | None = None
+    chance: float = 0.0
+    window_counts: list[int] | None = None
+    outside: int = 0
+    disclosed: str = ""
+    realised: str = ""
+    frozen_campaign: str | None = None
+    frozen_change: dict[str, Any] = field(default_factory=dict)
+
+
+class DrawProbe:
+    """How the audit probes one kind's campaigns (a campaign module's ``draw_probe``): ``create`` one from a plan
+    file's entry (``{kind, params, start, disclosed}``), ``check`` what creating alone does not exercise, and ``run``
+    many draws through the engine. The statistics over the tally are the simulator's (``sim/lottery.py``)."""
+
+    kind: ClassVar[str] = ""  # the module's kind
+    create_verb: ClassVar[str] = ""
+
+    def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
+        """Create (and publish) a campaign of the entry, with ``secret`` for its draw."""
+        return shop.do(self.create_verb, campaign=cid, params={**entry.get("params", {}), "secret": secret})
+
+    def check(self, shop: ProbeDriver, entry: dict[str, Any], cid: str) -> bool:
+        """After ``create``: what else the entry must allow (a red envelope's group start). True when nothing."""
+        return True
+
+    def run(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, draws: int,
+            secret: Callable[[str], str]) -> DrawTally:
+        raise NotImplementedError
+
+
 class CampaignModule(Module):
     """Base of the four campaign modules. Subclasses set ``kind``, ``Params`` and their events' handlers."""
 
@@ -80,6 +132,8 @@ class CampaignModule(Module):
     always_on: ClassVar[bool] = True
     #: paths in ``campaign_view`` that only operators see (``groups.*.invite_code``): the public API drops them
     private_keys: ClassVar[tuple[str, ...]] = ()
+    #: how the audit probes this kind's prizes, odds and frozen rules (``sim/lottery.py``); None: not probed
+    draw_probe: ClassVar[type[DrawProbe] | None] = None
     #: a campaign's money waits in its escrow (``@escrow/<id>``); the platform pays bonuses, funds and envelopes
     accounts: ClassVar[tuple[tuple[str, str], ...]] = (("@escrow", "*"), CAMPAIGN_EXPENSE, ("@external", "payments"),
                                                        ("@platform", "sales"))

@@ -38,6 +38,7 @@ an open's price is paid out as the shares, never to plans.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -56,6 +57,9 @@ from .base import (
     Campaign,
     CampaignModule,
     CampaignParams,
+    DrawProbe,
+    DrawTally,
+    ProbeDriver,
     check_new_campaign_id,
     escrow,
     parse_params,
@@ -531,3 +535,52 @@ BlindBox.verbs = (
          generated=(("order", "bo"),), price=price_of_open, quote=quote_open,
          example={"campaign": "b7k2m", "take": "prize"}),
 )
+
+
+class BlindBoxProbe(DrawProbe):
+    """The audit's probe of a blind box: ``draws`` box sets, each started by its own member with its own secret
+    and opened box by box until the prize; members were told the prize is in any box of the window with equal
+    chance. A blind box is created by a member starting its first set (there is no operator create)."""
+
+    kind = KIND
+
+    def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
+        params = {**entry.get("params", {}), "secret": secret}
+        return shop.do("start_blind_box", member=shop.join(f"S-{cid}"), campaign=cid, params=params,
+                       order=f"bs-{cid}")
+
+    def run(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, draws: int,
+            secret: Callable[[str], str]) -> DrawTally:
+        module: Any = shop.engine.modules[KIND]
+        starters = [shop.join(f"M{i}") for i in range(draws)]
+        opener = shop.join("O")
+        positions: list[int] = []
+        for i, starter in enumerate(starters):
+            box = f"{cid}-{i}"
+            params = {**entry.get("params", {}), "secret": secret(box)}
+            if not shop.do("start_blind_box", member=starter, campaign=box, params=params, order=f"bs{i}"):
+                break
+            opened = 0
+            while module.campaigns[box].status != "closed" and opened < 1000:
+                opened += 1
+                if not shop.do("open_blind_box", member=opener, campaign=box, order=f"bo{i}-{opened}"):
+                    break
+            positions.append(opened)
+        first = module.campaigns.get(f"{cid}-0")
+        published = first.params if first is not None else None
+        win_from = published.win_from if published else 1
+        win_to = published.win_to if published else 1
+        prize = shop.engine.products[published.prize_sku].price if published else 0
+        told = entry.get("disclosed", {})
+        lo, hi = told.get("win_from", win_from), told.get("win_to", win_to)
+        outside = sum(1 for p in positions if not lo <= p <= hi)
+        realised = (f"prize found at boxes {min(positions, default=0)}–{max(positions, default=0)} over "
+                    f"{len(positions)} sets" + (f"; {outside} outside the disclosed window" if outside else ""))
+        return DrawTally(prize, "the prize product", len(positions),
+                         window_counts=[positions.count(b) for b in range(lo, hi + 1)], outside=outside,
+                         disclosed=f"the prize is in one of boxes {lo}–{hi}, each equally likely", realised=realised,
+                         frozen_campaign=first.id if first is not None else None,
+                         frozen_change={"open_price": "1.00"})
+
+
+BlindBox.draw_probe = BlindBoxProbe

@@ -47,6 +47,7 @@ from .groups import (
     GroupCampaignModule,
     GroupParams,
     LeaveGroup,
+    SeatProbe,
     apply_leave_group,
     check_close_campaign,
     check_join_group,
@@ -381,3 +382,29 @@ GroupBuy.verbs = (
     Verb(LeaveGroup, check_leave_group, apply_leave_group, senders=("member",), member_field="member",
          example={"group": "g7k2m9"}),
 )
+
+
+class GroupBuyProbe(SeatProbe):
+    """The audit's probe of a group buy: groups of ``group_size``; the largest prize is a winner's shopping fund
+    or the losers' bonus, whichever is larger."""
+
+    kind = KIND
+    create_verb = "create_group_buy"
+    start_verb = "start_group_buy"
+    join_verb = "join_group_buy"
+
+    def terms(self, module: Any, entry: dict[str, Any], cid: str) -> tuple[int, int, dict[str, Any]]:
+        published = module.campaigns[cid].params
+        return published.group_size, published.winners, {}
+
+    def prize(self, engine: Engine, module: Any, cid: str) -> tuple[int, str]:
+        published = module.campaigns[cid].params
+        price = engine.products[published.sku].price
+        fund = price if published.winner_fund == "price" else published.winner_fund
+        return max(fund, published.loser_bonus), "a winner's shopping fund"
+
+    def frozen_change(self, winners: int) -> dict[str, Any]:
+        return {"winners": 1 if winners > 1 else 2}
+
+
+GroupBuy.draw_probe = GroupBuyProbe

@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import heapq
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,7 +40,16 @@ from ..draw import commitment, draw_pick
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, register_event
 from ..money import format_fen, parse_yuan
-from .base import Campaign, CampaignModule, CampaignParams, escrow, find_campaign
+from .base import (
+    Campaign,
+    CampaignModule,
+    CampaignParams,
+    DrawProbe,
+    DrawTally,
+    ProbeDriver,
+    escrow,
+    find_campaign,
+)
 
 if TYPE_CHECKING:
     from ..core import Engine, Order
@@ -460,3 +470,46 @@ def apply_leave_group(engine: Engine, event: LeaveGroup) -> None:
     assert found is not None
     module, group = found
     module.remove_entry(engine, group, event.member)
+
+
+class SeatProbe(DrawProbe):
+    """The audit's probe of a group draw: ``draws`` groups of the same members, each with its own committed
+    secret, counting who won by seat (join order). Members were told each seat wins with chance winners / size
+    (the entry's ``disclosed``, when the shop's pages say something other than the published params)."""
+
+    start_verb: ClassVar[str] = ""
+    join_verb: ClassVar[str] = ""
+    group_prefix: ClassVar[str] = "g"
+    size_key: ClassVar[str] = "group_size"  # the disclosed key that names a group's size
+
+    def terms(self, module: Any, entry: dict[str, Any], cid: str) -> tuple[int, int, dict[str, Any]]:
+        """A group's size and winners, and the fields its start takes beyond member, campaign and group."""
+        raise NotImplementedError
+
+    def prize(self, engine: Engine, module: Any, cid: str) -> tuple[int, str]:
+        raise NotImplementedError
+
+    def frozen_change(self, winners: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def run(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, draws: int,
+            secret: Callable[[str], str]) -> DrawTally:
+        self.create(shop, entry, cid, secret(cid))
+        module: Any = shop.engine.modules[self.kind]
+        size, winners, start = self.terms(module, entry, cid)
+        largest, what = self.prize(shop.engine, module, cid)
+        members = [shop.join(f"M{i}") for i in range(size)]
+        wins = [0] * size
+        for g in range(draws):
+            gid = f"{self.group_prefix}{g}"
+            shop.do(self.start_verb, member=members[0], campaign=cid, group=gid, **start)
+            for m in members[1:]:
+                shop.do(self.join_verb, member=m, group=gid)
+            for w in module.groups[gid].winners:
+                wins[members.index(w)] += 1
+        told = entry.get("disclosed", {})
+        told_winners, told_size = told.get("winners", winners), told.get(self.size_key, size)
+        return DrawTally(largest, what, draws, seat_wins=wins, chance=told_winners / told_size,
+                         disclosed=f"each seat wins {told_winners} in {told_size}",
+                         realised="wins by seat " + ", ".join(str(w) for w in wins) + f" of {draws} groups",
+                         frozen_campaign=cid, frozen_change=self.frozen_change(winners))

@@ -41,6 +41,7 @@ Decisions where the rulebook is silent (documented in ``docs/events-presale.md``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -58,6 +59,9 @@ from .base import (
     Campaign,
     CampaignModule,
     CampaignParams,
+    DrawProbe,
+    DrawTally,
+    ProbeDriver,
     escrow,
     parse_new_campaign,
     parse_params,
@@ -550,3 +554,26 @@ Presale.verbs = (
     Verb(LeavePresale, check_leave_presale, apply_leave_presale, senders=("member",), member_field="member",
          example={"campaign": "ps-orange"}),
 )
+
+
+class PresaleProbe(DrawProbe):
+    """The audit's probe of a pre-sale: its largest prize is a free purchase (the whole price back); its deadline,
+    when the entry gives none, is 30 days after creation."""
+
+    kind = KIND
+    create_verb = "create_presale"
+
+    def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
+        params = {**entry.get("params", {}), "secret": secret}
+        params.setdefault("deadline", (shop.engine.clock + dt.timedelta(days=30)).isoformat())
+        return shop.do(self.create_verb, campaign=cid, params=params)
+
+    def run(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, draws: int,
+            secret: Callable[[str], str]) -> DrawTally:
+        self.create(shop, entry, cid, secret(cid))
+        module: Any = shop.engine.modules[KIND]
+        return DrawTally(module.campaigns[cid].params.price, "a free purchase (the whole price back)",
+                         frozen_campaign=cid, frozen_change={"free_every": 1})
+
+
+Presale.draw_probe = PresaleProbe

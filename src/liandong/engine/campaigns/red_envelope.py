@@ -36,11 +36,12 @@ from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
 from ..module import Rule, Verb
 from ..money import format_fen, parse_yuan
-from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
+from .base import CAMPAIGN_EXPENSE, Campaign, ProbeDriver, parse_new_campaign, parse_params
 from .groups import (
     Group,
     GroupCampaignModule,
     GroupParams,
+    SeatProbe,
     check_close_campaign,
     check_join_group,
     check_new_group,
@@ -312,3 +313,36 @@ RedEnvelope.verbs = (
     Verb(CloseRedEnvelope, check_close, apply_close, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring"}),
 )
+
+
+class RedEnvelopeProbe(SeatProbe):
+    """The audit's probe of a red envelope: groups started with the entry's ``start`` (size and winners, 5 and 1
+    by default); the largest prize is the whole envelope (the largest share a winner can get)."""
+
+    kind = KIND
+    create_verb = "create_red_envelope"
+    start_verb = "start_red_envelope"
+    join_verb = "join_red_envelope"
+    group_prefix = "r"
+    size_key = "size"
+
+    @staticmethod
+    def start_of(entry: dict[str, Any]) -> dict[str, Any]:
+        return {"size": 5, "winners": 1, **entry.get("start", {})}
+
+    def check(self, shop: ProbeDriver, entry: dict[str, Any], cid: str) -> bool:
+        return shop.do(self.start_verb, member=shop.join("S1"), campaign=cid, group="r0", **self.start_of(entry))
+
+    def terms(self, module: Any, entry: dict[str, Any], cid: str) -> tuple[int, int, dict[str, Any]]:
+        start = self.start_of(entry)
+        return int(start["size"]), int(start["winners"]), start
+
+    def prize(self, engine: Engine, module: Any, cid: str) -> tuple[int, str]:
+        envelope = module.campaigns[cid].state.get("red_envelope") or 0
+        return envelope, "the whole red envelope (the largest share it can be)"
+
+    def frozen_change(self, winners: int) -> dict[str, Any]:
+        return {"expire_hours": 48}
+
+
+RedEnvelope.draw_probe = RedEnvelopeProbe

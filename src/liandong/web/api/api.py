@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError, Valida
 from . import events, members, operators, payments, plans, shop, withdrawals
 from .errors import ApiCode, ApiError, error_response
 from .middleware import exception_response
+from .parsing import StorableJsonParser
 
 DESCRIPTION = """
 Liandong's API. Money is a string with two decimals ("699.00"). Every POST needs an `Idempotency-Key` header
@@ -42,7 +43,8 @@ class LiandongAPI(NinjaAPI):
 # Swagger UI's files come from the project (``ninja`` in INSTALLED_APPS, served by WhiteNoise), and it asks no
 # outside validator: /api/docs works without the internet.
 api = LiandongAPI(title="Liandong API", version="1", description=DESCRIPTION, urls_namespace="api",
-                  docs_url="/docs", openapi_url="/openapi.json", docs=Swagger(settings={"validatorUrl": None}))
+                  docs_url="/docs", openapi_url="/openapi.json", docs=Swagger(settings={"validatorUrl": None}),
+                  parser=StorableJsonParser())
 for module in (members, shop, payments, withdrawals, plans, operators, events):
     api.add_router("", module.router)
 
@@ -87,7 +89,10 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    """ninja's own errors: a failed CSRF check (403), a body that is not JSON (400)."""
+    """ninja's own errors: a failed CSRF check (403), a body that is not JSON (400), or one our parser refused
+    naming the field (``parsing.py``: ninja wraps it)."""
+    if isinstance(exc.__cause__, ApiError):
+        return error_response(exc.__cause__)
     if exc.status_code == 403:
         return error_response(ApiError(403, ApiCode.CSRF_FAILED, "X-CSRFToken"))
     code = ApiCode.INVALID if exc.status_code == 400 else ApiCode.NOT_FOUND

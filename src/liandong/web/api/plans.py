@@ -19,14 +19,12 @@ from ninja import Router, Status
 from ninja.params.functions import Path
 
 from ...engine.module import ConfigError, validate_config
-from ...engine.registry import PLANS
-from ...service.store.models import EventOutcome
 from . import reads
 from .actions import answer, log_operator_event
 from .auth import AUTH, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
-from .schemas import AppliedOut, ErrorOut, PendingOut, PlanOut, PlanUpdateIn, PlanVersionOut, TransposeIn
+from .schemas import ErrorOut, PendingOut, PlanOut, PlanUpdateIn, PlanVersionOut
 
 router = Router(tags=["plans"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -91,28 +89,10 @@ def configure_plan(request: HttpRequest, body: PlanUpdateIn,
         raise ApiError(400, ApiCode.INVALID, bad[0], bad[1], why="control characters are not allowed")
     config = merged_config(_current(plan)["config"], body.config)
     try:
-        validate_config(plan, PLANS[plan].Config, config)
+        validate_config(plan, reads.module_type(plan).Config, config)
     except ConfigError as exc:
         key, value, why = exc.problems[0]
         raise ApiError(400, ApiCode.INVALID, f"config.{key}", value, why=why) from None
     logged = log_operator_event(request, operator, "configure_plan", {"plan": plan, "config": config},
                                 action="configure_plan", target=plan)
     return answer(logged, lambda _o: Status(200, _current(plan)))
-
-
-@idempotent_post(router, "/operator/plans/chain21/transpose", auth=AUTH,
-                 response={200: AppliedOut, 202: PendingOut, **ERRORS})
-def transpose_seed(request: HttpRequest, body: TransposeIn) -> Status[Any]:
-    """换位: replace a partner's stalled seed with another partner it referred (needs ``configure_plan``). The
-    engine checks the rulebook's conditions and refuses with the reason (too early, not a seed, …)."""
-    operator = require_operator(request, "configure_plan")
-    if "chain21" not in reads.running_plans():
-        raise ApiError(404, ApiCode.NOT_FOUND, "plan", "chain21")
-    fields = {"partner": body.partner, "seed": body.seed, "with": body.with_}
-    logged = log_operator_event(request, operator, "transpose", fields, action="transpose", target=body.partner)
-
-    def applied(outcome: EventOutcome) -> Status[Any]:
-        return Status(200, {"position": logged.position, "status": "applied",
-                            "config_version": outcome.config_version})
-
-    return answer(logged, applied)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 import time
 from typing import Any
@@ -42,10 +43,20 @@ from .errors import ApiCode, ApiError, error_response
 REFUSED_FLAG = "liandong_login_refused"
 
 
+#: The address every client without one shares (a Unix socket, a test client): still a valid address to store.
+NO_ADDRESS = "0.0.0.0"
+
+
 def client_address(request: HttpRequest) -> str:
     """Who the client is, for every limit: the connection's address. A client-sent X-Forwarded-For is never
-    trusted (anyone could name a new address per try); behind a reverse proxy all clients share its address."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    trusted (anyone could name a new address per try); behind a reverse proxy all clients share its address. A
+    connection without an IP address (a Unix socket) counts as ``NO_ADDRESS``: the login records store addresses
+    as such (PostgreSQL's ``inet``)."""
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return NO_ADDRESS
 
 
 def _lockout_seconds() -> int:

@@ -17,9 +17,9 @@ from django.utils import timezone
 from ...engine.core import Engine, Shop
 from ...engine.labels import label, withdrawal_status_label
 from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
-from ...engine.module import validate_config
+from ...engine.module import Module, validate_config
 from ...engine.money import format_fen
-from ...engine.registry import PLANS, new_engine
+from ...engine.registry import REGISTRY, new_engine
 from ...scenario import describe_entry
 from ...service.store.models import (
     Balance,
@@ -336,9 +336,9 @@ def summary() -> dict[str, Any]:
 def plan_versions(kind: str) -> list[dict[str, Any]]:
     """The shop's initial config of the plan (version 1), then every applied ``configure_plan`` of it."""
     setup = shop_setup()
-    if setup is None or kind not in setup.plans:
+    if setup is None or (kind not in setup.plans and kind not in REGISTRY.campaigns):
         raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
-    versions = [{"version": 1, "config": normalised_config(kind, setup.plans[kind] or {}), "position": None,
+    versions = [{"version": 1, "config": normalised_config(kind, setup.plans.get(kind) or {}), "position": None,
                  "actor": None, "at": None}]
     changes = (EventOutcome.objects.filter(applied=True, event__verb="configure_plan", event__payload__plan=kind)
                .select_related("event").order_by("event_id"))
@@ -349,14 +349,22 @@ def plan_versions(kind: str) -> list[dict[str, Any]]:
     return versions
 
 
+def module_type(kind: str) -> type[Module]:
+    """The plan, or the always-on module whose shop-wide config ``kind`` names (a campaign module's)."""
+    found = REGISTRY.module(kind)
+    if found is None:
+        raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
+    return found
+
+
 def running_plans() -> list[str]:
     setup = shop_setup()
-    return list(setup.plans) if setup else []
+    return [kind for kind in setup.plans if kind in REGISTRY.plans] if setup else []
 
 
 def normalised_config(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     """Every key with its value (defaults filled in), money and rates as strings."""
-    config: dict[str, Any] = validate_config(kind, PLANS[kind].Config, dict(raw)).model_dump(mode="json")
+    config: dict[str, Any] = validate_config(kind, module_type(kind).Config, dict(raw)).model_dump(mode="json")
     return config
 
 

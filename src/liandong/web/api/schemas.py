@@ -332,12 +332,6 @@ class PlanUpdateIn(StrictIn):
     config: dict[str, Any] = Field(description="keys to change; the others keep their current value")
 
 
-class TransposeIn(StrictIn):
-    partner: MemberIdText
-    seed: MemberIdText
-    with_: MemberIdText = Field(alias="with")
-
-
 class CloseDayIn(StrictIn):
     day: dt.date
 
@@ -346,12 +340,6 @@ class ClosedDayOut(Schema):
     day: dt.date
     position: int
     status: Literal["applied"]
-
-
-class AppliedOut(Schema):
-    position: int
-    status: Literal["applied"]
-    config_version: int
 
 
 class SummaryOut(Schema):
