@@ -124,9 +124,9 @@ def test_close_day_today_is_applied_and_a_future_day_is_a_400(api_shop: None, ap
 
 
 def test_a_control_character_in_a_config_value_is_a_400(api_shop: None, api_operator: Caller) -> None:
-    r = api_operator.post("/api/operator/plans/chain21", {"config": {"skus": ["GIFT", "T\u0000A"]}})
+    r = api_operator.post("/api/operator/plans/chain21", {"config": {"skus": ["GIFT", "T\u0007A"]}})
     assert r.status == 400
-    assert (r.body["error"]["field"], r.body["error"]["value"]) == ("config.skus.1", "T\u0000A")
+    assert (r.body["error"]["field"], r.body["error"]["value"]) == ("config.skus.1", "T\u0007A")
     assert not LoggedEvent.objects.filter(verb="configure_plan").exists()
 
 

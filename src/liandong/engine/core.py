@@ -160,10 +160,10 @@ class Engine:
         # ``shop.plans`` names the plans the shop runs, and may also configure an always-on module (a campaign
         # module's shop-wide config, such as the blind box's seed coupons); those run in every shop regardless
         for kind, raw in shop.plans.items():
-            plan = registry.plans.get(kind)
-            if plan is None and kind not in registry.campaigns:
-                known = ", ".join(sorted([*registry.plans, *registry.campaigns]))
+            if registry.configurable(kind) is None:
+                known = ", ".join(sorted(k for k in [*registry.plans, *registry.campaigns] if registry.configurable(k)))
                 raise ConfigError(kind, [("plan", kind, f"unknown plan or campaign module; known: {known}")])
+            plan = registry.plans.get(kind)
             if plan is not None:
                 self.modules[kind] = plan(validate_config(kind, plan.Config, dict(raw or {})))
         for kind, cls in registry.campaigns.items():
@@ -679,7 +679,7 @@ def apply_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> None:
 
 def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | None:
     module = engine.modules.get(event.plan)  # a plan the shop runs, or an always-on module's shop-wide config
-    if module is None or not type(module).Config.model_fields:
+    if module is None or engine.registry.configurable(event.plan) is None:
         return refuse(Code.PLAN_NOT_RUNNING, "plan", event.plan)
     try:
         config = validate_config(event.plan, type(module).Config, _changed_config(module, event))

@@ -26,7 +26,7 @@ from .errors import declare_codes
 from .events import EVENT_TYPES, Event
 from .labels import DeclarationError, claim, declare_book, declare_rule
 from .ledger import NON_CASH_UNITS, REWARD_RULES
-from .module import Module, Verb
+from .module import Module, ModuleConfig, Verb
 from .plans.chain21 import Chain21
 from .plans.distribution import Distribution
 from .plans.points import Points
@@ -81,6 +81,16 @@ class Registry:
 
     def module(self, kind: str) -> type[Module] | None:
         return self.plans.get(kind) or self.campaigns.get(kind)
+
+    def configurable(self, kind: str) -> type[Module] | None:
+        """The module a shop's ``plans:`` and ``configure_plan`` may name: a plan, or an always-on module whose
+        config declares keys of its own (the blind box's seed coupons); None for any other kind."""
+        if kind in self.plans:
+            return self.plans[kind]
+        module = self.campaigns.get(kind)
+        if module is not None and set(module.Config.model_fields) - set(ModuleConfig.model_fields):
+            return module
+        return None
 
     def verbs(self) -> Iterator[tuple[str, Verb]]:
         """Every verb with the kind of the module that serves it (``core`` for the core's), in declaration order."""

@@ -112,9 +112,14 @@ class DrawProbe:
     kind: ClassVar[str] = ""  # the module's kind
     create_verb: ClassVar[str] = ""
 
+    @staticmethod
+    def params(entry: dict[str, Any], secret: str) -> dict[str, Any]:
+        """The entry's published params with ``secret`` for the draw."""
+        return {**entry.get("params", {}), "secret": secret}
+
     def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
         """Create (and publish) a campaign of the entry, with ``secret`` for its draw."""
-        return shop.do(self.create_verb, campaign=cid, params={**entry.get("params", {}), "secret": secret})
+        return shop.do(self.create_verb, campaign=cid, params=self.params(entry, secret))
 
     def check(self, shop: ProbeDriver, entry: dict[str, Any], cid: str) -> bool:
         """After ``create``: what else the entry must allow (a red envelope's group start). True when nothing."""

@@ -545,7 +545,7 @@ class BlindBoxProbe(DrawProbe):
     kind = KIND
 
     def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
-        params = {**entry.get("params", {}), "secret": secret}
+        params = self.params(entry, secret)
         return shop.do("start_blind_box", member=shop.join(f"S-{cid}"), campaign=cid, params=params,
                        order=f"bs-{cid}")
 
@@ -557,7 +557,7 @@ class BlindBoxProbe(DrawProbe):
         positions: list[int] = []
         for i, starter in enumerate(starters):
             box = f"{cid}-{i}"
-            params = {**entry.get("params", {}), "secret": secret(box)}
+            params = self.params(entry, secret(box))
             if not shop.do("start_blind_box", member=starter, campaign=box, params=params, order=f"bs{i}"):
                 break
             opened = 0

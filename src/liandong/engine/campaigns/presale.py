@@ -564,7 +564,7 @@ class PresaleProbe(DrawProbe):
     create_verb = "create_presale"
 
     def create(self, shop: ProbeDriver, entry: dict[str, Any], cid: str, secret: str) -> bool:
-        params = {**entry.get("params", {}), "secret": secret}
+        params = self.params(entry, secret)
         params.setdefault("deadline", (shop.engine.clock + dt.timedelta(days=30)).isoformat())
         return shop.do(self.create_verb, campaign=cid, params=params)
 

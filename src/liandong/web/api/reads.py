@@ -336,7 +336,7 @@ def summary() -> dict[str, Any]:
 def plan_versions(kind: str) -> list[dict[str, Any]]:
     """The shop's initial config of the plan (version 1), then every applied ``configure_plan`` of it."""
     setup = shop_setup()
-    if setup is None or (kind not in setup.plans and kind not in REGISTRY.campaigns):
+    if setup is None or REGISTRY.configurable(kind) is None or (kind in REGISTRY.plans and kind not in setup.plans):
         raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
     versions = [{"version": 1, "config": normalised_config(kind, setup.plans.get(kind) or {}), "position": None,
                  "actor": None, "at": None}]
@@ -351,7 +351,7 @@ def plan_versions(kind: str) -> list[dict[str, Any]]:
 
 def module_type(kind: str) -> type[Module]:
     """The plan, or the always-on module whose shop-wide config ``kind`` names (a campaign module's)."""
-    found = REGISTRY.module(kind)
+    found = REGISTRY.configurable(kind)
     if found is None:
         raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
     return found
