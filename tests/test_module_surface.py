@@ -136,3 +136,17 @@ def test_the_engine_rechecks_each_modules_postings_against_its_declarations() ->
     assert engine.apply(ev.Join(at=DEFAULT_START, member="A")).applied
     with pytest.raises(LedgerError, match=re.escape("rogue_take (rogue) posted to @nowhere/pocket: not an account")):
         engine.apply(ev.Pay(at=DEFAULT_START, member="A", sku="TEA", order="o1"))
+
+
+def test_only_plans_and_modules_with_keys_of_their_own_are_configurable() -> None:
+    """The blind box has shop-wide keys (its seed coupons); the group buy and the campaigns' lifecycle have none, so
+    a shop's ``plans:`` cannot name them."""
+    from liandong.engine.core import Shop
+    from liandong.engine.module import ConfigError
+    from liandong.engine.registry import REGISTRY, new_engine
+
+    assert REGISTRY.configurable("blind_box") is not None and REGISTRY.configurable("chain21") is not None
+    assert REGISTRY.configurable("group_buy") is None and REGISTRY.configurable("campaigns") is None
+    new_engine(Shop(plans={"blind_box": {"seed_users": 0}}))
+    with pytest.raises(ConfigError, match="unknown plan or campaign module"):
+        new_engine(Shop(plans={"group_buy": {}}))
