@@ -126,7 +126,7 @@ def ensure_shop_setup(path: str | Path | None = None, start: dt.datetime | None 
     begin = start or shop.start or timezone.now()
     with transaction.atomic():
         setup, created = ShopSetup.objects.get_or_create(
-            id=1, defaults={"plans": shop.plans, "timezone": shop.timezone, "start": begin,
+            id=1, defaults={"name": shop.name, "plans": shop.plans, "timezone": shop.timezone, "start": begin,
                             "auto_close_days": shop.auto_close_days})
         if created:
             fresh_log = not LoggedEvent.objects.exists()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "liandong.service.store",
     "liandong.web.accounts",
     "liandong.web.api",
+    "liandong.web.pages",
     "ninja",  # its Swagger UI's files, served from here (no CDN): /api/docs works without the internet
     "axes",
 ]
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "liandong.web.pages.context.layout",
             ]
         },
     }
@@ -121,7 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR.parent / "locale"]  # src/liandong/locale: one catalogue for every text
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -136,7 +138,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "/login"
 
 # The limits' counters (registrations, invite codes) must be shared by every web process: the database (its table
 # is made by a migration of web/api), or Redis with LIANDONG_REDIS_URL (redis://host:6379/0).

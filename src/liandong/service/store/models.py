@@ -154,6 +154,7 @@ class ShopSetup(models.Model):
     Plan config changes after that are ``configure_plan`` events in the log (versioned)."""
 
     id = models.SmallIntegerField(primary_key=True, default=1)
+    name = models.CharField(max_length=100, blank=True, help_text="the shop's name, as its pages show it")
     plans = models.JSONField(default=dict)
     timezone = models.CharField(max_length=64, default="Asia/Shanghai")
     start = models.DateTimeField()

@@ -1,0 +1,47 @@
+"""What every page's layout needs: the shop's name, who is looking (``viewer``) and the live-notice stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from ...service.store.models import ShopSetup
+from ..accounts.models import MemberLogin
+
+
+@dataclass(frozen=True)
+class Viewer:
+    authenticated: bool
+    username: str = ""
+    member: str | None = None
+    operator: bool = False
+    unread: int = 0
+
+
+def viewer_of(request: HttpRequest) -> Viewer:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Viewer(False)
+    login = MemberLogin.objects.filter(user=user).values_list("member", flat=True).first()
+    unread = 0
+    if login is not None:
+        from .notices import unread_count  # the inbox's count, in the layout of every page
+
+        unread = unread_count(login)
+    return Viewer(True, user.get_username(), login, bool(user.is_staff), unread)
+
+
+def shop_name() -> str:
+    setup = ShopSetup.objects.first()
+    name = setup.name if setup is not None else ""
+    return name or "链动 Liandong"
+
+
+def layout(request: HttpRequest) -> dict[str, Any]:
+    if not request.path.startswith("/api/"):
+        viewer = viewer_of(request)
+        return {"viewer": viewer, "shop_name": shop_name(),
+                "notices_stream": "/me/notices/stream" if viewer.member else None}
+    return {}

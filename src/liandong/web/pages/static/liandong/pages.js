@@ -1,0 +1,135 @@
+/* Liandong's pages: forms that act through the REST API, live notices, countdowns. No framework, no CDN.
+ *
+ * <form data-api="/api/withdrawals" data-key="…" data-next="/withdrawals/{withdrawal}">: on submit, the fields go as
+ * JSON to the API with the CSRF token and the Idempotency-Key the page was rendered with (a double tap is one
+ * request; the API answers a repeat with the first answer). After an error the next try gets a fresh key. On
+ * success the page goes to data-next, its {name} filled from the answer (or reloads without data-next).
+ * data-then-login: after the answer, log in with the form's username and password (registration).
+ * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out. */
+(function () {
+  "use strict";
+  var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+
+  function cookie(name) {
+    var found = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function post(url, body, key) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": cookie("csrftoken"), "Idempotency-Key": key,
+                "Accept-Language": document.documentElement.lang || "zh-hans"},
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.text().then(function (t) {
+        var data = null;
+        try { data = t ? JSON.parse(t) : {}; } catch (e) { data = null; }
+        return {status: r.status, ok: r.ok, data: data};
+      });
+    });
+  }
+  function fields(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.dataset.local !== undefined) { return; }
+      if (el.type === "checkbox") { out[el.name] = el.checked; return; }
+      if ((el.type === "radio") && !el.checked) { return; }
+      var v = (el.value || "").trim();
+      if (v === "") { return; }
+      out[el.name] = el.dataset.type === "int" ? parseInt(v, 10) : v;
+    });
+    return out;
+  }
+  function lookup(data, path) {
+    return path.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, data);
+  }
+  function fill(template, data) {
+    return template.replace(/\{([a-z0-9_.]+)\}/gi, function (_m, path) {
+      var v = lookup(data, path);
+      return v == null ? "" : encodeURIComponent(String(v));
+    });
+  }
+  function message(data, status) {
+    var e = data && data.error;
+    if (e) { return (zh ? e.message_zh : e.message) || e.message || e.code; }
+    return (zh ? "请求失败（" : "The request failed (") + status + (zh ? "），请重试" : "); please try again");
+  }
+  function showError(form, data, status) {
+    var box = form.querySelector(".form-error");
+    var field = data && data.error && data.error.field;
+    form.querySelectorAll(".error").forEach(function (el) { el.textContent = ""; });
+    var at = field && form.querySelector('[data-error-for="' + field + '"]');
+    if (at) { at.textContent = message(data, status); } else if (box) { box.textContent = message(data, status); }
+    if (box && at) { box.textContent = ""; }
+  }
+  function submit(form, event) {
+    event.preventDefault();
+    var button = form.querySelector("[type=submit]");
+    if (form.dataset.busy) { return; }
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { return; }
+    form.dataset.busy = "1";
+    if (button) { button.disabled = true; }
+    var body = fields(form);
+    var done = function () { delete form.dataset.busy; if (button) { button.disabled = false; } };
+    post(form.dataset.api, body, form.dataset.key || newKey()).then(function (answer) {
+      if (!answer.ok) { form.dataset.key = newKey(); showError(form, answer.data, answer.status); done(); return; }
+      var next = function () {
+        if (form.dataset.next) { window.location.assign(fill(form.dataset.next, answer.data || {})); }
+        else { window.location.reload(); }
+      };
+      if (form.dataset.thenLogin !== undefined) {
+        post("/api/auth/login", {username: body.username, password: body.password}, newKey()).then(function (login) {
+          if (!login.ok) { showError(form, login.data, login.status); done(); return; }
+          next();
+        });
+        return;
+      }
+      next();
+    }).catch(function () {  /* the network: the same key again is safe, the API answers a repeat once */
+      showError(form, null, 0); done();
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form && form.dataset && form.dataset.api) { submit(form, event); }
+  });
+
+  /* <time data-countdown="2026-12-01T12:00:00+08:00">: the time left, every second. */
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Math.max(0, Math.floor((Date.parse(el.dataset.countdown) - Date.now()) / 1000));
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+      var pad = function (n) { return ("0" + n).slice(-2); };
+      el.textContent = (d ? d + (zh ? "天 " : "d ") : "") + pad(h) + ":" + pad(m) + ":" + pad(s);
+    });
+  }
+  tick();
+  window.setInterval(tick, 1000);
+
+  /* Live notices: a page with <body data-notices="/me/notices/stream"> listens (server-sent events) and shows each
+     notice as a toast and in the inbox count, without a reload. */
+  function toast(text) {
+    var el = document.createElement("div");
+    el.className = "toast"; el.setAttribute("role", "status"); el.textContent = text;
+    document.body.appendChild(el);
+    window.setTimeout(function () { el.remove(); }, 6000);
+  }
+  var stream = document.body.dataset.notices;
+  if (stream && window.EventSource) {
+    var source = new EventSource(stream);
+    source.addEventListener("notice", function (e) {
+      var notice = JSON.parse(e.data);
+      toast(notice.text);
+      var count = document.querySelector("[data-unread]");
+      if (count) { count.textContent = String(notice.unread); count.hidden = notice.unread === 0; }
+      document.dispatchEvent(new CustomEvent("liandong:notice", {detail: notice}));
+    });
+  }
+  window.Liandong = {post: post, newKey: newKey, toast: toast};
+})();

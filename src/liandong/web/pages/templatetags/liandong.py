@@ -1,0 +1,61 @@
+"""Template filters and tags of Liandong's pages: money as ``¥12.30`` (from the engine's two-decimal strings or
+integer fen; never a float), a fresh Idempotency-Key for a form, a rank's badge."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from ....engine.money import format_fen, parse_yuan
+
+register = template.Library()
+
+
+def _fen(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    return parse_yuan(str(value))
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """``"12.3"`` or ``1230`` (fen) → ``¥12.30``; below zero ``-¥12.30``; nothing → an empty string."""
+    fen = _fen(value)
+    if fen is None:
+        return ""
+    return ("-¥" if fen < 0 else "¥") + format_fen(abs(fen))
+
+
+@register.filter
+def signed_yuan(value: Any) -> str:
+    """A movement: ``+¥12.30`` or ``-¥12.30``."""
+    fen = _fen(value)
+    if fen is None:
+        return ""
+    return ("+¥" if fen >= 0 else "-¥") + format_fen(abs(fen))
+
+
+@register.filter
+def is_negative(value: Any) -> bool:
+    fen = _fen(value)
+    return fen is not None and fen < 0
+
+
+@register.simple_tag
+def idempotency_key() -> str:
+    """A key for one form as rendered: the API answers a repeated submit of it once."""
+    return secrets.token_hex(16)
+
+
+
+
+@register.inclusion_tag("pages/_rank_badge.html")
+def rank_badge(rank: str | None) -> dict[str, Any]:
+    names = {"member": _("Member"), "agent": _("Agent"), "partner": _("Partner")}
+    key = rank if rank in names else "member"
+    return {"rank": key, "name": names[key]}

@@ -1,0 +1,20 @@
+"""The members' pages, at the shop's root."""
+
+from django.urls import path
+
+from .views import accounts, earnings, inbox, me, shop, team
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", shop.home, name="home"),
+    path("products/<str:sku>", shop.product, name="product"),
+    path("join/<str:code>", accounts.join, name="join"),
+    path("register", accounts.register, name="register"),
+    path("login", accounts.login_page, name="login"),
+    path("logout", accounts.logout_page, name="logout"),
+    path("me", me.me, name="me"),
+    path("team", team.team, name="team"),
+    path("earnings", earnings.earnings, name="earnings"),
+    path("inbox", inbox.inbox, name="inbox"),
+]
