@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 2; }
@@ -40,6 +40,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+
+# The one catalogue of texts (docs/i18n.md): every text marked in the package (gettext_noop and gettext in Python,
+# {% translate %} and {% blocktranslate %} in templates) into src/liandong/locale/<lang>/LC_MESSAGES/django.po, the
+# Chinese translations kept; then compiled to django.mo. Both are committed. Needs GNU gettext (xgettext, msgfmt).
+# `liandong manage` wants a database: a throwaway SQLite under ./var.
+MESSAGES_ENV := LIANDONG_DEBUG=1 LIANDONG_HOME=$(CURDIR)/var DATABASE_URL=sqlite:///$(CURDIR)/var/messages.sqlite3
+messages: $(STAMP)
+	cd src/liandong && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/liandong manage makemessages -l zh_Hans -l en \
+	  --ignore=.venv --ignore='*/migrations/*' --add-location=file --no-wrap --no-obsolete
+	cd src/liandong && $(MESSAGES_ENV) $(CURDIR)/$(BIN)/liandong manage compilemessages -l zh_Hans -l en
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from .engine import events as ev
 from .engine.core import DEFAULT_START, Engine, Product, Shop
 from .engine.draw import make_secret
+from .engine.i18n import gettext_noop, translate
 from .engine.labels import book_label, label, note
 from .engine.ledger import NON_CASH_UNITS, Transaction
 from .engine.module import ConfigError
@@ -397,21 +398,23 @@ def _show(value: Any) -> str:
 
 # --- the statement ------------------------------------------------------------------------------------------------
 
-#: How a non-cash unit reads: its name and whether it counts hundredths (points are held to 0.01 of a point).
-UNIT_NAMES = {"coupon": ("coupons", "张盲盒券", False), "centipoint": ("points", "积分", True)}
+#: How an amount of a non-cash unit reads (msgids; ``{number}`` is filled in) and whether the unit counts hundredths
+#: (points are held to 0.01 of a point); a unit without an entry reads ``OTHER_UNIT``.
+UNIT_NAMES = {"coupon": (gettext_noop("{number} coupons"), False),
+              "centipoint": (gettext_noop("{number} points"), True)}
+OTHER_UNIT = gettext_noop("{number} {unit}s")
 
 
-def show_amount(amount: int, unit: str | None, zh: bool = False) -> str:
+def show_amount(amount: int, unit: str | None, lang: str = "en") -> str:
     """Money as yuan ("12.30"); coupons as a count ("99 coupons"); points with two decimals ("210.00 points")."""
     if unit is None:
         return format_fen(amount)
-    en, cn, _hundredths = UNIT_NAMES.get(unit, (unit + "s", unit, False))
-    number = unit_number(amount, unit)
-    return f"{number}{cn}" if zh else f"{number} {en}"
+    text = UNIT_NAMES[unit][0] if unit in UNIT_NAMES else OTHER_UNIT
+    return translate(text, lang).format(number=unit_number(amount, unit), unit=unit)
 
 
 def unit_number(amount: int, unit: str) -> str:
-    return format_fen(amount) if UNIT_NAMES.get(unit, ("", "", False))[2] else str(amount)
+    return format_fen(amount) if UNIT_NAMES.get(unit, ("", False))[1] else str(amount)
 
 
 def statement_lines(engine: Engine, member: str, lang: str = "en") -> list[str]:
@@ -429,22 +432,22 @@ def statement_lines(engine: Engine, member: str, lang: str = "en") -> list[str]:
 
 def describe_entry(engine: Engine, txn: Transaction, member: str, book: str, amount: int, after: int,
                    lang: str = "en") -> str:
-    zh = lang.startswith("zh")
     unit = NON_CASH_UNITS.get(book)
-    shown = ("+" if amount > 0 else "") + show_amount(amount, unit, zh)
+    shown = ("+" if amount > 0 else "") + show_amount(amount, unit, lang)
     text = f"{shown} {label(txn.rule, lang)}"
     if txn.reverses is not None:
-        text += " 冲回" if zh else " reversed"
+        text = translate(gettext_noop("{text} reversed"), lang).format(text=text)
     book_name = "" if book == "available" else book_label(book, lang)
     if book_name and txn.rule != "settlement" and unit is None:
         text += f" → {book_name}"
     details = []
     if txn.order:
         buyer = txn.source if txn.source and txn.source != member else None
-        if zh:
-            details.append(f"订单 {txn.order}" + (f" 买家 {buyer}" if buyer else ""))
+        if buyer:
+            details.append(translate(gettext_noop("order {order} by {buyer}"), lang).format(order=txn.order,
+                                                                                               buyer=buyer))
         else:
-            details.append(f"order {txn.order}" + (f" by {buyer}" if buyer else ""))
+            details.append(translate(gettext_noop("order {order}"), lang).format(order=txn.order))
     elif txn.ref and txn.rule not in ("settlement",):
         details.append(str(txn.ref))
     if details:

@@ -10,6 +10,8 @@ default rate 0.05::
     o1 is refunded              A cashback -4.00, available -6.00   (the 10.00 back: 4.00 left in the book)
 
 Nothing outside this file names it: ``tests/conftest.py`` imports it, and the line at the bottom registers it.
+Its texts are marked like every module's (``gettext_noop``), but it lives outside the package, so the project's
+catalogue has none of them: they read in English in every language (``docs/i18n.md``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from liandong.engine.config_types import Rate01
 from liandong.engine.errors import Code, Refusal, refuse
 from liandong.engine.events import Event, MemberId, Money, register_event
+from liandong.engine.i18n import gettext_noop
 from liandong.engine.module import Book, Module, ModuleConfig, Rule, Verb
 from liandong.engine.money import apply_rate, format_fen, format_rate
 from liandong.engine.registry import REGISTRY
@@ -51,11 +54,10 @@ class Cashback(Module):
     kind: ClassVar[str] = KIND
     Config: ClassVar[type[ModuleConfig]] = CashbackConfig
     config: CashbackConfig
-    rules = (Rule("cashback", "cashback", "返现", "your purchase", "你的消费", reward=True),
-             Rule("cashback_redeemed", "cashback redeemed", "返现转入余额"))
-    books = (Book(BOOK, "cashback", "返现"),)
-    codes = {"cashback_insufficient": ("amount {value} is more than the cashback {held}",
-                                       "金额 {value} 超过返现余额 {held}")}
+    rules = (Rule("cashback", gettext_noop("cashback"), gettext_noop("your purchase"), reward=True),
+             Rule("cashback_redeemed", gettext_noop("cashback redeemed")))
+    books = (Book(BOOK, gettext_noop("cashback")),)
+    codes = {"cashback_insufficient": gettext_noop("amount {value} is more than the cashback {held}")}
     accounts = (EXPENSE,)
 
     def __init__(self, config: ModuleConfig) -> None:

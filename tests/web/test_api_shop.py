@@ -222,7 +222,7 @@ def test_a_refund_of_an_unpaid_order_is_the_engines_refusal(api_shop: None, regi
 
 def test_a_control_character_in_a_product_name_is_a_400(api_shop: None, api_operator: Caller) -> None:
     r = api_operator.post("/api/operator/products", {"sku": "HONEY", "price": "88.00", "name": "Ho\u0000ney"})
-    assert r.status == 400 and (r.body["error"]["field"], r.body["error"]["value"]) == ("name", "Ho\u0000ney")
+    assert r.status == 400 and (r.body["error"]["field"], r.body["error"]["value"]) == ("name", "Ho\\u0000ney")
 
 
 def test_a_gift_pack_priced_below_a_reward_is_a_422_naming_the_keys_and_the_sku(api_shop: None,

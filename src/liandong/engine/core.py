@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import events as ev
 from .errors import Code, Refusal, refuse
+from .i18n import gettext_noop
 from .ledger import Account, Ledger, LedgerError, Transaction
 from .module import Book, ConfigError, Module, Rule, Verb, validate_config
 from .money import format_fen
@@ -710,21 +711,21 @@ class Core(Module):
 
     kind: ClassVar[str] = "core"
     rules = (
-        Rule("sale", "sale", "销售"),
-        Rule("settlement", "settled", "结算入账"),
-        Rule("withdrawal", "withdrawal requested", "申请提现"),
+        Rule("sale", gettext_noop("sale")),
+        Rule("settlement", gettext_noop("settled")),
+        Rule("withdrawal", gettext_noop("withdrawal requested")),
         # approved and paid out at once (the rulebook's approve_withdrawal): the amount leaves with the approval
-        Rule("withdrawal_approved", "withdrawal approved and paid out", "提现已批准并打款"),
+        Rule("withdrawal_approved", gettext_noop("withdrawal approved and paid out")),
         # approved earlier with the payout to come (the service's approval); the payout was recorded (mark-paid)
-        Rule("withdrawal_paid", "withdrawal paid out", "提现已打款"),
-        Rule("withdrawal_rejected", "withdrawal rejected, returned", "提现被拒，已退回"),
+        Rule("withdrawal_paid", gettext_noop("withdrawal paid out")),
+        Rule("withdrawal_rejected", gettext_noop("withdrawal rejected, returned")),
     )
     books = (
-        Book("available", "available", "可用"),
-        Book("pending", "pending", "待结算"),
-        Book("help_fund", "help fund", "帮扶基金"),
-        Book("withdrawing", "withdrawing", "提现中"),
-        Book("withdrawn", "withdrawn", "已提现"),
+        Book("available", gettext_noop("available")),
+        Book("pending", gettext_noop("pending")),
+        Book("help_fund", gettext_noop("help fund")),
+        Book("withdrawing", gettext_noop("withdrawing")),
+        Book("withdrawn", gettext_noop("withdrawn")),
     )
     accounts = (EXTERNAL, SALES, REWARD_EXPENSE, WITHDRAWAL_FEES)
     verbs = (

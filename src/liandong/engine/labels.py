@@ -1,12 +1,14 @@
 """How each ledger rule and each book reads on a member's statement and pages, in English and Chinese.
 
-The tables are filled from the modules' declarations (``Module.rules`` and ``Module.books``) when the registry
-registers them; a rule or a book belongs to one module, and a second module declaring the same name is an error at
-start. A statement line reads ``+200.00 team reward · order o7 by C (your team)``.
+Every label is an English msgid; its Chinese is in the catalogue (``engine/i18n.py``). The tables are filled from
+the modules' declarations (``Module.rules`` and ``Module.books``) when the registry registers them; a rule or a
+book belongs to one module, and a second module declaring the same name is an error at start. A statement line
+reads ``+200.00 team reward · order o7 by C (your team)``.
 """
 
 from __future__ import annotations
 
+from .i18n import gettext_noop, translate
 from .module import Book, Rule
 
 RULES: dict[str, Rule] = {}
@@ -39,33 +41,35 @@ def label(rule: str, lang: str = "en") -> str:
     found = RULES.get(rule)
     if found is None:
         return rule.replace("_", " ")
-    return found.zh if lang.startswith("zh") else found.en
+    return translate(found.label, lang)
 
 
 def note(rule: str, ref: str | None, lang: str = "en") -> str:
-    """The rule's note on a statement line (``your team``), its ``{ref}`` filled in."""
+    """The rule's note on a statement line (``your team``), its ``{ref}`` and ``note_params`` filled in."""
     found = RULES.get(rule)
-    if found is None:
+    if found is None or not found.note:
         return ""
-    text = found.note_zh if lang.startswith("zh") else found.note_en
-    return text.replace("{ref}", ref or "") if text else ""
+    text = translate(found.note, lang)
+    for name, value in (*found.note_params, ("ref", ref or "")):  # replaced, not formatted: a ref may hold braces
+        text = text.replace("{" + name + "}", value)
+    return text
 
 
 def book_label(book: str, lang: str = "en") -> str:
     found = BOOKS.get(book)
     if found is None:
         return book.replace("_", " ")
-    return found.zh if lang.startswith("zh") else found.en
+    return translate(found.label, lang)
 
 
 #: Where a withdrawal stands, as the member's and the operator's lists show it. ``approved`` is either paid out
 #: with the approval (the rulebook's) or waiting for its payout (the service's: ``approved_payout_pending``).
-WITHDRAWAL_STATUS: dict[str, tuple[str, str]] = {
-    "requested": ("withdrawal requested, awaiting review", "提现申请中，待审核"),
-    "approved_payout_pending": ("withdrawal approved, payout pending", "提现已批准，待打款"),
-    "approved": ("withdrawal approved and paid out", "提现已批准并打款"),
-    "paid": ("withdrawal paid out", "提现已打款"),
-    "rejected": ("withdrawal rejected, returned", "提现被拒，已退回"),
+WITHDRAWAL_STATUS: dict[str, str] = {
+    "requested": gettext_noop("withdrawal requested, awaiting review"),
+    "approved_payout_pending": gettext_noop("withdrawal approved, payout pending"),
+    "approved": gettext_noop("withdrawal approved and paid out"),
+    "paid": gettext_noop("withdrawal paid out"),
+    "rejected": gettext_noop("withdrawal rejected, returned"),
 }
 
 
@@ -73,4 +77,4 @@ def withdrawal_status_label(status: str, payout_pending: bool, lang: str = "en")
     found = WITHDRAWAL_STATUS.get("approved_payout_pending" if status == "approved" and payout_pending else status)
     if found is None:
         return status
-    return found[1] if lang.startswith("zh") else found[0]
+    return translate(found, lang)

@@ -8,9 +8,11 @@ statement (its ``rules`` and ``books``), the member's and the operator's read mo
 - ``kind`` and ``Config`` (a pydantic model; an invalid config is refused naming the key and the value);
 - ``verbs``: its events, each a :class:`Verb` naming the event class, its check (reads only) and apply, and who may
   send it (``member``, ``operator``, ``system``), e.g. chain21's ``transpose`` is sent by operators;
-- ``codes``: its refusal codes with English and Chinese messages (``{field}``, ``{value}`` and parameters filled in);
+- ``codes``: its refusal codes with their English messages (``{field}``, ``{value}`` and parameters filled in);
 - ``rules``: every ledger rule it posts, with its statement label (:class:`Rule`; ``reward=True`` counts toward
   ``platform.rewards``); ``books``: the member books it adds (:class:`Book`, with a unit for non-cash books);
+- every text it declares (messages, labels, notes) is an English msgid marked with ``gettext_noop``
+  (``engine/i18n.py``); the Chinese is in the one catalogue, ``liandong/locale`` (``docs/i18n.md``);
 - ``accounts``: the shop accounts it posts to (owners starting with ``@``; a trailing ``*`` matches any id), so the
   engine can re-check every module's postings after each hook (``Engine.recheck``);
 - ``provides``: capabilities other modules may ask for through the engine (``engine.ask("team_leader")``) instead of
@@ -78,24 +80,25 @@ class Verb:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A ledger rule as a statement reads it: ``+200.00 team reward · order o7 by C (your team)``. A note may name
-    ``{ref}``, the transaction's reference (``level 2 · 5%``)."""
+    """A ledger rule as a statement reads it: ``+200.00 team reward · order o7 by C (your team)``. ``label`` and
+    ``note`` are English msgids, marked with ``gettext_noop``: their translations are in the catalogue
+    (``engine/i18n.py``). A note may name ``{ref}``, the transaction's reference (``level 2 · 5%``), and the
+    placeholders of ``note_params`` (the same for every line of the rule, e.g. ``(("level", "2"),)``)."""
 
     name: str
-    en: str
-    zh: str
-    note_en: str = ""
-    note_zh: str = ""
+    label: str
+    note: str = ""
     reward: bool = False
+    note_params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Book:
-    """A member book: its label on statements and pages, and its unit (None: money in fen; else e.g. "coupon")."""
+    """A member book: its label on statements and pages (an English msgid, marked with ``gettext_noop``), and its
+    unit (None: money in fen; else e.g. "coupon")."""
 
     name: str
-    en: str
-    zh: str
+    label: str
     unit: str | None = None
 
 
@@ -188,7 +191,7 @@ class Module:
     #: True for campaign modules: always loaded (each campaign is created by an event); plans run when a shop lists them
     always_on: ClassVar[bool] = False
     verbs: ClassVar[tuple[Verb, ...]] = ()
-    codes: ClassVar[dict[str, tuple[str, str]]] = {}
+    codes: ClassVar[dict[str, str]] = {}
     rules: ClassVar[tuple[Rule, ...]] = ()
     books: ClassVar[tuple[Book, ...]] = ()
     accounts: ClassVar[tuple[tuple[str, str], ...]] = ()

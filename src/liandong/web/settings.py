@@ -16,6 +16,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from liandong.engine.i18n import LOCALE_DIR
+
 BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("LIANDONG_HOME", "var")).resolve()
 HOME.mkdir(parents=True, exist_ok=True)
@@ -123,7 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR.parent / "locale"]  # src/liandong/locale: one catalogue for every text
+# The one catalogue of every text (the engine's, the API's, the pages'): liandong/locale (docs/i18n.md)
+LOCALE_PATHS = [LOCALE_DIR]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

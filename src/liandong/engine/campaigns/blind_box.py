@@ -49,6 +49,7 @@ from ..core import EXTERNAL, SALES
 from ..draw import draw_position, position
 from ..errors import Code, Refusal, refuse
 from ..events import MemberId, ObjectId, PaidEvent, register_event
+from ..i18n import gettext_noop
 from ..ledger import Account
 from ..module import Book, ModuleConfig, Rule, Verb
 from ..money import format_fen, parse_yuan
@@ -77,26 +78,25 @@ MIN_AGE = 8
 CONSENT_AGE = 18
 
 RULES = (
-    Rule("coupon_seed", "seed user's blind-box coupons", "种子用户盲盒券"),
-    Rule("blind_box_start_coupons", "coupons to start a box set", "发起盲盒消耗盲盒券"),
-    Rule("blind_box_coupons_returned", "box set refunded, coupons back", "盲盒退款，退回盲盒券"),
-    Rule("blind_box_open", "blind box opened", "开盲盒"),
-    Rule("blind_box_starter_share", "starter's share of a box opened", "发起人开盒分成",
-         "your box set", "你发起的盲盒"),
-    Rule("blind_box_promoter_share", "promoter's share of a box opened", "推荐人开盒分成",
-         "your referral", "你的直推", reward=True),
-    Rule("blind_box_miss_coupons", "blind box missed: coupons", "未开中，获得盲盒券"),
-    Rule("blind_box_win_coupons", "blind box won: coupons instead of the prize", "开中，选择盲盒券"),
-    Rule("blind_box_referrer_promotion", "box set started: referrer's promotion", "盲盒发起推广奖（直推）",
-         "your referral", "你的直推", reward=True),
-    Rule("blind_box_leader_promotion", "box set started: team leader's promotion", "盲盒发起推广奖（团队长）",
-         "your team", "你的团队", reward=True),
+    Rule("coupon_seed", gettext_noop("seed user's blind-box coupons")),
+    Rule("blind_box_start_coupons", gettext_noop("coupons to start a box set")),
+    Rule("blind_box_coupons_returned", gettext_noop("box set refunded, coupons back")),
+    Rule("blind_box_open", gettext_noop("blind box opened")),
+    Rule("blind_box_starter_share", gettext_noop("starter's share of a box opened"), gettext_noop("your box set")),
+    Rule("blind_box_promoter_share", gettext_noop("promoter's share of a box opened"),
+         gettext_noop("your referral"), reward=True),
+    Rule("blind_box_miss_coupons", gettext_noop("blind box missed: coupons")),
+    Rule("blind_box_win_coupons", gettext_noop("blind box won: coupons instead of the prize")),
+    Rule("blind_box_referrer_promotion", gettext_noop("box set started: referrer's promotion"),
+         gettext_noop("your referral"), reward=True),
+    Rule("blind_box_leader_promotion", gettext_noop("box set started: team leader's promotion"),
+         gettext_noop("your team"), reward=True),
 )
 
 
 BOOKS = (
-    Book(COUPONS, "blind-box coupons", "盲盒券", unit="coupon"),
-    Book(COUPONS_ISSUED[1], "blind-box coupons issued", "已发放盲盒券", unit="coupon"),
+    Book(COUPONS, gettext_noop("blind-box coupons"), unit="coupon"),
+    Book(COUPONS_ISSUED[1], gettext_noop("blind-box coupons issued"), unit="coupon"),
 )
 
 

@@ -38,6 +38,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Va
 from ..config_types import Rate, Yuan, rate_at_most_one
 from ..errors import Refusal
 from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
+from ..i18n import gettext_noop
 from ..module import Book, Rule, Verb
 from ..money import MoneyError, apply_rate, format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, parse_new_campaign, parse_params
@@ -68,17 +69,15 @@ KIND = "group_buy"
 LOCKED_FUND = "locked_fund"
 
 RULES = (
-    Rule("group_buy_payment", "group-buy payment", "拼团付款"),
-    Rule("group_buy_return", "group-buy payment returned", "拼团退款"),
-    Rule("group_buy_consolation", "group-buy consolation", "拼团未中奖补贴", "not drawn", "未中签"),
-    Rule("group_buy_fund", "group-buy shopping fund", "拼团购物金",
-         "unlocks as you and your invitees join groups", "参团和邀请参团时解锁"),
-    Rule("group_buy_unlock_join", "shopping fund unlocked", "购物金解锁",
-         "you joined another group", "你参加了新的拼团"),
-    Rule("group_buy_unlock_invite", "shopping fund unlocked", "购物金解锁",
-         "a member you invited joined a group", "你邀请的会员参团"),
-    Rule("group_buy_fund_revoked", "group-buy shopping fund taken back", "拼团购物金收回",
-         "order refunded", "订单已退款"),
+    Rule("group_buy_payment", gettext_noop("group-buy payment")),
+    Rule("group_buy_return", gettext_noop("group-buy payment returned")),
+    Rule("group_buy_consolation", gettext_noop("group-buy consolation"), gettext_noop("not drawn")),
+    Rule("group_buy_fund", gettext_noop("group-buy shopping fund"),
+         gettext_noop("unlocks as you and your invitees join groups")),
+    Rule("group_buy_unlock_join", gettext_noop("shopping fund unlocked"), gettext_noop("you joined another group")),
+    Rule("group_buy_unlock_invite", gettext_noop("shopping fund unlocked"),
+         gettext_noop("a member you invited joined a group")),
+    Rule("group_buy_fund_revoked", gettext_noop("group-buy shopping fund taken back"), gettext_noop("order refunded")),
 )
 
 Rate01 = Annotated[Rate, AfterValidator(rate_at_most_one)]
@@ -160,7 +159,7 @@ class GroupBuy(GroupCampaignModule):
 
     kind: ClassVar[str] = KIND
     rules = RULES
-    books = (Book(LOCKED_FUND, "locked shopping fund", "锁定购物金"),)
+    books = (Book(LOCKED_FUND, gettext_noop("locked shopping fund")),)
     Params: ClassVar[type[GroupBuyParams]] = GroupBuyParams
     payment_rule: ClassVar[str] = "group_buy_payment"
     return_rule: ClassVar[str] = "group_buy_return"

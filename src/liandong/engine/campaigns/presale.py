@@ -52,6 +52,7 @@ from ..core import EXTERNAL
 from ..draw import DrawRecord, draw_pick
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
+from ..i18n import gettext_noop
 from ..module import Rule, Verb
 from ..money import format_fen, parse_yuan
 from .base import (
@@ -74,10 +75,10 @@ if TYPE_CHECKING:
 KIND = "presale"
 
 RULES = (
-    Rule("presale_payment", "pre-sale payment", "预售付款", "held until the pre-sale closes", "预售结束前托管"),
-    Rule("presale_free", "pre-sale: drawn free, price returned", "预售免单，全额退回"),
-    Rule("presale_rebate", "pre-sale tier rebate", "预售阶梯返还"),
-    Rule("presale_refund", "left the pre-sale, price returned", "退出预售，全额退回"),
+    Rule("presale_payment", gettext_noop("pre-sale payment"), gettext_noop("held until the pre-sale closes")),
+    Rule("presale_free", gettext_noop("pre-sale: drawn free, price returned")),
+    Rule("presale_rebate", gettext_noop("pre-sale tier rebate")),
+    Rule("presale_refund", gettext_noop("left the pre-sale, price returned")),
 )
 
 

@@ -34,6 +34,7 @@ from pydantic import Field
 from ..draw import draw_split
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, ObjectId, PaidEvent, register_event
+from ..i18n import gettext_noop
 from ..module import Rule, Verb
 from ..money import format_fen, parse_yuan
 from .base import CAMPAIGN_EXPENSE, Campaign, ProbeDriver, parse_new_campaign, parse_params
@@ -60,9 +61,9 @@ if TYPE_CHECKING:
 KIND = "red_envelope"
 
 RULES = (
-    Rule("red_envelope_payment", "red-envelope group payment", "红包拼团付款"),
-    Rule("red_envelope_return", "red-envelope group payment returned", "红包拼团退款"),
-    Rule("red_envelope_share", "red envelope", "拼团红包", "your share", "你的红包"),
+    Rule("red_envelope_payment", gettext_noop("red-envelope group payment")),
+    Rule("red_envelope_return", gettext_noop("red-envelope group payment returned")),
+    Rule("red_envelope_share", gettext_noop("red envelope"), gettext_noop("your share")),
 )
 
 

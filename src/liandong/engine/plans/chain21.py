@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
+from ..i18n import gettext_noop, translate
 from ..ledger import Account
 from ..module import Module, ModuleConfig, Rule, SimAdapter, Verb
 from ..money import apply_rate, format_fen
@@ -38,25 +39,29 @@ POOL_FUNDING: Account = ("@platform", "pool_contribution")
 PLAN = "chain21"
 
 RULES = (
-    Rule("direct_reward", "direct reward", "直推奖", "your referral", "你的直推", reward=True),
-    Rule("team_reward", "team reward", "团队奖(见点)", "your team", "你的团队", reward=True),
-    Rule("peer_reward", "peer reward", "平级奖", "your partner's reward", "你推荐的合伙人获奖", reward=True),
-    Rule("self_rebate", "self-purchase rebate", "自购返利", reward=True),
-    Rule("bonus_share", "bonus pool share", "分红池分红", reward=True),
-    Rule("help_fund_release", "help fund released", "帮扶基金解冻"),
-    Rule("pool_contribution", "bonus pool contribution", "分红池提取"),
+    Rule("direct_reward", gettext_noop("direct reward"), gettext_noop("your referral"), reward=True),
+    Rule("team_reward", gettext_noop("team reward"), gettext_noop("your team"), reward=True),
+    Rule("peer_reward", gettext_noop("peer reward"), gettext_noop("your partner's reward"), reward=True),
+    Rule("self_rebate", gettext_noop("self-purchase rebate"), reward=True),
+    Rule("bonus_share", gettext_noop("bonus pool share"), reward=True),
+    Rule("help_fund_release", gettext_noop("help fund released")),
+    Rule("pool_contribution", gettext_noop("bonus pool contribution")),
 )
+
+#: What releases a member's help fund, as its member read says it (``{names}``: its seeds).
+RELEASES_WHEN = gettext_noop("when every seed ({names}) has become a partner, the whole help fund moves to available "
+                             "and later rewards are paid whole")
 
 #: The plan's refusal codes (transposition), with the field and the value they name.
 CODES = {
-    "not_a_partner": ("{field} {value} is not a partner", "{field} {value} 不是合伙人"),
-    "not_a_seed": ("seed {value} is not a seed of {partner}", "{value} 不是 {partner} 的种子"),
-    "seed_already_partner": ("seed {value} is already a partner: nothing to replace",
-                             "种子 {value} 已是合伙人，无需换位"),
-    "transpose_too_early": ("at {value} is less than {days} days after {partner} became a partner ({promoted})",
-                            "{value} 距 {partner} 成为合伙人（{promoted}）不足 {days} 天"),
-    "not_referred_by": ("{field} {value} was not referred by {partner}", "{value} 不是 {partner} 直推的会员"),
-    "already_a_seed": ("{field} {value} is already a seed of {partner}", "{value} 已是 {partner} 的种子"),
+    "not_a_partner": gettext_noop("{field} {value} is not a partner"),
+    "not_a_seed": gettext_noop("seed {value} is not a seed of {partner}"),
+    "seed_already_partner": gettext_noop("seed {value} is already a partner: nothing to replace"),
+    "transpose_too_early": gettext_noop("at {value} is less than {days} days after {partner} became a partner "
+                                        "({promoted})"),
+    # the field is always `with` (the replacement), spelled out: the Chinese names no field
+    "not_referred_by": gettext_noop("with {value} was not referred by {partner}"),
+    "already_a_seed": gettext_noop("with {value} is already a seed of {partner}"),
 }
 
 
@@ -397,10 +402,8 @@ class Chain21(Module):
         waiting = [seed for seed in s.seeds if self.standing[seed].promoted_at is None]
         names = ", ".join(s.seeds) or "none yet"
         read["help_fund_waiting_for"] = waiting
-        read["help_fund_releases_when"] = (f"when every seed ({names}) has become a partner, the whole help fund "
-                                           "moves to available and later rewards are paid whole")
-        read["help_fund_releases_when_zh"] = (f"当所有种子（{names}）都成为合伙人时，帮扶基金全部转入可用余额，"
-                                              "之后的奖励全额发放")
+        read["help_fund_releases_when"] = RELEASES_WHEN.format(names=names)
+        read["help_fund_releases_when_zh"] = translate(RELEASES_WHEN, "zh-hans").format(names=names)
         read["earns"] = self.earnings_table()
         return read
 

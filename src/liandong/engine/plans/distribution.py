@@ -41,6 +41,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from ..config_types import Rate01, Yuan
 from ..errors import Code, Refusal, refuse
 from ..events import Event, MemberId, register_event
+from ..i18n import gettext_noop
 from ..module import Module, ModuleConfig, Rule, SimAdapter, Verb
 from ..money import format_fen, format_rate
 
@@ -76,8 +77,9 @@ class Tier:
 
 
 #: One rule per level, declared once; the rate of each commission is in its transaction's ref ("5%").
-RULES = tuple(Rule(f"distribution_commission_l{level}", "distribution commission", "分销佣金",
-                   f"level {level}, {{ref}}", f"{level}级, {{ref}}", reward=True) for level in range(1, LEVELS_MAX + 1))
+RULES = tuple(Rule(f"distribution_commission_l{level}", gettext_noop("distribution commission"),
+                   gettext_noop("level {level}, {ref}"), reward=True, note_params=(("level", str(level)),))
+              for level in range(1, LEVELS_MAX + 1))
 
 
 class DistributionConfig(ModuleConfig):

@@ -40,6 +40,7 @@ from pydantic import AfterValidator, Field, model_validator
 from ..config_types import Rate, Rate01, Yuan
 from ..core import EXTERNAL
 from ..errors import Code, Refusal, refuse
+from ..i18n import gettext_noop
 from ..ledger import Account, Entry
 from ..module import Book, Module, ModuleConfig, Rule, SimAdapter
 from ..money import apply_rate, format_fen, format_rate, parse_yuan
@@ -58,16 +59,15 @@ DEFAULT_RESERVE_RATE = Fraction(30, 100)
 NEVER_RELEASES = 1 << 62  # the release floor when daily_release_rate is 0: no holding reaches it
 
 RULES = (
-    Rule("points_earned", "points earned", "获得积分", "your purchase", "你的消费"),
-    Rule("points_payment", "paid with points", "积分抵扣"),
-    Rule("points_release", "points released", "积分释放",
-         "cashed at the day's NAV less the fee", "按当日净值兑现，扣除手续费", reward=True),
-    Rule("points_clawback", "released points taken back", "扣回已释放积分",
-         "order refunded", "订单已退款", reward=True),
+    Rule("points_earned", gettext_noop("points earned"), gettext_noop("your purchase")),
+    Rule("points_payment", gettext_noop("paid with points")),
+    Rule("points_release", gettext_noop("points released"),
+         gettext_noop("cashed at the day's NAV less the fee"), reward=True),
+    Rule("points_clawback", gettext_noop("released points taken back"), gettext_noop("order refunded"), reward=True),
 )
 BOOKS = (
-    Book(POINTS_BOOK, "points", "绿色积分", unit="centipoint"),
-    Book(ISSUED[1], "points issued", "已发行积分", unit="centipoint"),
+    Book(POINTS_BOOK, gettext_noop("points"), unit="centipoint"),
+    Book(ISSUED[1], gettext_noop("points issued"), unit="centipoint"),
 )
 
 

@@ -5,9 +5,11 @@
                "message": "amount 500.00 is more than the available balance 40.00",
                "message_zh": "提现金额 500.00 超过可用余额 40.00"}}
 
-Two sources: the engine's refusals (``Refusal.to_json()``: an event was logged and the engine refused it; its
-codes are the engine's, see ``engine/errors.py``) and the API's own checks below (the request never became an
-event: a malformed body, a missing header, a wrong signature, somebody else's order). Status codes:
+Both messages come from the one catalogue (``liandong/locale``, ``docs/i18n.md``), each in its named language
+(``engine.i18n.translate``), whatever the request's language. Two sources: the engine's refusals
+(``Refusal.to_json()``: an event was logged and the engine refused it; its codes are the engine's, see
+``engine/errors.py``) and the API's own checks below (the request never became an event: a malformed body, a
+missing header, a wrong signature, somebody else's order). Status codes:
 400 malformed, 401 who are you, 403 not allowed, 404 no such thing (or not yours), 409 conflict (idempotency),
 413 the body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 422 the engine refused the event, 429 too many tries
 (logins, registrations, invite codes), 500 a fault of ours (no details, even with DEBUG: they are in the log).
@@ -23,6 +25,9 @@ from enum import StrEnum
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_noop
+
+from ...engine.i18n import translate
 
 SHOWN_MAX = 64
 #: A reason (``why``) may quote a short prefix of the value and some words around it.
@@ -55,42 +60,38 @@ class ApiCode(StrEnum):
     INTERNAL = "internal"
 
 
-#: English and Chinese messages; ``{field}``, ``{value}`` and any extra parameter are filled in.
-MESSAGES: dict[ApiCode, tuple[str, str]] = {
-    ApiCode.INVALID: ("{field} {value}: {why}", "{field} {value}：{why}"),
-    ApiCode.MISSING: ("{field} is required", "缺少 {field}"),
-    ApiCode.PASSWORD_REJECTED: ("{field} is not allowed: {why}", "{field} 不符合要求：{why}"),
-    ApiCode.UNAUTHORIZED: ("log in first (a session or an Authorization: Bearer token)",
-                           "请先登录（会话或 Authorization: Bearer 令牌）"),
-    ApiCode.LOGIN_FAILED: ("username {value} and this password do not match", "用户名 {value} 与密码不匹配"),
-    ApiCode.RATE_LIMITED: ("too many {what} for {field} {value}; try again in {retry_after} seconds",
-                           "{field} {value} 的{what_zh}次数过多，请 {retry_after} 秒后再试"),
-    ApiCode.FORBIDDEN: ("you may not do this: it needs {value}", "无权操作：需要 {value}"),
-    ApiCode.CSRF_FAILED: ("the CSRF check failed: with a session, send the csrftoken cookie's value in {field}",
-                          "CSRF 校验失败：使用会话时，请在 {field} 中发送 csrftoken cookie 的值"),
-    ApiCode.NOT_A_MEMBER: ("user {value} is not a member of the shop", "用户 {value} 不是本店会员"),
-    ApiCode.NOT_FOUND: ("{field} {value} does not exist", "{field} {value} 不存在"),
-    ApiCode.EXISTS: ("{field} {value} already exists", "{field} {value} 已存在"),
-    ApiCode.IDEMPOTENCY_KEY_MISSING: ("every POST needs an Idempotency-Key header (1–128 visible characters)",
-                                      "每个 POST 请求都需要 Idempotency-Key 请求头（1–128 个可见字符）"),
-    ApiCode.IDEMPOTENCY_CONFLICT: ("Idempotency-Key {value} was already used with a different request",
-                                   "Idempotency-Key {value} 已用于另一个请求"),
-    ApiCode.IDEMPOTENCY_IN_PROGRESS: ("the first request with Idempotency-Key {value} is still running; retry",
-                                      "使用 Idempotency-Key {value} 的首个请求仍在处理，请稍后重试"),
-    ApiCode.SIGNATURE_INVALID: ("{field} does not match the body: {why}", "{field} 与请求体不符：{why}"),
-    ApiCode.SIGNATURE_EXPIRED: ("{field} timestamp {value} is more than {tolerance} seconds from now",
-                                "{field} 时间戳 {value} 与当前时间相差超过 {tolerance} 秒"),
-    ApiCode.AMOUNT_MISMATCH: ("amount {value} is not the order's amount {expected}",
-                              "金额 {value} 与订单金额 {expected} 不符"),
-    ApiCode.PRODUCT_UNAVAILABLE: ("sku {value} is not on sale", "商品 {value} 未在售"),
-    ApiCode.PAYMENT_CONFLICT: ("payment {value} was already reported for another order or amount",
-                               "支付单 {value} 已用于其他订单或金额"),
-    ApiCode.INVITE_INVALID: ("invite code {value} is not valid", "邀请码 {value} 无效"),
-    ApiCode.TOO_LARGE: ("the request body is over {limit} bytes", "请求体超过 {limit} 字节"),
-    ApiCode.METHOD_NOT_ALLOWED: ("{value} is not allowed on this path", "此路径不支持 {value}"),
-    ApiCode.INTERNAL: ("something went wrong on our side; it is logged, and retrying may work",
-                       "服务器内部错误，已记录；可稍后重试"),
+#: The English messages (msgids of the catalogue, ``liandong/locale``; ``docs/i18n.md``); ``{field}``, ``{value}``
+#: and any extra parameter are filled in after the translation. A parameter named in ``TRANSLATED_PARAMS`` is a
+#: msgid itself, translated too (``what``: what a limit counts, e.g. "failed logins").
+MESSAGES: dict[ApiCode, str] = {
+    ApiCode.INVALID: gettext_noop("{field} {value}: {why}"),
+    ApiCode.MISSING: gettext_noop("{field} is required"),
+    ApiCode.PASSWORD_REJECTED: gettext_noop("{field} is not allowed: {why}"),
+    ApiCode.UNAUTHORIZED: gettext_noop("log in first (a session or an Authorization: Bearer token)"),
+    ApiCode.LOGIN_FAILED: gettext_noop("username {value} and this password do not match"),
+    ApiCode.RATE_LIMITED: gettext_noop("too many {what} for {field} {value}; try again in {retry_after} seconds"),
+    ApiCode.FORBIDDEN: gettext_noop("you may not do this: it needs {value}"),
+    ApiCode.CSRF_FAILED: gettext_noop(
+        "the CSRF check failed: with a session, send the csrftoken cookie's value in {field}"),
+    ApiCode.NOT_A_MEMBER: gettext_noop("user {value} is not a member of the shop"),
+    ApiCode.NOT_FOUND: gettext_noop("{field} {value} does not exist"),
+    ApiCode.EXISTS: gettext_noop("{field} {value} already exists"),
+    ApiCode.IDEMPOTENCY_KEY_MISSING: gettext_noop(
+        "every POST needs an Idempotency-Key header (1–128 visible characters)"),
+    ApiCode.IDEMPOTENCY_CONFLICT: gettext_noop("Idempotency-Key {value} was already used with a different request"),
+    ApiCode.IDEMPOTENCY_IN_PROGRESS: gettext_noop(
+        "the first request with Idempotency-Key {value} is still running; retry"),
+    ApiCode.SIGNATURE_INVALID: gettext_noop("{field} does not match the body: {why}"),
+    ApiCode.SIGNATURE_EXPIRED: gettext_noop("{field} timestamp {value} is more than {tolerance} seconds from now"),
+    ApiCode.AMOUNT_MISMATCH: gettext_noop("amount {value} is not the order's amount {expected}"),
+    ApiCode.PRODUCT_UNAVAILABLE: gettext_noop("sku {value} is not on sale"),
+    ApiCode.PAYMENT_CONFLICT: gettext_noop("payment {value} was already reported for another order or amount"),
+    ApiCode.INVITE_INVALID: gettext_noop("invite code {value} is not valid"),
+    ApiCode.TOO_LARGE: gettext_noop("the request body is over {limit} bytes"),
+    ApiCode.METHOD_NOT_ALLOWED: gettext_noop("{value} is not allowed on this path"),
+    ApiCode.INTERNAL: gettext_noop("something went wrong on our side; it is logged, and retrying may work"),
 }
+TRANSLATED_PARAMS = frozenset({"what"})
 
 
 def clip(value: Any, limit: int = SHOWN_MAX) -> Any:
@@ -113,13 +114,14 @@ class ApiError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        en, zh = MESSAGES[self.code]
-        template = zh if lang.startswith("zh") else en
-        return template.format(field=self.field, value=self.value, **self.params)
+        """The message in ``lang`` (``en``, ``zh-hans``), from the catalogue, its placeholders filled in."""
+        params = {name: translate(param, lang) if name in TRANSLATED_PARAMS else param
+                  for name, param in self.params.items()}
+        return translate(MESSAGES[self.code], lang).format(field=self.field, value=self.value, **params)
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": str(self.code), "field": self.field, "value": self.value,
-                          "message": self.message("en"), "message_zh": self.message("zh")}}
+                          "message": self.message("en"), "message_zh": self.message("zh-hans")}}
 
 
 def error_response(exc: ApiError) -> HttpResponse:

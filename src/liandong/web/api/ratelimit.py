@@ -36,7 +36,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from ...engine.i18n import translate
 from .errors import ApiCode, ApiError, error_response
 
 #: Set on a request whose login ``LoginLimitBackend`` refused without checking the password.
@@ -70,6 +72,10 @@ def _retry_after(last_failure: dt.datetime | None) -> int:
     return max(math.ceil(left), 1)
 
 
+#: What the login limits count, in the 429's message (``ApiCode.RATE_LIMITED``'s ``{what}``, translated with it).
+FAILED_LOGINS = gettext_noop("failed logins")
+
+
 def client_login_failures(request: HttpRequest) -> tuple[int, dt.datetime | None]:
     """This address's login failures still counting (any usernames) and the time of the last one."""
     since = timezone.now() - dt.timedelta(seconds=_lockout_seconds())
@@ -84,7 +90,7 @@ def client_refusal(request: HttpRequest) -> ApiError | None:
     if failures < int(getattr(settings, "LOGIN_FAILURES_PER_CLIENT", 20)):
         return None
     return ApiError(429, ApiCode.RATE_LIMITED, "client", client_address(request), retry_after=_retry_after(last),
-                    what="failed logins", what_zh="登录失败")
+                    what=FAILED_LOGINS)
 
 
 def login_refusal(request: HttpRequest, username: str) -> ApiError | None:
@@ -95,7 +101,7 @@ def login_refusal(request: HttpRequest, username: str) -> ApiError | None:
     last = (AccessAttempt.objects.filter(ip_address=client_address(request), username=username)
             .aggregate(last=Max("attempt_time"))["last"])
     return ApiError(429, ApiCode.RATE_LIMITED, "username", username, retry_after=_retry_after(last),
-                    what="failed logins", what_zh="登录失败")
+                    what=FAILED_LOGINS)
 
 
 class LoginLimitBackend(AxesStandaloneBackend):  # type: ignore[misc]  # (axes has no type hints)
@@ -125,12 +131,12 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
             return original_response
         return error_response(login_refusal(request, username)
                                   or ApiError(429, ApiCode.RATE_LIMITED, "username", username,
-                                          retry_after=_lockout_seconds(), what="failed logins", what_zh="登录失败"))
+                                          retry_after=_lockout_seconds(), what=FAILED_LOGINS))
     refusal = login_refusal(request, username)
     wait = refusal.params["retry_after"] if refusal is not None else _lockout_seconds()
-    response = HttpResponse(f"Too many failed logins: try again in {wait} seconds.\n"
-                            f"登录失败次数过多，请 {wait} 秒后再试。\n", status=429,
-                            content_type="text/plain; charset=utf-8")
+    text = gettext_noop("Too many failed logins: try again in {wait} seconds.")
+    response = HttpResponse("".join(translate(text, lang).format(wait=wait) + "\n" for lang in ("en", "zh-hans")),
+                            status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(wait)
     return response
 
@@ -161,14 +167,13 @@ def _add(kind: str, request: HttpRequest, window: int) -> int:
 
 
 #: What each window counts, in the 429's message.
-_COUNTED = {"register": ("registrations", "注册"), "invite": ("invalid invite codes", "无效邀请码")}
+_COUNTED = {"register": gettext_noop("registrations"), "invite": gettext_noop("invalid invite codes")}
 
 
 def _refusal(kind: str, request: HttpRequest, window: int) -> ApiError:
     _key, ends = _window_key(kind, request, window)
-    what, what_zh = _COUNTED[kind]
     return ApiError(429, ApiCode.RATE_LIMITED, "client", client_address(request),
-                    retry_after=max(math.ceil(ends - time.time()), 1), what=what, what_zh=what_zh)
+                    retry_after=max(math.ceil(ends - time.time()), 1), what=_COUNTED[kind])
 
 
 HOUR = 3600

@@ -139,7 +139,7 @@ def statement(member: str, after: int, limit: int, newest: bool = False) -> dict
                  for lang in ("en", "zh-hans")}
         lines.append({"entry": entry.id, "at": t.at, "book": entry.book, "amount": _amount(entry.amount, entry.unit),
                       "balance_after": _amount(entry.balance_after, entry.unit), "rule": t.rule,
-                      "label": label(t.rule, "en"), "label_zh": label(t.rule, "zh"), "order": t.order or None,
+                      "label": label(t.rule, "en"), "label_zh": label(t.rule, "zh-hans"), "order": t.order or None,
                       "source": t.source or None, "ref": t.ref or None, "reverses": t.reverses,
                       "text": words["en"], "text_zh": words["zh-hans"]})
     next_after = rows[limit - 1].id if len(rows) > limit else None
@@ -261,7 +261,7 @@ def withdrawal(w: WithdrawalState, available: dict[str, int] | None = None) -> d
     return {"withdrawal": w.withdrawal, "member": w.member, "amount": format_fen(w.amount),
             "fee": format_fen(w.fee), "net": format_fen(w.amount - w.fee), "status": w.status,
             "payout_pending": w.payout_pending, "label": withdrawal_status_label(w.status, w.payout_pending, "en"),
-            "label_zh": withdrawal_status_label(w.status, w.payout_pending, "zh"), "payee": w.payee or None,
+            "label_zh": withdrawal_status_label(w.status, w.payout_pending, "zh-hans"), "payee": w.payee or None,
             "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or None,
             "member_available": format_fen(balance), "member_debt": format_fen(max(-balance, 0))}
 
