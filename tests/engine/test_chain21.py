@@ -274,6 +274,22 @@ def test_progress_shows_direct_agents_seeds_and_the_help_fund(run_chain21: Run) 
     assert _chain21(result).team_members("A") == ["A1", "A2", "B", "A11"]
 
 
+def test_the_member_read_tells_when_and_with_whom_a_seed_may_be_transposed_and_a_refunded_rank(
+        run_chain21: Run) -> None:
+    result = run_chain21([*PARTNER_A_AGENT_B, {"join": "B1", "referrer": "B"}, {"pay": "B1", "sku": "GIFT"},
+                          {"join": "B2", "referrer": "B"}, {"pay": "B2", "sku": "GIFT"}, {"refund": "o2"}])
+    plan, engine = _chain21(result), result.engine
+    a = plan.member_read(engine, "A")
+    assert a["promoted_at"] == "2026-01-01T08:00:06+08:00" and a["transpose_after_days"] == 30
+    assert a["transpose_from"] == "2026-01-31T08:00:06+08:00"
+    assert a["transpose_with"] == ["B"]  # B, A's referral, is a partner now and not a seed; A1 and A2 are seeds
+    assert (a["gift_packs"], a["rank_refunded"]) == (1, False)
+    a1 = plan.member_read(engine, "A1")  # o2, A1's gift pack, was refunded
+    assert (a1["rank"], a1["gift_packs"], a1["rank_refunded"], a1["transpose_from"]) == ("member", 0, True, None)
+    assert plan.member_read(engine, "B")["transpose_with"] == []
+    assert plan.member_read(engine, "B1")["rank_refunded"] is False
+
+
 # --- chain21's own invariants --------------------------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ class Standing:
     team: str | None = None
     direct_agents: int = 0  # referrals who now hold agent or partner rank
     released: bool = False  # help fund released (all seeds promoted)
+    promoted_referrals: list[str] = field(default_factory=list)  # its referrals promoted, in promotion order
 
     @property
     def rank(self) -> str:
@@ -300,8 +301,10 @@ class Chain21(Module):
         engine.fact("promoted", member=member, seeds=list(s.seeds))
         self._check_release(engine, member)
         above = engine.members[member].referrer
-        if above is not None and member in standing[above].seeds:
-            self._check_release(engine, above)
+        if above is not None:
+            standing[above].promoted_referrals.append(member)
+            if member in standing[above].seeds:
+                self._check_release(engine, above)
 
     def _check_release(self, engine: Engine, member: str) -> None:
         s = self.standing[member]
@@ -405,6 +408,14 @@ class Chain21(Module):
         read["help_fund_releases_when"] = RELEASES_WHEN.format(names=names)
         read["help_fund_releases_when_zh"] = translate(RELEASES_WHEN, "zh-hans").format(names=names)
         read["earns"] = self.earnings_table()
+        # a rank taken away by a refund: it held a gift pack and holds none now (its promotion, if any, stays)
+        read["gift_packs"] = s.gift_orders
+        read["rank_refunded"] = s.gift_orders == 0 and s.agent_since > 0
+        # transposition (an operator's event): from when, which seeds it may replace, with whom
+        read["transpose_after_days"] = self.config.transpose_after_days
+        read["transpose_from"] = ((s.promoted_at + dt.timedelta(days=self.config.transpose_after_days)).isoformat()
+                                  if s.promoted_at is not None else None)
+        read["transpose_with"] = [z for z in s.promoted_referrals if z not in s.seeds]
         return read
 
     def earnings_table(self) -> dict[str, dict[str, str]]:

@@ -89,6 +89,11 @@ class MemberState(models.Model):
     reads = models.JSONField(default=dict, help_text="what the member sees of each module: kind -> member_read")
     operator_reads = models.JSONField(default=dict, help_text="what an operator sees: kind -> operator_read")
 
+    class Meta:
+        # a team and one's direct referrals are read a page at a time in join order (keyset on join_index)
+        indexes = [models.Index(fields=["team", "join_index"], name="member_team_join_order"),
+                   models.Index(fields=["referrer", "join_index"], name="member_referrer_join_order")]
+
 
 class ProductState(models.Model):
     sku = models.CharField(max_length=64, unique=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -98,10 +99,20 @@ def rank(member: str) -> dict[str, Any]:
 
 
 def team(member: str) -> dict[str, Any]:
-    state = member_state(member)
-    progress = plan_read(state, "chain21")
+    """The team ``member`` leads, whole (the API's ``/me/team``; pages read it a page at a time: ``team_page``),
+    with its seeds and help fund (``team_summary``)."""
     members = [{"member": m.member, "rank": m.rank, "referrer": m.referrer or None, "joined_at": m.joined_at}
                for m in MemberState.objects.filter(team=member).order_by("join_index")]
+    summary = team_summary(member)
+    return {"member": member, "leader": summary["leader"], "members": members, "seeds": summary["seeds"],
+            "help_fund": summary["help_fund"]}
+
+
+def team_summary(member: str) -> dict[str, Any]:
+    """Whether ``member`` leads a team, how many are in it and how many it referred, its seeds and their progress,
+    its help fund and what releases it (chain21's member read); no member list."""
+    state = member_state(member)
+    progress = plan_read(state, "chain21")
     seeds = [{"member": s["member"], "rank": s["rank"], "promoted": bool(s["promoted"]),
               "direct_agents": int(s["direct_agents"])} for s in progress.get("seeds", [])]
     help_fund = {
@@ -112,8 +123,72 @@ def team(member: str) -> dict[str, Any]:
         "releases_when_zh": progress.get("help_fund_releases_when_zh", ""),
         "waiting_for": list(progress.get("help_fund_waiting_for", [])),
     }
-    return {"member": member, "leader": bool(progress.get("promoted_at")), "members": members, "seeds": seeds,
-            "help_fund": help_fund}
+    return {"member": member, "leader": bool(progress.get("promoted_at")), "seeds": seeds, "help_fund": help_fund,
+            "team_size": MemberState.objects.filter(team=member).count(),
+            "direct_referrals": MemberState.objects.filter(referrer=member).count()}
+
+
+#: How a member without a login is searched for by its number: "12", "No. 12", "Member No. 12", "#12", "第12位会员".
+MEMBER_NUMBER = re.compile(r"(?:member\s*)?(?:no\.?\s*|#\s*|第\s*)?(\d{1,9})(?:\s*位(?:会员)?)?", re.IGNORECASE)
+
+#: The most rows one page of a team or of the direct referrals holds.
+PEOPLE_PAGE_MAX = 50
+
+
+def _person(m: MemberState) -> dict[str, Any]:
+    return {"member": m.member, "rank": m.rank, "referrer": m.referrer or None, "joined_at": m.joined_at,
+            "join_index": m.join_index}
+
+
+def _named(query: str) -> Q:
+    """Members whose display name holds ``query``: the username of their login, or (a member without one, shown as
+    "Member No. 12") the number of their place in the join order."""
+    logins = MemberLogin.objects.filter(user__username__icontains=query).values("member")
+    found = Q(member__in=logins)
+    number = MEMBER_NUMBER.fullmatch(query)
+    if number is not None:
+        found |= Q(join_index=int(number.group(1)) - 1) & ~Q(member__in=MemberLogin.objects.values("member"))
+    return found
+
+
+def people_page(rows: QuerySet[MemberState], after: int | None = None, before: int | None = None,
+                limit: int = 20, query: str = "") -> dict[str, Any]:
+    """One page of ``rows`` (members) in join order: the ``limit`` after join index ``after``, or the ``limit``
+    before ``before`` (the previous page), or the first; only those whose display name holds ``query``. Also how
+    many there are in all (``total``, matching ``query``), and the cursors of the pages on either side (None at an
+    end). Never loads more than ``limit + 1`` members."""
+    if not 1 <= limit <= PEOPLE_PAGE_MAX:
+        raise ApiError(400, ApiCode.INVALID, "limit", str(limit), why=f"not between 1 and {PEOPLE_PAGE_MAX}")
+    query = query.strip()
+    if query:
+        rows = rows.filter(_named(query))
+    total = rows.count()
+    if before is not None:
+        got = list(rows.filter(join_index__lt=before).order_by("-join_index")[: limit + 1])
+        more_before = len(got) > limit
+        page = list(reversed(got[:limit]))
+        more_after = True
+    else:
+        window = rows.filter(join_index__gt=after) if after is not None else rows
+        got = list(window.order_by("join_index")[: limit + 1])
+        page = got[:limit]
+        more_after = len(got) > limit
+        more_before = after is not None and bool(page) and rows.filter(join_index__lt=page[0].join_index).exists()
+    return {"members": [_person(m) for m in page], "total": total,
+            "next_after": page[-1].join_index if page and more_after else None,
+            "prev_before": page[0].join_index if page and more_before else None}
+
+
+def direct_referrals_page(member: str, after: int | None = None, before: int | None = None, limit: int = 20,
+                          query: str = "") -> dict[str, Any]:
+    """The members ``member`` referred, a page at a time (see ``people_page``)."""
+    return {"member": member, **people_page(MemberState.objects.filter(referrer=member), after, before, limit, query)}
+
+
+def team_page(member: str, after: int | None = None, before: int | None = None, limit: int = 20,
+              query: str = "") -> dict[str, Any]:
+    """The team ``member`` leads (members whose team it is), a page at a time (see ``people_page``)."""
+    return {"member": member, **people_page(MemberState.objects.filter(team=member), after, before, limit, query)}
 
 
 def _amount(amount: int, unit: str) -> str | int:
