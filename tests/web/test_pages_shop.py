@@ -13,6 +13,8 @@ from api_client import Caller, buy, make_shop
 from django.test import Client
 from django.utils import timezone
 
+from liandong.service.log import append_event
+from liandong.service.worker import drain
 from liandong.web.pages.views import shop as shop_views
 
 pytest_plugins = ["api_fixtures"]
@@ -204,6 +206,36 @@ def test_a_refused_payment_shows_the_engines_reason_in_the_page_language(db: Non
         status, html = page(logged_in(bob), f"/orders/{order}", lang)
         assert status == 200 and 'data-status="payment_refused"' in html
         assert figure(html.replace("data-refusal", 'data-figure="refusal"'), "refusal") == reason
+
+
+def test_a_payment_being_booked_shows_processing_and_the_page_refreshes_itself(api_shop: None, register_member: Any,
+                                                                               settings: Any) -> None:
+    ann = register_member("ann")
+    order = new_order(ann)["order"]
+    settings.LIANDONG_INLINE_WORKER = False  # the worker has not applied the pay event yet
+    assert ann.post(f"/api/payments/demo/{order}").status == 200
+    assert ann.get(f"/api/orders/{order}").body["status"] == "payment_processing"
+    for lang in LANGS:
+        status, html = page(logged_in(ann), f"/orders/{order}", lang)
+        assert status == 200 and 'data-status="payment_processing"' in html
+        assert '<meta http-equiv="refresh" content="2">' in html and "data-pay" not in html
+    drain()
+    html = page(logged_in(ann), f"/orders/{order}")[1]
+    assert 'data-status="paid"' in html and 'http-equiv="refresh"' not in html
+
+
+def test_an_order_only_the_engine_knows_shows_its_product_and_amount(api_shop: None, register_member: Any) -> None:
+    ann = register_member("ann")
+    append_event("pay", {"member": ann.member, "sku": "TEA", "order": "o-imported-1", "quantity": 2},
+                 key="test:pay:imported", request_hash="imported", actor="system")
+    drain()
+    api = ann.get("/api/orders/o-imported-1").body
+    assert api["status"] == "paid" and api["total"] == "118.00" and api.get("cash") is None
+    listed = page(logged_in(ann), "/orders")[1]
+    assert 'data-order="o-imported-1"' in listed and "TEA × 2" in listed and "活动报名" not in listed
+    status, html = page(logged_in(ann), "/orders/o-imported-1")
+    assert status == 200 and figure(html, "total") == "¥118.00" and 'data-figure="cash"' not in html
+    assert 'href="/products/TEA"' in html
 
 
 def test_another_members_order_is_a_404_page(api_shop: None, register_member: Any) -> None:

@@ -119,7 +119,9 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
         return not_found(request)
     member = viewer_member(request)
     rank = reads.rank(member)["rank"] if member else None
-    context = {"tab": "shop", "product": reads.product(found), "effects": plan_effects(sku), "member": member,
+    effects = plan_effects(sku)
+    context = {"tab": "shop", "product": reads.product(found), "effects": effects, "member": member,
+               "chain21": any(effect["kind"] == "chain21" for effect in effects),
                "rank": rank or "member", "wallet": reads.points_wallet(member) if member else None,
                "nav": reads.points_nav()}
     return render(request, "pages/shop/product.html", context)
