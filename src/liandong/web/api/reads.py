@@ -16,10 +16,11 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from ...engine.core import Engine, Shop
-from ...engine.labels import label, withdrawal_status_label
+from ...engine.labels import book_label, label, withdrawal_status_label
 from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ...engine.module import Module, validate_config
 from ...engine.money import format_fen
+from ...engine.plans.points import Points
 from ...engine.registry import REGISTRY, new_engine
 from ...scenario import describe_entry
 from ...service.store.models import (
@@ -258,6 +259,36 @@ def product(p: ProductState) -> dict[str, Any]:
             "active": p.active}
 
 
+def order_earnings(member: str, order: str) -> list[dict[str, Any]]:
+    """What the order ``order`` moved on ``member``'s own accounts (its rebate, its points, their settlement, their
+    reversal on a refund), oldest first: the ledger entries of the member whose transaction names the order. Amounts
+    in the book's unit, two decimals (yuan, or points for a points book)."""
+    rows = (LedgerEntry.objects.filter(owner=member, transaction__order=order).select_related("transaction")
+            .order_by("id"))
+    lines = []
+    for entry in rows:
+        t: LedgerTransaction = entry.transaction
+        lines.append({"entry": entry.id, "at": t.at, "rule": t.rule, "label": label(t.rule, "en"),
+                      "label_zh": label(t.rule, "zh"), "book": entry.book, "book_label": book_label(entry.book, "en"),
+                      "book_label_zh": book_label(entry.book, "zh"), "unit": entry.unit,
+                      "amount": format_fen(entry.amount), "balance_after": format_fen(entry.balance_after),
+                      "reverses": t.reverses})
+    return lines
+
+
+def points_wallet(member: str) -> dict[str, Any] | None:
+    """The member's points and what they are worth at the NAV the worker last committed (the quote an order with
+    ``points`` gets), with the plan's cap on paying with points; None when the shop runs no points plan."""
+    nav = points_nav()
+    if nav is None or "points" not in running_plans():
+        return None
+    read = plan_read(member_state(member), "points")
+    held = str(read.get("points", "0.00"))
+    config = plan_versions("points")[-1]["config"]
+    return {"points": held, "nav": nav, "value": Points.value_at(held, nav),
+            "max_deduction_rate": config["max_deduction_rate"]}
+
+
 def _refusal_detail(r: dict[str, Any]) -> dict[str, Any]:
     return {"code": r["code"], "field": r["field"], "value": r["value"], "message": r["reason"],
             "message_zh": r["reason_zh"]}
@@ -270,11 +301,17 @@ def order_view(pending: PendingOrder | None, state: OrderState | None) -> dict[s
         out: dict[str, Any] = {"order": pending.order, "member": pending.member, "sku": pending.sku,
                                "quantity": pending.quantity, "amount": format_fen(pending.amount),
                                "created_at": pending.created_at, "status": "awaiting_payment", "verb": pending.verb,
-                               "action": without_secrets(pending.fields) if pending.verb != "pay" else None}
+                               "action": without_secrets(pending.fields) if pending.verb != "pay" else None,
+                               "cash": format_fen(pending.amount)}
+        if pending.verb == "pay" and "points" in pending.fields:  # part paid with points, quoted at the order
+            out.update(points=pending.fields["points"], points_value=pending.fields["points_value"],
+                       total=pending.fields["amount"])
+        else:
+            out["total"] = format_fen(pending.amount)
     else:
         assert state is not None
         out = {"order": state.order, "member": state.member, "sku": state.sku, "quantity": state.quantity,
-               "created_at": state.paid_at}
+               "created_at": state.paid_at, "total": format_fen(state.amount)}
     if state is not None:
         out.update(status="refunded" if state.refunded else "paid", paid_at=state.paid_at,
                    amount=format_fen(state.amount))

@@ -249,6 +249,11 @@ class OrderOut(Schema):
     refusal: ErrorDetail | None = None
     verb: str = Field("pay", description="the event the payment logs: pay, or a paid action (join_group_buy, …)")
     action: dict[str, Any] | None = Field(None, description="a paid action's event fields (the ids chosen for it)")
+    total: MoneyOut | None = Field(None, description="the order's whole amount (price × quantity), points included")
+    cash: MoneyOut | None = Field(None, description="what the payment provider takes: the total less the points' "
+                                                    "value (null for an order paid outside the API)")
+    points: MoneyOut | None = Field(None, description="the points paying part of it (null when none)")
+    points_value: MoneyOut | None = Field(None, description="what those points were quoted at, at the NAV then")
 
 
 class OrdersPage(Schema):

@@ -4,6 +4,7 @@ integer fen; never a float), a fresh Idempotency-Key for a form, a rank's badge.
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -59,3 +60,25 @@ def rank_badge(rank: str | None) -> dict[str, Any]:
     names = {"member": _("Member"), "agent": _("Agent"), "partner": _("Partner")}
     key = rank if rank in names else "member"
     return {"rank": key, "name": names[key]}
+
+
+# --- the shop ------------------------------------------------------------------------------------------------------
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A plan's rate as its config states it, ``"0.05"`` → ``5%``, ``"0.125"`` → ``12.5%`` (exact; display only)."""
+    try:
+        scaled = Decimal(str(value)) * 100
+    except (InvalidOperation, ValueError):
+        return ""
+    return format(scaled.normalize(), "f") + "%"
+
+
+@register.filter
+def signed_amount(value: Any) -> str:
+    """A movement of points (or any two-decimal amount without the ¥ sign): ``+210.00`` or ``-12.50``."""
+    fen = _fen(value)
+    if fen is None:
+        return ""
+    return ("+" if fen >= 0 else "-") + format_fen(abs(fen))
