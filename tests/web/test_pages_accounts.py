@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_client import Caller, buy
+from api_client import buy
 from django.test import Client
+from page_client import logged_in, page
 
 pytest_plugins = ["api_fixtures"]
 
 
-def page(client: Client, path: str, lang: str = "zh-hans") -> tuple[int, str]:
-    r = client.get(path, HTTP_ACCEPT_LANGUAGE=lang)
-    return r.status_code, r.content.decode()
-
-
-def logged_in(caller: Caller) -> Client:
-    client = Client()
-    client.force_login(caller.user)
-    return client
 
 
 def test_the_invite_link_names_the_inviter_and_what_joining_binds(api_shop: None, register_member: Any) -> None:

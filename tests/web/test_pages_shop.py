@@ -12,6 +12,7 @@ import pytest
 from api_client import Caller, buy, make_shop
 from django.test import Client
 from django.utils import timezone
+from page_client import logged_in, page
 
 from liandong.service.log import append_event
 from liandong.service.worker import drain
@@ -22,15 +23,6 @@ pytest_plugins = ["api_fixtures"]
 LANGS = ("zh-hans", "en")
 
 
-def page(client: Client, path: str, lang: str = "zh-hans") -> tuple[int, str]:
-    r = client.get(path, HTTP_ACCEPT_LANGUAGE=lang)
-    return r.status_code, r.content.decode()
-
-
-def logged_in(caller: Caller) -> Client:
-    client = Client()
-    client.force_login(caller.user)
-    return client
 
 
 def new_order(caller: Caller, sku: str = "GIFT", **extra: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from page_client import logged_in, page
 
 from liandong.service.store.models import LoggedEvent, MemberState
 from liandong.service.worker import drain
@@ -27,15 +28,6 @@ from liandong.web.pages.views.team import PAGE_SIZE
 pytest_plugins = ["api_fixtures"]
 
 
-def page(client: Client, path: str, lang: str = "zh-hans") -> tuple[int, str]:
-    r = client.get(path, HTTP_ACCEPT_LANGUAGE=lang)
-    return r.status_code, r.content.decode()
-
-
-def logged_in(caller: Caller) -> Client:
-    client = Client()
-    client.force_login(caller.user)
-    return client
 
 
 def figure(html: str, name: str) -> str:

@@ -1,4 +1,4 @@
-"""What every page's layout needs: the shop's name, who is looking (``viewer``) and the live-notice stream."""
+"""What every page's layout needs: the shop's name and who is looking (``viewer``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ class Viewer:
     username: str = ""
     member: str | None = None
     operator: bool = False
-    unread: int = 0
 
 
 def viewer_of(request: HttpRequest) -> Viewer:
@@ -25,12 +24,7 @@ def viewer_of(request: HttpRequest) -> Viewer:
     if user is None or not user.is_authenticated:
         return Viewer(False)
     login = MemberLogin.objects.filter(user=user).values_list("member", flat=True).first()
-    unread = 0
-    if login is not None:
-        from .notices import unread_count  # the inbox's count, in the layout of every page
-
-        unread = unread_count(login)
-    return Viewer(True, user.get_username(), login, bool(user.is_staff), unread)
+    return Viewer(True, user.get_username(), login, bool(user.is_staff))
 
 
 def shop_name() -> str:
@@ -42,6 +36,5 @@ def shop_name() -> str:
 def layout(request: HttpRequest) -> dict[str, Any]:
     if not request.path.startswith("/api/"):
         viewer = viewer_of(request)
-        return {"viewer": viewer, "shop_name": shop_name(),
-                "notices_stream": "/me/notices/stream" if viewer.member else None}
+        return {"viewer": viewer, "shop_name": shop_name()}
     return {}

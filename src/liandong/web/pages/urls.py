@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, earnings, inbox, me, poster, shop, team
+from .views import accounts, me, poster, shop, team
 
 app_name = "pages"
 
@@ -19,6 +19,4 @@ urlpatterns = [
     path("me/poster", poster.poster_page, name="poster"),
     path("me/poster.png", poster.poster_image, name="poster_png"),
     path("team", team.team, name="team"),
-    path("earnings", earnings.earnings, name="earnings"),
-    path("inbox", inbox.inbox, name="inbox"),
 ]

@@ -23,22 +23,24 @@ def _fen(value: Any) -> int | None:
     return parse_yuan(str(value))
 
 
-@register.filter
-def yuan(value: Any) -> str:
-    """``"12.3"`` or ``1230`` (fen) → ``¥12.30``; below zero ``-¥12.30``; nothing → an empty string."""
+def _shown(value: Any, plus: str, minus: str) -> str:
+    """The amount with ``plus`` or ``minus`` before it (a sign, the ¥); nothing → an empty string."""
     fen = _fen(value)
     if fen is None:
         return ""
-    return ("-¥" if fen < 0 else "¥") + format_fen(abs(fen))
+    return (minus if fen < 0 else plus) + format_fen(abs(fen))
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """``"12.3"`` or ``1230`` (fen) → ``¥12.30``; below zero ``-¥12.30``; nothing → an empty string."""
+    return _shown(value, "¥", "-¥")
 
 
 @register.filter
 def signed_yuan(value: Any) -> str:
     """A movement: ``+¥12.30`` or ``-¥12.30``."""
-    fen = _fen(value)
-    if fen is None:
-        return ""
-    return ("+¥" if fen >= 0 else "-¥") + format_fen(abs(fen))
+    return _shown(value, "+¥", "-¥")
 
 
 @register.filter
@@ -78,7 +80,4 @@ def percent(value: Any) -> str:
 @register.filter
 def signed_amount(value: Any) -> str:
     """A movement of points (or any two-decimal amount without the ¥ sign): ``+210.00`` or ``-12.50``."""
-    fen = _fen(value)
-    if fen is None:
-        return ""
-    return ("+" if fen >= 0 else "-") + format_fen(abs(fen))
+    return _shown(value, "+", "-")

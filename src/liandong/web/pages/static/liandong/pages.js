@@ -1,4 +1,4 @@
-/* Liandong's pages: forms that act through the REST API, live notices, countdowns. No framework, no CDN.
+/* Liandong's pages: forms that act through the REST API, countdowns. No framework, no CDN.
  *
  * <form data-api="/api/withdrawals" data-key="…" data-next="/withdrawals/{withdrawal}">: on submit, the fields go as
  * JSON to the API with the CSRF token and the Idempotency-Key the page was rendered with (a double tap is one
@@ -112,24 +112,5 @@
   tick();
   window.setInterval(tick, 1000);
 
-  /* Live notices: a page with <body data-notices="/me/notices/stream"> listens (server-sent events) and shows each
-     notice as a toast and in the inbox count, without a reload. */
-  function toast(text) {
-    var el = document.createElement("div");
-    el.className = "toast"; el.setAttribute("role", "status"); el.textContent = text;
-    document.body.appendChild(el);
-    window.setTimeout(function () { el.remove(); }, 6000);
-  }
-  var stream = document.body.dataset.notices;
-  if (stream && window.EventSource) {
-    var source = new EventSource(stream);
-    source.addEventListener("notice", function (e) {
-      var notice = JSON.parse(e.data);
-      toast(notice.text);
-      var count = document.querySelector("[data-unread]");
-      if (count) { count.textContent = String(notice.unread); count.hidden = notice.unread === 0; }
-      document.dispatchEvent(new CustomEvent("liandong:notice", {detail: notice}));
-    });
-  }
-  window.Liandong = {post: post, newKey: newKey, toast: toast};
+  window.Liandong = {post: post, newKey: newKey};
 })();
