@@ -268,3 +268,97 @@ def test_format_percent_drops_trailing_zeros() -> None:
 
     assert [format_percent(Fraction(n, d)) for n, d in [(1, 10), (1, 20), (1, 8), (1, 1), (1, 1000)]] == [
         "10%", "5%", "12.5%", "100%", "0.1%"]
+
+
+# --- promoter applications (eligibility approved) -----------------------------------------------------------------
+
+
+def read_of(result: sc.Replay, member: str) -> dict[str, Any]:
+    read = result.engine.modules["distribution"].member_read(result.engine, member)
+    assert read is not None
+    return read
+
+
+APPROVED = {"eligibility": "approved"}
+
+
+def test_a_member_applies_the_operator_rejects_with_a_reason_and_the_member_applies_again() -> None:
+    result = run([
+        {"join": "A", "at": "2026-01-01T10:00:00"},
+        {"apply_promoter": "A", "at": "2026-01-01T11:00:00"},
+        {"reject_promoter": "A", "reason": "no shop photos yet", "at": "2026-01-02T09:00:00"},
+    ], APPROVED)
+    assert refusals(result) == []
+    read = read_of(result, "A")
+    assert read["promoter"] is False and read["can_apply"] is True
+    assert read["application"] == {"status": "rejected", "applied_at": "2026-01-01T11:00:00+08:00",
+                                   "decided_at": "2026-01-02T09:00:00+08:00", "reason": "no shop photos yet"}
+    again = run([
+        {"join": "A", "at": "2026-01-01T10:00:00"},
+        {"apply_promoter": "A", "at": "2026-01-01T11:00:00"},
+        {"reject_promoter": "A", "reason": "no shop photos yet", "at": "2026-01-02T09:00:00"},
+        {"apply_promoter": "A", "at": "2026-01-03T09:00:00"},
+    ], APPROVED)
+    read = read_of(again, "A")
+    assert read["application"] == {"status": "pending", "applied_at": "2026-01-03T09:00:00+08:00",
+                                   "decided_at": None, "reason": None}
+    assert read["can_apply"] is False
+
+
+def test_approving_an_application_makes_a_promoter_and_closes_the_application() -> None:
+    result = run([{"join": "A"}, {"join": "B"}, {"apply_promoter": "A"}, {"approve_promoter": "A"},
+                  {"visit": "B", "promoter": "A"}, {"pay": "B", "sku": "TEA"}], APPROVED)
+    assert refusals(result) == []
+    read = read_of(result, "A")
+    assert read["promoter"] is True and read["can_apply"] is False and read["why_not_promoter"] is None
+    assert read["application"] is not None and read["application"]["status"] == "approved"
+    assert read["application"]["decided_at"] is not None and read["application"]["reason"] is None
+    assert read["commissions"] == [{"level": 1, "pending": "9.90", "settled": "0.00"}]
+    assert read["commission_totals"] == {"pending": "9.90", "settled": "0.00"}
+
+
+def test_application_refusals_name_the_field_and_the_value() -> None:
+    result = run([
+        {"join": "A"}, {"join": "B"},
+        {"apply_promoter": "Z"},                                  # 3: not a member
+        {"reject_promoter": "A", "reason": "no"},                 # 4: nothing to reject
+        {"apply_promoter": "A"},
+        {"apply_promoter": "A"},                                  # 6: already waiting
+        {"approve_promoter": "B"},
+        {"apply_promoter": "B"},                                  # 8: already approved
+        {"reject_promoter": "Z", "reason": "no"},                 # 9: not a member
+    ], APPROVED)
+    assert refusals(result) == [
+        (3, "member_unknown", "apply_promoter", "Z"), (4, "promoter_no_application", "reject_promoter", "A"),
+        (6, "promoter_application_pending", "apply_promoter", "A"),
+        (8, "promoter_already_approved", "apply_promoter", "B"), (9, "member_unknown", "reject_promoter", "Z")]
+    assert [r.reason for _s, r in result.engine.refused][1:4] == [
+        "reject_promoter A: no promoter application is waiting for a decision",
+        "apply_promoter A: an application is already waiting for the operator's decision",
+        "apply_promoter B is already approved as a promoter"]
+    assert read_of(result, "B")["application"] is None  # approved without applying
+
+
+@pytest.mark.parametrize("eligibility", ["anyone", "after_purchase"])
+def test_no_application_is_made_when_eligibility_does_not_ask_for_approval(eligibility: str) -> None:
+    result = run([{"join": "A"}, {"apply_promoter": "A"}], {"eligibility": eligibility})
+    assert refusals(result) == [(2, "promoter_application_not_needed", "apply_promoter", "A")]
+    assert result.engine.refused[0][1].reason == (
+        f"apply_promoter A: eligibility is {eligibility}, so there is no application to make")
+    assert read_of(result, "A")["can_apply"] is False and read_of(result, "A")["application"] is None
+
+
+@pytest.mark.parametrize("reason", ["", " leading space", "a\tb", "x" * 201])
+def test_a_rejection_reason_must_be_1_to_200_characters_without_control_characters(reason: str) -> None:
+    with pytest.raises(Exception, match="reason"):
+        run([{"join": "A"}, {"apply_promoter": "A"}, {"reject_promoter": "A", "reason": reason}], APPROVED)
+
+
+def test_the_commission_totals_are_the_levels_pending_and_settled() -> None:
+    result = run([*CHAIN, {"pay": "D", "sku": "TEA"}, {"close_day": "2026-01-20"}, {"pay": "D", "sku": "HONEY"}],
+                 {**THREE_LEVELS, "settle_after_days": 7})
+    read = read_of(result, "P2")
+    assert read["commissions"] == [{"level": 1, "pending": "0.00", "settled": "0.00"},
+                                   {"level": 2, "pending": "10.00", "settled": "4.95"},
+                                   {"level": 3, "pending": "0.00", "settled": "0.00"}]
+    assert read["commission_totals"] == {"pending": "10.00", "settled": "4.95"}

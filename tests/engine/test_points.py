@@ -317,3 +317,38 @@ def test_points_invariants_hold_after_any_sequence(steps: list[tuple[Any, ...]],
         assert engine.check_invariants() == []
         assert plan.outstanding == plan.minted - plan.released - plan.burnt
         assert plan.reserve(engine) >= 0
+
+
+# --- the member's latest release (its page's "today's release") -----------------------------------------------------
+
+
+def test_the_member_read_names_the_latest_release_day_points_nav_and_cash() -> None:
+    result = run([*TWO_BUYERS, {"close_day": "2026-01-01"}])
+    plan, engine = points_of(result), result.engine
+    # the docstring's figures: A releases 0.42 points at 1.680672, cashed 0.56; B 0.29 for 0.38
+    assert plan.member_read(engine, "A")["last_release"] == {"day": "2026-01-01", "points": "0.42",
+                                                             "nav": "1.680672", "cash": "0.56"}
+    assert plan.member_read(engine, "B")["last_release"] == {"day": "2026-01-01", "points": "0.29",
+                                                             "nav": "1.680672", "cash": "0.38"}
+    day = plan.history[-1]
+    assert (day.released, day.cashed) == (42 + 29, 56 + 38)  # the shop's day is the members' releases summed
+
+
+def test_no_release_yet_reads_none_and_a_later_close_replaces_the_latest() -> None:
+    before = run(TWO_BUYERS)
+    assert points_of(before).member_read(before.engine, "A")["last_release"] is None
+    result = run([*TWO_BUYERS, {"close_day": "2026-01-01"}, {"close_day": "2026-01-02"}])
+    plan = points_of(result)
+    latest = plan.member_read(result.engine, "A")["last_release"]
+    assert latest is not None and latest["day"] == "2026-01-02"
+    assert latest["nav"] == plan.shop_read(result.engine)["history"][-1]["nav"]
+    # the second day's release is floor(209.58 × 0.002) = 0.41 points
+    assert latest["points"] == "0.41"
+
+
+def test_a_holder_below_the_release_floor_keeps_its_last_release_and_releases_nothing_more() -> None:
+    # 10.00 of TEA earns floor(3.00 × 0.70) = 2.10 points: below the 5.00-point floor, never released
+    result = run([{"join": "A"}, {"pay": "A", "sku": "TEA", "amount": "10.00"}, {"close_day": "2026-01-01"}])
+    assert refusals(result) == []
+    read = points_of(result).member_read(result.engine, "A")
+    assert (read["points"], read["next_release"], read["last_release"]) == ("2.10", "0.00", None)

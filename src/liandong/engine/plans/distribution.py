@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -50,7 +50,21 @@ if TYPE_CHECKING:
 
 PLAN = "distribution"
 LEVELS_MAX = 3
+#: The longest reason an operator gives for rejecting a promoter application.
+REASON_MAX = 200
 
+#: The plan's own refusal codes (English msgids; their Chinese is in the catalogue).
+CODES = {
+    "promoter_application_not_needed": gettext_noop(
+        "{field} {value}: eligibility is {eligibility}, so there is no application to make"),
+    "promoter_already_approved": gettext_noop("{field} {value} is already approved as a promoter"),
+    "promoter_application_pending": gettext_noop("{field} {value}: an application is already waiting for the "
+                                                 "operator's decision"),
+    "promoter_no_application": gettext_noop("{field} {value}: no promoter application is waiting for a decision"),
+}
+#: A rejection's reason as the operator writes it: 1–200 characters, no control characters but line breaks.
+Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f\s]"
+                                                                         r"[^\x00-\x09\x0b-\x1f\x7f]*$")]
 
 
 def format_percent(rate: Fraction) -> str:
@@ -139,6 +153,41 @@ class ApprovePromoter(Event):
     member: MemberId
 
 
+@register_event
+class ApplyPromoter(Event):
+    """A member asks to become a promoter (when ``eligibility`` is ``approved``); the operator approves
+    (``approve_promoter``) or rejects it with a reason (``reject_promoter``)."""
+
+    verb: ClassVar[str] = "apply_promoter"
+    primary: ClassVar[str] = "member"
+    member: MemberId
+
+
+@register_event
+class RejectPromoter(Event):
+    """The operator rejects a member's waiting promoter application, with the reason the member will read; the
+    member may apply again."""
+
+    verb: ClassVar[str] = "reject_promoter"
+    primary: ClassVar[str] = "member"
+    member: MemberId
+    reason: Reason
+
+
+@dataclass(slots=True)
+class Application:
+    """A member's latest promoter application: ``pending`` until the operator approves or rejects it."""
+
+    status: Literal["pending", "approved", "rejected"]
+    applied_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    reason: str | None = None  # the operator's, on a rejection
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "applied_at": self.applied_at.isoformat(),
+                "decided_at": self.decided_at.isoformat() if self.decided_at else None, "reason": self.reason}
+
+
 @dataclass(slots=True)
 class Binding:
     promoter: str
@@ -163,12 +212,14 @@ class Distribution(Module):
     Config: ClassVar[type[ModuleConfig]] = DistributionConfig
     config: DistributionConfig
     rules = RULES
+    codes = CODES
     sim_adapter = DistributionAdapter
 
     def __init__(self, config: ModuleConfig) -> None:
         super().__init__(config)
         self.bindings: dict[str, Binding] = {}
         self.approved: set[str] = set()
+        self.applications: dict[str, Application] = {}  # each member's latest promoter application
         self.purchases: dict[str, int] = {}  # unrefunded orders of the plan's products, by member
         self.commission_by_level: list[int] = [0] * LEVELS_MAX  # fen credited less reversed
         self.earned: dict[str, int] = {}  # fen credited less reversed, by promoter
@@ -200,6 +251,12 @@ class Distribution(Module):
         if eligibility == "after_purchase":
             return self.purchases.get(member, 0) > 0
         return member in self.approved
+
+    def can_apply(self, member: str) -> bool:
+        """Whether ``apply_promoter`` would be accepted for ``member`` now (``check_apply_promoter``)."""
+        application = self.applications.get(member)
+        return (self.config.eligibility == "approved" and member not in self.approved
+                and (application is None or application.status != "pending"))
 
     def why_not_promoter(self, member: str) -> str:
         if self.config.eligibility == "after_purchase":
@@ -322,6 +379,7 @@ class Distribution(Module):
         pending = self.pending_by_member.get(member, [0] * LEVELS_MAX)
         settled = self.settled_by_member.get(member, [0] * LEVELS_MAX)
         binding = self.bindings.get(member)
+        application = self.applications.get(member)
         bound_to = None
         if binding is not None:
             days = self.config.binding_days
@@ -339,6 +397,10 @@ class Distribution(Module):
             "rates": [format_rate(rate) for rate in self.config.rates],
             "commissions": [{"level": n, "pending": format_fen(pending[n - 1]), "settled": format_fen(settled[n - 1])}
                             for n in range(1, levels + 1)],
+            "commission_totals": {"pending": format_fen(sum(pending[:levels])),
+                                  "settled": format_fen(sum(settled[:levels]))},
+            "application": application.to_json() if application is not None else None,
+            "can_apply": self.can_apply(member),
         }
 
     def end_state(self, engine: Engine) -> dict[str, Any]:
@@ -393,8 +455,47 @@ def check_approve_promoter(engine: Engine, event: ApprovePromoter) -> Refusal | 
 
 
 def apply_approve_promoter(engine: Engine, event: ApprovePromoter) -> None:
-    _plan(engine).approved.add(event.member)
+    plan = _plan(engine)
+    plan.approved.add(event.member)
+    application = plan.applications.get(event.member)
+    if application is not None and application.status == "pending":
+        application.status, application.decided_at = "approved", engine.clock
     engine.fact("promoter_approved", member=event.member)
+
+
+def check_apply_promoter(engine: Engine, event: ApplyPromoter) -> Refusal | None:
+    if event.member not in engine.members:
+        return refuse(Code.MEMBER_UNKNOWN, "apply_promoter", event.member)
+    plan = _plan(engine)
+    eligibility = plan.config.eligibility
+    if eligibility != "approved":
+        return refuse("promoter_application_not_needed", "apply_promoter", event.member, eligibility=eligibility)
+    if event.member in plan.approved:
+        return refuse("promoter_already_approved", "apply_promoter", event.member)
+    application = plan.applications.get(event.member)
+    if application is not None and application.status == "pending":
+        return refuse("promoter_application_pending", "apply_promoter", event.member)
+    return None
+
+
+def apply_apply_promoter(engine: Engine, event: ApplyPromoter) -> None:
+    _plan(engine).applications[event.member] = Application("pending", engine.clock)
+    engine.fact("promoter_applied", member=event.member)
+
+
+def check_reject_promoter(engine: Engine, event: RejectPromoter) -> Refusal | None:
+    if event.member not in engine.members:
+        return refuse(Code.MEMBER_UNKNOWN, "reject_promoter", event.member)
+    application = _plan(engine).applications.get(event.member)
+    if application is None or application.status != "pending":
+        return refuse("promoter_no_application", "reject_promoter", event.member)
+    return None
+
+
+def apply_reject_promoter(engine: Engine, event: RejectPromoter) -> None:
+    application = _plan(engine).applications[event.member]
+    application.status, application.decided_at, application.reason = "rejected", engine.clock, event.reason
+    engine.fact("promoter_rejected", member=event.member, reason=event.reason)
 
 
 Distribution.verbs = (
@@ -402,4 +503,8 @@ Distribution.verbs = (
          example={"promoter": "K7QM2XPA", "channel": "poster"}),
     Verb(ApprovePromoter, check_approve_promoter, apply_approve_promoter, senders=("operator",),
          permission="manage_promoters", example={"member": "m3kq7"}),
+    Verb(ApplyPromoter, check_apply_promoter, apply_apply_promoter, senders=("member",), member_field="member",
+         example={}),
+    Verb(RejectPromoter, check_reject_promoter, apply_reject_promoter, senders=("operator",),
+         permission="manage_promoters", example={"member": "m3kq7", "reason": "no shop photos yet"}),
 )

@@ -210,6 +210,8 @@ class Points(Module):
         self.released = 0  # by close_day releases
         self.burnt = 0  # paid with (less those given back by refunds) and burnt by refunds
         self.history: list[NavDay] = []
+        #: each holder's latest release: (day, hundredths of a point released, fen cashed, the day's NAV)
+        self.last_release: dict[str, tuple[dt.date, int, int, int]] = {}
         self.orders: dict[str, OrderPoints] = {}  # what each order did, for its refund
         self.terms = Terms.of(self.config)
 
@@ -373,6 +375,7 @@ class Points(Module):
         add = entries.append
         released = cashed = 0
         falling: list[tuple[str, int]] = []
+        last = self.last_release
         for points_account, available in self.releasing.values():
             held = balances[points_account]
             release = held * rate_num // rate_den
@@ -383,6 +386,7 @@ class Points(Module):
                     add((available, cash))
                     cashed += cash
                 released += release
+                last[points_account[0]] = (day, release, cash, nav)
             if held - release < floor:
                 falling.append((points_account[0], held - release))
         if released:
@@ -421,9 +425,20 @@ class Points(Module):
         held = engine.ledger.balances.get((member, POINTS_BOOK), 0)
         num, den = self.terms.release
         return {"points": format_points(held), "next_release": format_points(held * num // den),
+                "last_release": self.release_read(member),
                 "daily_release_rate": format_rate(self.config.daily_release_rate),
                 "cashout_fee_rate": format_rate(self.config.cashout_fee_rate),
                 "max_deduction_rate": format_rate(self.config.max_deduction_rate)}
+
+    def release_read(self, member: str) -> dict[str, str] | None:
+        """The member's latest release (at the last close that released any of its points): the day, the points
+        released and burnt, the day's NAV and the cash credited to available (after the fee); None before any."""
+        found = self.last_release.get(member)
+        if found is None:
+            return None
+        day, points, cash, nav = found
+        return {"day": day.isoformat(), "points": format_points(points), "nav": format_nav(nav),
+                "cash": format_fen(cash)}
 
     @staticmethod
     def value_at(points: str, nav: str) -> str:
