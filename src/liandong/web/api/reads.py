@@ -483,3 +483,52 @@ def normalised_config(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
 def today() -> dt.date:
     """The shop's business day now (in its time zone)."""
     return timezone.now().astimezone(wording_engine().tz).date()
+
+
+# --- the points and distribution pages ----------------------------------------------------------------------------
+
+
+def shop_read(kind: str) -> dict[str, Any] | None:
+    """A module's shop-wide read as the worker last committed it (``GET /api/plans/<kind>``), or None."""
+    found: dict[str, Any] | None = ModuleState.objects.filter(kind=kind).values_list("view", flat=True).first()
+    return found
+
+
+def points_releases(member: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The member's latest ``limit`` daily points releases, newest first, as the ledger holds them: each close's
+    transaction (its ref is the day) with the points it burnt from the member and the cash it credited."""
+    released = LedgerEntry.objects.filter(owner=member, transaction__rule="points_release")
+    txns = list(released.order_by("-transaction_id").values_list("transaction_id", flat=True).distinct()[:limit])
+    by_txn: dict[int, dict[str, Any]] = {t: {"points": 0, "cash": 0} for t in txns}
+    rows = released.filter(transaction_id__in=txns).values_list("transaction_id", "transaction__ref", "book",
+                                                                "amount", "balance_after")
+    for txn, ref, book, amount, after in rows:
+        line = by_txn[txn]
+        line["day"] = ref
+        if book == "points":
+            line["points"], line["points_after"] = -amount, after
+        elif book == "available":
+            line["cash"] = amount
+    return [{"day": by_txn[t]["day"], "points": format_fen(by_txn[t]["points"]),
+             "points_after": format_fen(by_txn[t].get("points_after", 0)), "cash": format_fen(by_txn[t]["cash"])}
+            for t in txns]
+
+
+def bound_buyers_page(promoter: str, after: int | None = None, before: int | None = None,
+                      limit: int = 20) -> dict[str, Any]:
+    """The buyers bound to ``promoter`` (their distribution read names it: ``bound_to.promoter``), a page at a time
+    in join order (see ``people_page``), each with its binding as the engine read it: since when (the first
+    binding by this promoter), last renewed, through which channel, until when (None: for good)."""
+    rows = MemberState.objects.filter(reads__distribution__bound_to__promoter=promoter)
+    page = people_page(rows, after, before, limit)
+    members = [p["member"] for p in page["members"]]
+    bindings = dict(MemberState.objects.filter(member__in=members)
+                    .values_list("member", "reads__distribution__bound_to"))
+    buyers = []
+    for person in page["members"]:
+        binding = bindings.get(person["member"]) or {}
+        buyers.append({"member": person["member"], "joined_at": person["joined_at"],
+                       "since": binding.get("since"), "renewed": binding.get("renewed"),
+                       "until": binding.get("until"), "channel": binding.get("channel")})
+    return {"promoter": promoter, "buyers": buyers, "total": page["total"], "next_after": page["next_after"],
+            "prev_before": page["prev_before"]}

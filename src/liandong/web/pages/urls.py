@@ -20,3 +20,11 @@ urlpatterns = [
     path("me/poster.png", poster.poster_image, name="poster_png"),
     path("team", team.team, name="team"),
 ]
+
+# 积分 and 分销 (the points and distribution pages; each shows a "not run here" page when its plan does not run)
+from .views import distribution, points  # noqa: E402
+
+urlpatterns += [
+    path("points", points.points, name="points"),
+    path("distribution", distribution.distribution, name="distribution"),
+]
