@@ -43,7 +43,7 @@ def binding_view(binding: dict[str, Any], names: dict[str, str], now: dt.datetim
     until = dt.datetime.fromisoformat(binding["until"]) if binding.get("until") else None
     return {"since": shop_day(binding.get("since")), "renewed": shop_day(binding.get("renewed")),
             "until": shop_day(until), "forever": until is None, "expired": until is not None and now >= until,
-            "channel": binding.get("channel"), "name": names.get(binding.get("promoter") or "", "")}
+            "channel": binding.get("channel"), "promoter": names.get(binding.get("promoter") or "", "")}
 
 
 @require_GET
