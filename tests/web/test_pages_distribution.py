@@ -139,6 +139,8 @@ def test_every_figure_of_the_distribution_page_is_the_apis(promoter_tree: dict[s
     assert [m for m in re.findall(r'data-rate="(\d)">([^<]+)<', html)] == [("1", "10%"), ("2", "5%")]
     assert f'data-invite-code>{ann.invite_code}<' in html and f"/join/{ann.invite_code}" in html
     assert 'href="/me/poster" data-poster' in html
+    heading = {"zh-hans": "我的各级佣金", "en": "My commissions by level"}[lang]
+    assert f"<h2>{heading}</h2>" in html and f'<html lang="{lang}"' in html
 
 
 def test_bound_buyers_page_in_join_order_with_binding_date_and_expiry(promoter_tree: dict[str, Caller],

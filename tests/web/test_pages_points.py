@@ -70,6 +70,8 @@ def test_every_figure_of_the_points_page_is_the_apis(holders: dict[str, Caller],
     assert "data-last-release-day>" + last["day"] in html
     rate = {"zh-hans": "50%", "en": "50%"}[lang]  # max_deduction_rate "0.50"
     assert rate in html and 'href="/"' in html  # paying with points: the rule and the way to the shop
+    heading = {"zh-hans": "净值走势", "en": "NAV history"}[lang]
+    assert f"<h2>{heading}</h2>" in html and f'<html lang="{lang}"' in html
 
 
 def test_the_nav_history_is_a_chart_and_a_table_of_the_closes(holders: dict[str, Caller]) -> None:

@@ -18,7 +18,10 @@ lasts after the visit that made or renewed it (opening the bound promoter's link
 binding binds nobody, and the next visit binds anew.
 
 Promoters. ``eligibility``: ``anyone`` (every member), ``after_purchase`` (a member with a paid, unrefunded order of
-the plan's products) or ``approved`` (the operator's ``approve_promoter``). A link of a member who is not a promoter
+the plan's products) or ``approved`` (the operator's ``approve_promoter``). Under ``approved`` a member may ask
+first (``apply_promoter``): the application waits until the operator approves it or rejects it with a reason the
+member reads (``reject_promoter``); after a rejection the member may apply again. The operator may also approve a
+member who never applied. A link of a member who is not a promoter
 binds nobody (the visit is refused, with the reason). A member who is not a promoter when an order is paid earns
 nothing for its level; the levels above are still counted through it (no compression). With ``self_commission`` a
 promoter's own purchase pays it the level-1 commission and its bound promoter is level 2. A chain that comes back to
