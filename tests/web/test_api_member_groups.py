@@ -104,3 +104,27 @@ def test_a_payment_after_the_member_left_the_group_is_refused_by_the_engine(
                                           "none of them")
     assert not OrderState.objects.filter(order=order.body["order"]).exists()  # nothing was booked
     assert alice.get("/api/me/balances").body["available"] == "0.00"
+
+
+def test_the_worker_rewrites_the_member_read_when_a_spend_membership_runs_out(api_settings: Any,
+                                                                              register_member: Register) -> None:
+    from liandong.service.log import append_event
+    from liandong.service.worker import drain
+
+    start = timezone.now() - dt.timedelta(hours=1)
+    make_shop({"member_groups": {"groups": {"big": {"name": "Big", "spend": {"at_least": "50.00", "days": 1}}},
+                                 "exclusive": {"CAVIAR": ["big"]}}},
+              start=start, products=[{"sku": "TEA", "price": "59.00"}, {"sku": "CAVIAR", "price": "80.00"}])
+    alice = register_member("alice")
+    buy(alice, "TEA")
+    paid_at = OrderState.objects.get(member=alice.member).paid_at
+    groups = alice.get("/api/me/plans/member_groups").body["groups"]
+    until = dt.datetime.fromisoformat(groups[0]["until"])
+    assert [g["group"] for g in groups] == ["big"] and until == paid_at + dt.timedelta(days=1)
+    # a minute's tick after the window ran out (the worker logs one each minute): the fact names alice, the worker
+    # rewrites her read with no event of hers
+    append_event("tick", {"at": (until + dt.timedelta(minutes=1)).isoformat()}, key="test:tick", request_hash="t",
+                 actor="system")
+    drain()
+    assert alice.get("/api/me/plans/member_groups").body == {"groups": []}
+    assert alice.post("/api/orders", {"sku": "CAVIAR"}).status == 400
