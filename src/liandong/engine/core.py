@@ -177,6 +177,10 @@ class Engine:
                 raise ConfigError(running.kind, [(key, format_fen(amount), f"more than the price "
                                                f"{format_fen(product.price)} of gift pack {product.sku}")
                                               for key, amount in above])
+        for kind, module in self.modules.items():  # what a config names in the shop (a plan it runs)
+            problem = module.check_config(self, module.config)
+            if problem is not None:
+                raise ConfigError(kind, [problem])
         self.handlers: dict[type[ev.Event], tuple[Any, Any, Any]] = {
             verb.event: (verb.check, verb.apply, verb.price) for owner, verb in registry.verbs()
             if owner == "core" or owner in self.modules
@@ -687,6 +691,9 @@ def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | N
     except ConfigError as exc:
         key, value, msg = exc.problems[0]
         return refuse(Code.INVALID, f"config.{key}", value, why=msg)
+    problem = module.check_config(engine, config)
+    if problem is not None:
+        return refuse(Code.INVALID, f"config.{problem[0]}", problem[1], why=problem[2])
     found = rewards_above_prices(module, config, engine.products.values())
     if found is not None:
         product, above = found

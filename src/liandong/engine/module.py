@@ -211,6 +211,11 @@ class Module:
         self.config = config
         self.skus = frozenset(config.skus) if config.skus is not None else None
 
+    def check_config(self, engine: Engine, config: ModuleConfig) -> tuple[str, Any, str] | None:
+        """What the shop refuses in ``config`` beyond its own validation, as (key, value, why): e.g. a plan it names
+        that the shop does not run. Checked at start and for every ``configure_plan``; None when nothing."""
+        return None
+
     # --- hooks on core events (engine is the context: it posts, credits and records facts) ---
     def on_join(self, engine: Engine, member: Member) -> None:
         pass

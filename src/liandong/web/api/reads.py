@@ -532,3 +532,31 @@ def bound_buyers_page(promoter: str, after: int | None = None, before: int | Non
                        "until": binding.get("until"), "channel": binding.get("channel")})
     return {"promoter": promoter, "buyers": buyers, "total": page["total"], "next_after": page["next_after"],
             "prev_before": page["prev_before"]}
+
+# --- member groups (the member_groups plan's reads, as the worker wrote them) -------------------------------------
+
+
+def exclusive_products() -> dict[str, list[dict[str, str]]]:
+    """sku -> the groups that may buy it (``group``, ``name``), from the member_groups plan's shop read; {} when the
+    shop does not run the plan."""
+    if "member_groups" not in running_plans():
+        return {}
+    view = ModuleState.objects.filter(kind="member_groups").values_list("view", flat=True).first() or {}
+    names = {g["group"]: g["name"] for g in view.get("groups", [])}
+    return {sku: [{"group": g, "name": names.get(g, g)} for g in groups]
+            for sku, groups in view.get("exclusive", {}).items()}
+
+
+def member_groups_of(member: str | None) -> set[str]:
+    """The groups ``member`` is in (its member_groups read); none for a visitor."""
+    if member is None:
+        return set()
+    read = plan_read(member_state(member), "member_groups")
+    return {g["group"] for g in read.get("groups", [])}
+
+
+def may_see_product(sku: str, member: str | None, exclusive: dict[str, list[dict[str, str]]] | None = None) -> bool:
+    """Whether ``member`` (None: a visitor) may see and order ``sku``: a product exclusive to groups only for their
+    members. The engine refuses an outsider's order whatever this says (``member_group_exclusive``)."""
+    allowed = (exclusive_products() if exclusive is None else exclusive).get(sku)
+    return allowed is None or bool(member_groups_of(member) & {g["group"] for g in allowed})

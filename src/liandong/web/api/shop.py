@@ -103,7 +103,7 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[Any]:
     """An order of a product on sale, at today's price, awaiting payment. No event yet: the payment is one."""
     member = member_of(request)
     product = ProductState.objects.filter(sku=body.sku, active=True).first()
-    if product is None:
+    if product is None or not reads.may_see_product(body.sku, member):  # an exclusive product, to an outsider
         raise ApiError(400, ApiCode.PRODUCT_UNAVAILABLE, "sku", body.sku)
     amount = product.price * body.quantity
     fields: dict[str, Any] = {}

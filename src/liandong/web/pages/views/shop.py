@@ -7,8 +7,10 @@ plan runs and the member pays part with points) and goes to the order's page, wh
 provider is set up yet and the page says so. Every figure is a read (``reads.product``, ``reads.order_view``,
 ``reads.order_earnings``, ``reads.points_wallet``, the plans' current config): nothing is computed here.
 
-Member-group exclusive products: the engine has no member groups yet (``Product`` has no group or rank field), so
-every product on sale is shown to everyone.
+Member-group exclusive products (the member_groups plan, ``docs/member-groups.md``): a product exclusive to groups is
+listed and shown only to the members of those groups (``reads.may_see_product``, from the plan's shop read and the
+member's read), marked "Members' exclusive · <group>"; to anyone else, a visitor too, it is as if it did not exist:
+not listed, and its URL is the shop's 404 page. The engine refuses an outsider's order whatever a page shows.
 """
 
 from __future__ import annotations
@@ -74,8 +76,17 @@ def not_found(request: HttpRequest) -> HttpResponse:
     return problem(request, 404, _("Not found"), _("There is no such product or order here."))
 
 
-def on_sale() -> list[dict[str, Any]]:
-    return [reads.product(p) for p in ProductState.objects.filter(active=True).order_by("-gift_pack", "sku")]
+def on_sale(member: str | None = None) -> list[dict[str, Any]]:
+    """The products on sale that ``member`` (None: a visitor) may see, each with the groups it is exclusive to."""
+    exclusive = reads.exclusive_products()
+    return [{**reads.product(p), "exclusive": exclusive_names(exclusive, p.sku)}
+            for p in ProductState.objects.filter(active=True).order_by("-gift_pack", "sku")
+            if reads.may_see_product(p.sku, member, exclusive)]
+
+
+def exclusive_names(exclusive: dict[str, list[dict[str, str]]], sku: str) -> str:
+    """The names of the groups ``sku`` is exclusive to, as the mark shows them ("" when it is for everyone)."""
+    return " / ".join(group["name"] for group in exclusive.get(sku, []))
 
 
 def plan_effects(sku: str) -> list[dict[str, Any]]:
@@ -83,6 +94,8 @@ def plan_effects(sku: str) -> list[dict[str, Any]]:
     the config values that apply to this product (distribution's rates for it, points' reserve rate)."""
     effects: list[dict[str, Any]] = []
     for kind in reads.running_plans():
+        if kind == "member_groups":  # pays nothing; who may buy the product is its mark (``exclusive_names``)
+            continue
         config = reads.plan_versions(kind)[-1]["config"]
         template = select_template([f"pages/shop/effects/{kind}.html", "pages/shop/effects/_generic.html"])
         effect: dict[str, Any] = {"kind": kind, "config": config, "template": template}
@@ -106,8 +119,9 @@ def with_status(order: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"products": on_sale(), "tab": "shop", "chain21": "chain21" in reads.running_plans(),
-               "member": viewer_member(request)}
+    member = viewer_member(request)
+    context = {"products": on_sale(member), "tab": "shop", "chain21": "chain21" in reads.running_plans(),
+               "member": member}
     return render(request, "pages/home.html", context)
 
 
@@ -115,12 +129,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def product(request: HttpRequest, sku: str) -> HttpResponse:
     """A product on sale: price, gift-pack mark, what buying it does under the running plans, and the Buy form."""
     found = ProductState.objects.filter(sku=sku, active=True).first()
-    if found is None:
-        return not_found(request)
     member = viewer_member(request)
+    exclusive = reads.exclusive_products()
+    if found is None or not reads.may_see_product(sku, member, exclusive):  # an outsider: as if it did not exist
+        return not_found(request)
     rank = reads.rank(member)["rank"] if member else None
     effects = plan_effects(sku)
-    context = {"tab": "shop", "product": reads.product(found), "effects": effects, "member": member,
+    context = {"tab": "shop", "product": {**reads.product(found), "exclusive": exclusive_names(exclusive, sku)},
+               "effects": effects, "member": member,
                "chain21": any(effect["kind"] == "chain21" for effect in effects),
                "rank": rank or "member", "wallet": reads.points_wallet(member) if member else None,
                "nav": reads.points_nav()}
