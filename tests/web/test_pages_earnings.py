@@ -296,6 +296,10 @@ def test_the_review_shows_the_engines_minimum_fee_and_net_and_the_request_is_the
     sent = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(2)))
     assert sent == {"amount": "60.50", "payee": PAYEE}
     assert a.get("/api/me/balances").body["withdrawing"] == "0.00"  # reviewing changes nothing
+    change = re.search(r'href="([^"]+)" data-change', html)
+    assert change is not None
+    _s, editing = page(logged_in(a), unescape(change.group(1)), "en")  # back to the form, filled in
+    assert "data-review" not in editing and 'value="60.50"' in editing and f'value="{PAYEE}"' in editing
     made = a.post("/api/withdrawals", {k: unescape(v) for k, v in sent.items()}, key=form.group(1))
     assert made.status == 201
     _s, html = page(logged_in(a), f"/withdraw?requested={made.body['withdrawal']}", "en")

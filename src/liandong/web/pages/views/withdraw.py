@@ -87,7 +87,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
         return render(request, "pages/bad_query.html", {
             "tab": "earnings", "field": "after", "value": (after or "")[:20], "why": _("not a page of this list"),
             "back": request.path}, status=400)
-    asked = "amount" in request.GET or "payee" in request.GET
+    asked = ("amount" in request.GET or "payee" in request.GET) and request.GET.get("edit") != "1"  # edit: the form
     raw_amount = request.GET.get("amount", "").strip()
     payee = request.GET.get("payee", "").strip()
     quote, errors = review(member, raw_amount, payee) if asked else (None, {})
