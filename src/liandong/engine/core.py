@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from .errors import Code, Refusal, refuse
 from .i18n import gettext_noop
 from .ledger import Account, Ledger, LedgerError, Transaction
 from .module import Book, ConfigError, Module, Rule, Verb, validate_config
-from .money import format_fen
+from .money import apply_rate, format_fen
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -154,6 +155,9 @@ class Engine:
         self.closes = 0  # close_day events applied
         self.last_closed_day: dt.date | None = None
         self.pending: deque[RewardRecord] = deque()
+        # the same pending rewards by member (``pending_settlements``); settled and reversed ones drop out of it at
+        # each close (and are skipped when read before that)
+        self.pending_of: dict[str, list[RewardRecord]] = {}
         self.config_version = 1
         self.facts: list[dict[str, Any]] = []
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
@@ -308,6 +312,7 @@ class Engine:
             order.rewards.append(record)
         if due is not None:
             self.pending.append(record)
+            self.pending_of.setdefault(member, []).append(record)
         return record
 
     def settle_due(self, day: dt.date) -> None:
@@ -337,6 +342,9 @@ class Engine:
             if module is not None:
                 module.on_settled(self, record)
         self.pending = keep
+        self.pending_of = {}
+        for record in keep:
+            self.pending_of.setdefault(record.member, []).append(record)
 
     def reverse_rewards(self, order: Order) -> None:
         """Take back every reward of ``order`` from where it is: pending while pending; else the frozen part from
@@ -379,6 +387,31 @@ class Engine:
         )
 
     # --- reading -----------------------------------------------------------------------------------------------
+    def pending_settlements(self, member_id: str) -> list[tuple[dt.date, int, int]]:
+        """When the member's pending rewards settle: ``(day, amount in fen, how many rewards)`` per day, earliest
+        first. A reward credited to ``pending`` (a plan's ``settle_after_days``) is due on its order's day plus
+        that many days and moves to available (its frozen part to the help fund) at the first ``close_day`` of that
+        day or later (``settle_due``); a refund takes it back before then. The amounts sum to the pending balance.
+        E.g. a 30.00 commission on an order of 2026-03-01 with ``settle_after_days: 7``: ``[(2026-03-08, 3000, 1)]``."""
+        days: dict[dt.date, list[int]] = {}
+        for record in self.pending_of.get(member_id, ()):
+            if record.reversed or record.due_day is None:
+                continue
+            held = days.setdefault(record.due_day, [0, 0])
+            held[0] += record.amount
+            held[1] += 1
+        return [(day, amount, count) for day, (amount, count) in sorted(days.items())]
+
+    def core_member_read(self, member_id: str) -> dict[str, Any] | None:
+        """What a member sees of the core beyond its balances: when each pending amount settles
+        (``pending_settlements``, days as ISO dates and money as two-decimal strings), or None when nothing is
+        pending. The worker projects it as the member's ``reads["core"]``."""
+        schedule = self.pending_settlements(member_id)
+        if not schedule:
+            return None
+        return {"pending_settles": [{"day": day.isoformat(), "amount": format_fen(amount), "rewards": count}
+                                    for day, amount, count in schedule]}
+
     def member_view(self, member_id: str) -> dict[str, Any]:
         m = self.members[member_id]
         view: dict[str, Any] = {"referrer": m.referrer}
@@ -586,11 +619,40 @@ def apply_close_day(engine: Engine, event: ev.CloseDay) -> None:
     engine.last_closed_day = event.day
 
 
+#: The minimum withdrawal when no running plan sets one (fen).
+DEFAULT_MIN_WITHDRAWAL = 1000
+
+
+def withdrawal_policy_of(plans: Iterable[Module]) -> tuple[int, Any]:
+    """The minimum withdrawal (the highest any of ``plans`` asks for; 10.00 when none does) and the fee rate (the
+    highest any asks for; None for no fee), from the plans' configs alone: the service quotes a withdrawal with the
+    same function the engine decides it with."""
+    running = list(plans)
+    minimums = [m for p in running if (m := p.min_withdrawal_fen()) is not None]
+    fees = [f for p in running if (f := p.withdrawal_fee_rate()) is not None]
+    return (max(minimums) if minimums else DEFAULT_MIN_WITHDRAWAL), (max(fees) if fees else None)
+
+
 def withdrawal_policy(engine: Engine) -> tuple[int, Any]:
-    """The shop's minimum withdrawal (the highest any running plan asks for; 10.00 by default) and fee rate."""
-    minimums = [m for p in engine.plans if (m := p.min_withdrawal_fen()) is not None]
-    fees = [f for p in engine.plans if (f := p.withdrawal_fee_rate()) is not None]
-    return (max(minimums) if minimums else 1000), (max(fees) if fees else None)
+    """The shop's minimum withdrawal and fee rate now (``withdrawal_policy_of`` its running plans)."""
+    return withdrawal_policy_of(engine.plans)
+
+
+def withdrawal_fee(amount: int, fee_rate: Any) -> int:
+    """The fee on a withdrawal of ``amount`` fen at ``fee_rate`` (None or 0: no fee): floor to the fen, as every
+    rate. It is fixed at approval, with the policy then; the member is paid ``amount - fee``.
+    E.g. ``withdrawal_fee(6000, Fraction(1, 100))`` is 60 (0.60 on 60.00)."""
+    return apply_rate(amount, fee_rate) if fee_rate else 0
+
+
+def withdraw_refusal(amount: int, minimum: int, available: int) -> Refusal | None:
+    """Why a withdrawal of ``amount`` is refused with ``minimum`` and ``available`` (fen), or None: below the
+    minimum, then above what is available (a debt makes every amount above it)."""
+    if amount < minimum:
+        return refuse(Code.WITHDRAWAL_BELOW_MINIMUM, "amount", format_fen(amount), minimum=format_fen(minimum))
+    if amount > available:
+        return refuse(Code.WITHDRAWAL_ABOVE_AVAILABLE, "amount", format_fen(amount), available=format_fen(available))
+    return None
 
 
 def check_withdraw(engine: Engine, event: ev.Withdraw) -> Refusal | None:
@@ -599,13 +661,7 @@ def check_withdraw(engine: Engine, event: ev.Withdraw) -> Refusal | None:
     if event.withdrawal in engine.withdrawals:
         return refuse(Code.WITHDRAWAL_EXISTS, "withdrawal", event.withdrawal)
     minimum, _fee = withdrawal_policy(engine)
-    if event.amount < minimum:
-        return refuse(Code.WITHDRAWAL_BELOW_MINIMUM, "amount", format_fen(event.amount), minimum=format_fen(minimum))
-    available = engine.balance(event.member)
-    if event.amount > available:
-        return refuse(Code.WITHDRAWAL_ABOVE_AVAILABLE, "amount", format_fen(event.amount),
-                      available=format_fen(available))
-    return None
+    return withdraw_refusal(event.amount, minimum, engine.balance(event.member))
 
 
 def apply_withdraw(engine: Engine, event: ev.Withdraw) -> None:
@@ -645,11 +701,9 @@ def _payout_entries(engine: Engine, w: Withdrawal) -> list[tuple[Account, int]]:
 def apply_approve_withdrawal(engine: Engine, event: ev.ApproveWithdrawal) -> None:
     """The fee is fixed at approval (the policy then). Paid out with the approval: the money moves now (rule
     ``withdrawal_approved``); otherwise it stays in withdrawing until ``mark_withdrawal_paid``."""
-    from .money import apply_rate
-
     w = engine.withdrawals[event.withdrawal]
     _minimum, fee_rate = withdrawal_policy(engine)
-    w.fee = apply_rate(w.amount, fee_rate) if fee_rate else 0
+    w.fee = withdrawal_fee(w.amount, fee_rate)
     w.status, w.decided_at = "approved", event.at
     if event.paid_out:
         engine.post("withdrawal_approved", _payout_entries(engine, w), ref=w.id)

@@ -22,10 +22,13 @@ from .feed import campaign_modules
 
 
 def member_reads(engine: Engine, member_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What the member sees of each running module, and what an operator sees (kind -> read; modules that show
-    nothing are left out)."""
+    """What the member sees of each running module (and of the core: ``core``), and what an operator sees (kind ->
+    read; modules that show nothing are left out)."""
     reads: dict[str, Any] = {}
     operator: dict[str, Any] = {}
+    core = engine.core_member_read(member_id)  # when its pending amounts settle (the core's read, not a module's)
+    if core is not None:
+        reads["core"] = core
     for kind, module in engine.modules.items():
         read = module.member_read(engine, member_id)
         if read is not None:

@@ -12,10 +12,10 @@ import functools
 import re
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ...engine.core import Engine, Shop
+from ...engine.core import Engine, Shop, withdraw_refusal, withdrawal_fee, withdrawal_policy_of
 from ...engine.labels import book_label, label, withdrawal_status_label
 from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ...engine.module import Module, validate_config
@@ -560,3 +560,134 @@ def may_see_product(sku: str, member: str | None, exclusive: dict[str, list[dict
     members. The engine refuses an outsider's order whatever this says (``member_group_exclusive``)."""
     allowed = (exclusive_products() if exclusive is None else exclusive).get(sku)
     return allowed is None or bool(member_groups_of(member) & {g["group"] for g in allowed})
+
+# --- earnings (收益 and 提现 pages) ---------------------------------------------------------------------------------
+
+#: The most lines one page of a member's earnings statement holds.
+STATEMENT_PAGE_MAX = 100
+
+
+def _money_entries(member: str, rule: str | None = None, start: dt.datetime | None = None,
+                   end: dt.datetime | None = None) -> QuerySet[LedgerEntry]:
+    """The member's ledger entries in money (fen; points and coupons have their own pages), of ``rule`` if given,
+    posted in ``[start, end)`` if given."""
+    rows = LedgerEntry.objects.filter(owner=member, unit="fen")
+    if rule:
+        rows = rows.filter(transaction__rule=rule)
+    if start is not None:
+        rows = rows.filter(transaction__at__gte=start)
+    if end is not None:
+        rows = rows.filter(transaction__at__lt=end)
+    return rows
+
+
+def _money_line(entry: LedgerEntry) -> dict[str, Any]:
+    t: LedgerTransaction = entry.transaction
+    return {"entry": entry.id, "at": t.at, "book": entry.book, "amount": entry.amount,
+            "balance_after": entry.balance_after, "rule": t.rule, "plan": t.plan or None, "order": t.order or None,
+            "source": t.source or None, "ref": t.ref or None, "reverses": t.reverses}
+
+
+def money_statement_page(member: str, *, after: int | None = None, before: int | None = None,
+                         limit: int = 20, rule: str | None = None, start: dt.datetime | None = None,
+                         end: dt.datetime | None = None) -> dict[str, Any]:
+    """One page of the member's money entries, newest first (keyset on the entry id: the ``limit`` older than
+    entry ``after``, or the ``limit`` newer than ``before``, or the newest), filtered by rule and time; amounts and
+    balances after in fen, as posted. Cursors of the pages on either side (None at an end). Never loads more than
+    ``limit + 1`` entries."""
+    if not 1 <= limit <= STATEMENT_PAGE_MAX:
+        raise ApiError(400, ApiCode.INVALID, "limit", str(limit), why=f"not between 1 and {STATEMENT_PAGE_MAX}")
+    rows = _money_entries(member, rule, start, end).select_related("transaction")
+    if before is not None:
+        got = list(rows.filter(id__gt=before).order_by("id")[: limit + 1])
+        more_newer = len(got) > limit
+        page = list(reversed(got[:limit]))
+        more_older = bool(page) and rows.filter(id__lt=page[-1].id).exists()
+    else:
+        window = rows.filter(id__lt=after) if after is not None else rows
+        got = list(window.order_by("-id")[: limit + 1])
+        page = got[:limit]
+        more_older = len(got) > limit
+        more_newer = after is not None and bool(page) and rows.filter(id__gt=page[0].id).exists()
+    return {"member": member, "lines": [_money_line(e) for e in page],
+            "next_after": page[-1].id if page and more_older else None,
+            "prev_before": page[0].id if page and more_newer else None}
+
+
+def money_statement_all(member: str, *, rule: str | None = None, start: dt.datetime | None = None,
+                        end: dt.datetime | None = None, chunk: int = 500) -> Any:
+    """Every money entry of the member (filtered as ``money_statement_page``), newest first, read ``chunk`` at a
+    time (for a download: never the whole statement in memory)."""
+    after: int | None = None
+    while True:
+        page = money_statement_page(member, after=after, limit=min(chunk, STATEMENT_PAGE_MAX), rule=rule,
+                                    start=start, end=end)
+        yield from page["lines"]
+        after = page["next_after"]
+        if after is None:
+            return
+
+
+def statement_rules(member: str) -> list[str]:
+    """The rules that posted to the member's money accounts (what its statement can be filtered by), by name."""
+    return sorted(set(LedgerEntry.objects.filter(owner=member, unit="fen")
+                      .values_list("transaction__rule", flat=True).distinct()))
+
+
+def monthly_bill(member: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The member's bill for ``[start, end)`` (a month in the shop's time zone), from the ledger: for each of its
+    money books, the balance before the month (the balance after its last entry before ``start``), the sum of the
+    month's entries by rule (and how many), and the balance at the end (after its last entry before ``end``). Only
+    books with a balance or a movement are listed; amounts in fen. ``opening + Σ totals = closing`` holds for every
+    book (the ledger's balances are running sums of its entries)."""
+    books = []
+    for book in MEMBER_BOOKS:
+        entries = LedgerEntry.objects.filter(owner=member, book=book, unit="fen")
+        opening = (entries.filter(transaction__at__lt=start).order_by("-id")
+                   .values_list("balance_after", flat=True).first()) or 0
+        closing = (entries.filter(transaction__at__lt=end).order_by("-id")
+                   .values_list("balance_after", flat=True).first()) or 0
+        totals = [{"rule": rule, "amount": int(total), "entries": int(count)} for rule, total, count in
+                  entries.filter(transaction__at__gte=start, transaction__at__lt=end)
+                  .values("transaction__rule").annotate(total=Sum("amount"), count=Count("id"))
+                  .order_by("transaction__rule").values_list("transaction__rule", "total", "count")]
+        if opening or closing or totals:
+            books.append({"book": book, "opening": opening, "totals": totals, "closing": closing})
+    return {"member": member, "start": start, "end": end, "books": books}
+
+
+def withdrawal_terms() -> dict[str, Any]:
+    """The shop's withdrawal policy now, by the engine's own rule (``withdrawal_policy_of`` the running plans, each
+    built from its current config): the minimum in fen and the fee rate (None: no fee)."""
+    plans: list[Module] = []
+    for kind in running_plans():
+        cls = REGISTRY.plans[kind]
+        plans.append(cls(validate_config(kind, cls.Config, plan_versions(kind)[-1]["config"])))
+    minimum, fee_rate = withdrawal_policy_of(plans)
+    return {"minimum": minimum, "fee_rate": fee_rate}
+
+
+def withdrawal_quote(member: str, amount: int) -> dict[str, Any]:
+    """What a withdrawal of ``amount`` fen would be now, by the engine's rules: refused (the engine's refusal,
+    ``withdraw_refusal`` against the minimum and the member's available balance) or its fee (``withdrawal_fee``;
+    the fee is fixed at approval, with the policy then) and net."""
+    terms = withdrawal_terms()
+    available = available_of([member]).get(member, 0)
+    refusal = withdraw_refusal(amount, terms["minimum"], available)
+    fee = withdrawal_fee(amount, terms["fee_rate"])
+    return {"amount": amount, "available": available, "minimum": terms["minimum"], "fee_rate": terms["fee_rate"],
+            "fee": fee, "net": amount - fee, "refusal": refusal}
+
+
+def refused_withdrawals(member: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The member's latest withdrawal requests the engine refused (they have no withdrawal of their own), newest
+    first: amount, when, and the engine's reason in both languages."""
+    rows = (LoggedEvent.objects.filter(verb="withdraw", actor=f"member:{member}", outcome__applied=False)
+            .select_related("outcome").order_by("-position")[:limit])
+    out = []
+    for logged in rows:
+        refusal = logged.outcome.refusal or {}
+        out.append({"position": logged.position, "at": logged.created_at, "amount": logged.payload.get("amount"),
+                    "payee": logged.payload.get("payee"), "field": refusal.get("field"),
+                    "reason": refusal.get("reason", ""), "reason_zh": refusal.get("reason_zh", "")})
+    return out

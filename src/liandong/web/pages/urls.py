@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, me, poster, shop, team
+from .views import accounts, earnings, me, poster, shop, team, withdraw
 
 app_name = "pages"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("me/poster", poster.poster_page, name="poster"),
     path("me/poster.png", poster.poster_image, name="poster_png"),
     path("team", team.team, name="team"),
+    path("earnings", earnings.earnings, name="earnings"),
+    path("earnings/bill", earnings.bill, name="earnings_bill"),
+    path("earnings/statement.csv", earnings.statement_csv, name="statement_csv"),
+    path("withdraw", withdraw.withdraw, name="withdraw"),
 ]
 
 # 积分 and 分销 (the points and distribution pages; each shows a "not run here" page when its plan does not run)

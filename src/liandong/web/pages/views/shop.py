@@ -166,7 +166,11 @@ def order(request: HttpRequest, order: str) -> HttpResponse:
     """One of the member's orders: where it stands, what it cost, how to pay it, and what it earned the member."""
     member = member_of(request)
     found = reads.find_order(order) if ORDER_ID.fullmatch(order) else None
-    if found is None or found["member"] != member:  # another member's order is as if it did not exist
+    if found is not None and found["member"] != member:  # another member's order: only what it paid this member
+        from .earnings import order_for_earner
+
+        return order_for_earner(request, member, found)
+    if found is None:
         return not_found(request)
     view = with_status(found, product_names({found["sku"]}))
     refusal = found.get("refusal")

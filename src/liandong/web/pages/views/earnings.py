@@ -1,0 +1,284 @@
+"""收益 (earnings): the member's money as the ledger holds it: available, pending (and the day each pending amount
+settles: the core's member read ``reads["core"]``), help fund, withdrawing, withdrawn, and a debt when available is
+below zero; the statement newest first, a page at a time (keyset on the entry), filtered by kind (the ledger rule)
+and month, every line with its cause in words (the rule's label, the order, the buyer by display name), the signed
+amount and the balance after it; the monthly bill (``/earnings/bill``) and the statement as CSV
+(``/earnings/statement.csv``). Also an order's page for a member it paid who is not its buyer
+(``order_for_earner``, from ``/orders/<order>``).
+
+Every figure is a read of what the worker committed (``reads.balances``, ``reads.money_statement_page``,
+``reads.monthly_bill``, ``reads.order_earnings``): nothing here computes money beyond showing it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from ....engine.labels import RULES, book_label, label, note
+from ....engine.money import format_fen, parse_yuan
+from ...api import reads
+from ...api.withdrawals import csv_cell
+from ..people import display_names
+from .common import member_of, member_page
+from .me import chain21_terms
+
+#: Lines on one page of the statement.
+PAGE_SIZE = 20
+MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+CURSOR = re.compile(r"[0-9]{1,18}", re.ASCII)
+RULE_NAME = re.compile(r"[a-z0-9_]{1,64}", re.ASCII)
+
+
+def lang() -> str:
+    return get_language() or "zh-hans"
+
+
+class BadQuery(ValueError):
+    def __init__(self, field: str, value: str, why: str) -> None:
+        super().__init__(f"{field} {value!r}: {why}")
+        self.field, self.value, self.why = field, value, why
+
+
+def shop_tz() -> dt.tzinfo:
+    return reads.wording_engine().tz
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first instant of ``month`` (its first day) and of the next, in the shop's time zone."""
+    tz = shop_tz()
+    start = dt.datetime(month.year, month.month, 1, tzinfo=tz)
+    following = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return start, dt.datetime(following.year, following.month, 1, tzinfo=tz)
+
+
+def parse_month(raw: str | None) -> dt.date | None:
+    if raw is None or raw == "":
+        return None
+    found = MONTH.fullmatch(raw)
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 1970 <= int(found.group(1)) <= 9999:
+        raise BadQuery("month", raw[:20], _("not a month written as YYYY-MM, e.g. 2026-03"))
+    return dt.date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def this_month() -> dt.date:
+    return reads.today().replace(day=1)
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    """What the address asks of the statement: a kind (ledger rule), a month, and the page (an entry to start after
+    or before)."""
+
+    kind: str | None
+    month: dt.date | None
+    after: int | None
+    before: int | None
+
+    @classmethod
+    def parse(cls, params: QueryDict) -> StatementQuery:
+        kind = params.get("kind") or None
+        if kind is not None and (not RULE_NAME.fullmatch(kind) or kind not in RULES):
+            raise BadQuery("kind", kind[:40], _("not a kind of statement line"))
+        month = parse_month(params.get("month"))
+        after, before = cls._cursor(params, "after"), cls._cursor(params, "before")
+        if after is not None and before is not None:
+            raise BadQuery("before", str(before), _("not together with after"))
+        return cls(kind, month, after, before)
+
+    @staticmethod
+    def _cursor(params: QueryDict, name: str) -> int | None:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            return None
+        if not CURSOR.fullmatch(raw):
+            raise BadQuery(name, raw[:20], _("not a page of this statement"))
+        return int(raw)
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        return month_bounds(self.month) if self.month is not None else (None, None)
+
+    def filters(self, **cursor: int) -> str:
+        params: dict[str, Any] = {}
+        if self.kind:
+            params["kind"] = self.kind
+        if self.month:
+            params["month"] = self.month.strftime("%Y-%m")
+        params.update(cursor)
+        return "?" + urlencode(params) if params else ""
+
+
+def bad_query(request: HttpRequest, bad: BadQuery, back: str) -> HttpResponse:
+    return render(request, "pages/bad_query.html", {"tab": "earnings", "field": bad.field, "value": bad.value,
+                                                    "why": bad.why, "back": back}, status=400)
+
+
+def cause(line: dict[str, Any], member: str, names: dict[str, str]) -> dict[str, Any]:
+    """A statement line in the page's words: the rule's label (reversed or not), the book it moved, the order and
+    the member whose purchase caused it (by display name; not oneself), and the rule's note."""
+    words = lang()
+    buyer = line["source"] if line["source"] and line["source"] != member else None
+    return {**line, "label": label(line["rule"], words), "book_label": book_label(line["book"], words),
+            "buyer": names.get(buyer, "") if buyer else "",
+            "note": note(line["rule"], line["ref"], words) if line["reverses"] is None else "",
+            "at": line["at"].astimezone(shop_tz())}
+
+
+def named_lines(lines: list[dict[str, Any]], member: str) -> list[dict[str, Any]]:
+    names = display_names({line["source"] for line in lines if line["source"]})
+    return [cause(line, member, names) for line in lines]
+
+
+def pending_schedule(member: str) -> list[dict[str, Any]]:
+    """When each pending amount settles (the core's member read): its day, the amount, how many rewards, and
+    whether that day's close is still to come or overdue (then it settles at the next close)."""
+    read = reads.plan_read(reads.member_state(member), "core")
+    today = reads.today()
+    out = []
+    for item in read.get("pending_settles", []):
+        day = dt.date.fromisoformat(item["day"])
+        out.append({"day": day, "amount": item["amount"], "rewards": int(item["rewards"]), "overdue": day < today})
+    return out
+
+
+def kinds(member: str) -> list[dict[str, str]]:
+    words = lang()
+    return sorted(({"rule": rule, "label": label(rule, words)} for rule in reads.statement_rules(member)),
+                  key=lambda k: k["label"])
+
+
+@require_GET
+@member_page
+def earnings(request: HttpRequest) -> HttpResponse:
+    member = member_of(request)
+    try:
+        asked = StatementQuery.parse(request.GET)
+    except BadQuery as bad:
+        return bad_query(request, bad, request.path)
+    start, end = asked.bounds()
+    page = reads.money_statement_page(member, after=asked.after, before=asked.before, limit=PAGE_SIZE,
+                                      rule=asked.kind, start=start, end=end)
+    balances = reads.balances(member)
+    available = parse_yuan(balances["available"])
+    month = asked.month or this_month()
+    context = {
+        "tab": "earnings", "balances": balances, "debt": max(-available, 0),
+        "show_help_fund": chain21_terms() is not None or balances["help_fund"] != "0.00",
+        "schedule": pending_schedule(member), "lines": named_lines(page["lines"], member),
+        "kinds": kinds(member), "kind": asked.kind, "month": asked.month.strftime("%Y-%m") if asked.month else "",
+        "filtered": asked.kind is not None or asked.month is not None,
+        "paged": asked.after is not None or asked.before is not None,
+        "next": asked.filters(after=page["next_after"]) if page["next_after"] is not None else None,
+        "prev": asked.filters(before=page["prev_before"]) if page["prev_before"] is not None else None,
+        "csv": asked.filters(), "bill_month": month.strftime("%Y-%m"), "shop_tz": shop_tz(),
+    }
+    return render(request, "pages/earnings.html", context)
+
+
+# --- the monthly bill ----------------------------------------------------------------------------------------------
+
+
+@require_GET
+@member_page
+def bill(request: HttpRequest) -> HttpResponse:
+    member = member_of(request)
+    try:
+        month = parse_month(request.GET.get("month")) or this_month()
+    except BadQuery as bad:
+        return bad_query(request, bad, request.path)
+    start, end = month_bounds(month)
+    found = reads.monthly_bill(member, start, end)
+    words = lang()
+    books = [{**book, "label": book_label(book["book"], words),
+              "totals": [{**t, "label": label(t["rule"], words)} for t in book["totals"]]}
+             for book in found["books"]]
+    earlier = (month - dt.timedelta(days=1)).replace(day=1)
+    later = (month + dt.timedelta(days=32)).replace(day=1)
+    context = {"tab": "earnings", "month": month, "books": books, "month_text": month.strftime("%Y-%m"),
+               "earlier": earlier.strftime("%Y-%m"),
+               "later": later.strftime("%Y-%m") if later <= this_month() else None,
+               "statement": "?" + urlencode({"month": month.strftime("%Y-%m")})}
+    return render(request, "pages/earnings_bill.html", context)
+
+
+# --- the statement as CSV --------------------------------------------------------------------------------------------
+
+
+def csv_rows(member: str, asked: StatementQuery) -> Iterator[str]:
+    """The statement's CSV, a row at a time: a byte-order mark first (so Excel reads the Chinese as UTF-8), then a
+    header in the page's language, then every line newest first; money as two-decimal strings."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+
+    def row(cells: list[str]) -> str:
+        writer.writerow([csv_cell(cell) for cell in cells])
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
+    yield "\ufeff" + row([_("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"),
+                          _("Balance after (yuan)"), _("Note")])
+    start, end = asked.bounds()
+    chunk: list[dict[str, Any]] = []
+    for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end):
+        chunk.append(line)
+        if len(chunk) == reads.STATEMENT_PAGE_MAX:
+            yield from (row(cells) for cells in csv_cells(chunk, member))
+            chunk = []
+    yield from (row(cells) for cells in csv_cells(chunk, member))
+
+
+def csv_cells(lines: list[dict[str, Any]], member: str) -> Iterator[list[str]]:
+    for line in named_lines(lines, member):
+        kind = line["label"] + (" · " + _("reversed") if line["reverses"] is not None else "")
+        yield [line["at"].strftime("%Y-%m-%d %H:%M:%S"), kind, line["order"] or "", line["buyer"],
+               line["book_label"], format_fen(line["amount"]), format_fen(line["balance_after"]), line["note"]]
+
+
+@require_GET
+@member_page
+def statement_csv(request: HttpRequest) -> HttpResponse:
+    member = member_of(request)
+    try:
+        asked = StatementQuery.parse(request.GET)
+    except BadQuery as bad:
+        return bad_query(request, bad, "/earnings")
+    parts = ["statement", *([asked.month.strftime("%Y-%m")] if asked.month else []),
+             *([asked.kind] if asked.kind else []), timezone.now().astimezone(shop_tz()).strftime("%Y%m%d")]
+    response = HttpResponse("".join(csv_rows(member, asked)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{"-".join(parts)}.csv"'
+    return response
+
+
+# --- an order's page for a member it paid ------------------------------------------------------------------------
+
+
+def order_for_earner(request: HttpRequest, member: str, found: dict[str, Any]) -> HttpResponse:
+    """``/orders/<order>`` for a member who is not its buyer: what the order moved on this member's own accounts
+    (its reward, the reward's settlement, its reversal on a refund), the product and the buyer by display name; not
+    the buyer's payment. A member the order paid nothing sees no such order."""
+    from .shop import in_page_language, not_found, product_names, shop_timezone, with_status
+
+    lines = reads.order_earnings(member, found["order"])
+    if not lines:
+        return not_found(request)
+    view = with_status(found, product_names({found["sku"]}))
+    earned = [{**line, "label_shown": in_page_language(line["label"], line["label_zh"]),
+               "book_shown": in_page_language(line["book_label"], line["book_label_zh"])} for line in lines]
+    context = {"tab": "earnings", "order": view, "earnings": earned, "shop_tz": shop_timezone(),
+               "buyer": display_names([found["member"]])[found["member"]]}
+    return render(request, "pages/earnings_order.html", context)
