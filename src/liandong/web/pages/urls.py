@@ -32,3 +32,11 @@ urlpatterns += [
     path("points", points.points, name="points"),
     path("distribution", distribution.distribution, name="distribution"),
 ]
+
+# the public draw page of a campaign (no login) and its record for `liandong verify-draw`
+from .views import draws  # noqa: E402
+
+urlpatterns += [
+    path("draws/<str:campaign>", draws.draw, name="draw"),
+    path("draws/<str:campaign>/record.json", draws.draw_record, name="draw_record"),
+]
