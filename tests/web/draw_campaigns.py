@@ -83,11 +83,30 @@ def red_envelope(campaign: str = "re1", secret: str = SECRET, split: str = "rand
     drain()
 
 
-def blind_box(campaign: str = "b1", secret: str = SECRET, opens: int = 0) -> None:
-    """alice starts box set ``campaign`` (window 7..24); the others open ``opens`` boxes in turn."""
-    log("start_blind_box", member="m7q2ka", campaign=campaign, order=f"ord-{campaign}-start",
+def blind_box(campaign: str = "b1", secret: str = SECRET, opens: int = 0, starter: str = "m7q2ka") -> None:
+    """``starter`` (alice) starts box set ``campaign`` (window 7..24); the others open ``opens`` boxes in turn
+    (with the rulebook's secret the prize is in box 10: 10 opens close the set)."""
+    log("start_blind_box", member=starter, campaign=campaign, order=f"ord-{campaign}-start",
         params={"prize_sku": "BOX", "secret": secret})
-    openers = [m for m in MEMBERS if m != "m7q2ka"]
+    openers = [m for m in MEMBERS if m != starter]
     for n in range(opens):
         log("open_blind_box", member=openers[n % len(openers)], campaign=campaign, order=f"ord-{campaign}-{n}")
+    drain()
+
+
+def presale(campaign: str = "p1", secret: str = SECRET, joins: int = 5, target: int = 6) -> None:
+    """A pre-sale of TEA drawing one free participant every 2 joins and closing at ``target`` participants; the
+    members of ``MEMBERS`` join in order (``joins`` of them)."""
+    deadline = (timezone.now() + dt.timedelta(days=7)).isoformat()
+    log("create_presale", campaign=campaign, params={"sku": "TEA", "price": "99.00", "tier_size": 3,
+                                                      "tier_rebate": "5.00", "max_tiers": 2, "free_every": 2,
+                                                      "target": target, "deadline": deadline, "secret": secret})
+    for n, member in enumerate(list(MEMBERS)[:joins]):
+        log("join_presale", member=member, campaign=campaign, order=f"ord-{campaign}-{n}")
+    drain()
+
+
+def draft_group_buy(campaign: str = "gb-draft") -> None:
+    """A draft (not published): no page shows it."""
+    log("create_group_buy", campaign=campaign, params={"sku": "TEA", "secret": SECRET}, publish=False)
     drain()
