@@ -255,7 +255,7 @@
       return value.map(function (v) { return shownValue(v, names); }).join(", ");
     }
     if (typeof value === "string" && Object.prototype.hasOwnProperty.call(names, value)) {
-      return names[value] + " (" + value + ")";
+      return names[value];  // people by display name, as the page shows them (ids only for unknown entries)
     }
     return value === undefined || value === null ? "—" : typeof value === "string" ? value : JSON.stringify(value);
   }
