@@ -109,3 +109,11 @@ def test_every_figure_of_me_is_the_apis(api_shop: None, register_member: Any, la
     assert " ".join(progress.group(1).split()) == expected == ("2 个代理中的 1 个" if lang == "zh-hans"
                                                                 else "1 of 2 agents")
     assert f'aria-valuenow="{have}"' in html and f'aria-valuemax="{need}"' in html
+
+
+@pytest.mark.parametrize("lang", ("zh-hans", "en"))
+def test_the_shops_products_and_prices_are_the_apis(api_shop: None, anonymous_caller: Any, lang: str) -> None:
+    products = anonymous_caller.get("/api/products").body
+    html = page(Client(), "/", lang)[1]
+    listed = re.findall(r'data-sku="([^"]+)">.*?<div class="price">([^<]*)<', html, re.S)
+    assert sorted(listed) == sorted((p["sku"], f"¥{p['price']}") for p in products if p["active"])

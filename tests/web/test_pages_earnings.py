@@ -356,6 +356,18 @@ def test_the_withdrawals_list_every_status_as_the_api(alice: dict[str, Any], api
     assert status == 400
 
 
+@pytest.mark.parametrize("lang", ("zh-hans", "en"))
+def test_the_withdraw_pages_figures_are_the_apis(alice: dict[str, Any], lang: str) -> None:
+    a = alice["alice"]
+    balances = a.get("/api/me/balances").body
+    _s, html = page(logged_in(a), "/withdraw", lang)
+    assert (figure(html, "available"), figure(html, "withdrawing")) == (yuan(balances["available"]),
+                                                                         yuan(balances["withdrawing"]))
+    mine = a.get("/api/me/withdrawals").body["withdrawals"]
+    amounts = re.findall(r'data-withdrawal="\w+" data-status="\w+">.*?<strong class="money">([^<]*)<', html, re.S)
+    assert [unescape(x) for x in amounts] == [yuan(w["amount"]) for w in mine]
+
+
 def test_a_rejection_shows_the_shops_reason_as_the_api_has_it_in_both_languages(
         alice: dict[str, Any], api_operator: Caller) -> None:
     a = alice["alice"]
