@@ -176,7 +176,7 @@ class EngineMachine(RuleBasedStateMachine):
         if verb == "approve":
             self.apply(ev.ApproveWithdrawal(at=at, withdrawal=withdrawal))
         elif verb == "reject":
-            self.apply(ev.RejectWithdrawal(at=at, withdrawal=withdrawal))
+            self.apply(ev.RejectWithdrawal(at=at, withdrawal=withdrawal, reason="account name mismatch"))
         else:
             self.apply(ev.MarkWithdrawalPaid(at=at, withdrawal=withdrawal, reference="bank-1"))
 

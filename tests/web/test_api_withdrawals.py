@@ -11,12 +11,13 @@ import pytest
 from api_client import Caller, Register, buy
 
 from liandong.engine.money import parse_yuan
-from liandong.service.worker import drain
+from liandong.service.worker import append_system_event, drain
 from liandong.web.accounts.models import AuditLog
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
 PAYEE = "alipay:13800000000"
+REASON = {"reason": "the payee account name does not match your real name"}
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_approve_reject_and_mark_paid(earner: Caller, api_operator: Caller) -> N
     w4 = earner.post("/api/withdrawals", {"amount": "40.00", "payee": PAYEE}).body["withdrawal"]
     approved = api_operator.post(f"/api/operator/withdrawals/{w3}/approve")
     assert approved.status == 200 and approved.body["status"] == "approved"
-    rejected = api_operator.post(f"/api/operator/withdrawals/{w4}/reject")
+    rejected = api_operator.post(f"/api/operator/withdrawals/{w4}/reject", REASON)
     assert rejected.status == 200 and rejected.body["status"] == "rejected"
     twice = api_operator.post(f"/api/operator/withdrawals/{w4}/approve")
     assert twice.status == 422 and error_of(twice.body) == ("withdrawal_decided", "withdrawal", w4)
@@ -165,7 +166,7 @@ def test_an_approved_withdrawal_stays_in_withdrawing_until_its_payout_is_marked(
 def test_an_approved_withdrawal_cannot_be_rejected(earner: Caller, api_operator: Caller) -> None:
     w = ask(earner, "60.00")
     api_operator.post(f"/api/operator/withdrawals/{w}/approve")
-    r = api_operator.post(f"/api/operator/withdrawals/{w}/reject")
+    r = api_operator.post(f"/api/operator/withdrawals/{w}/reject", REASON)
     assert r.status == 422 and error_of(r.body) == ("withdrawal_decided", "withdrawal", w)
     assert earner.get("/api/me/balances").body["withdrawing"] == "60.00"
 
@@ -193,7 +194,7 @@ def test_a_member_who_owes_has_no_withdrawal_approved(debtor: tuple[Caller, str,
                                          "(available -90.00)"
     assert r.body["error"]["message_zh"] == f"提现单 {w2} 不能批准：{alice.member} 欠款 90.00（可用余额 -90.00）"
     assert alice.get("/api/me/balances").body["withdrawing"] == "90.00"  # nothing moved
-    rejected = api_operator.post(f"/api/operator/withdrawals/{w2}/reject")
+    rejected = api_operator.post(f"/api/operator/withdrawals/{w2}/reject", REASON)
     assert rejected.status == 200 and alice.get("/api/me/balances").body["available"] == "-60.00"
 
 
@@ -276,3 +277,40 @@ def test_the_event_log_and_the_audit_log_page_with_next_after(earner: Caller, ap
     positions = [e["position"] for e in events["events"] + rest["events"]]
     assert positions == sorted(set(positions)) and rest["next_after"] is None
     assert [e["verb"] for e in rest["events"]][-3:] == ["approve_withdrawal"] * 3
+
+
+def test_a_rejection_needs_a_reason_and_the_withdrawal_shows_it(earner: Caller, api_operator: Caller) -> None:
+    w = ask(earner, "60.00")
+    for body, code in ((None, "missing"), ({}, "missing"), ({"reason": "   "}, "invalid"),
+                       ({"reason": "x" * 201}, "invalid"), ({"reason": "tab\there"}, "invalid")):
+        r = api_operator.post(f"/api/operator/withdrawals/{w}/reject", body)
+        assert r.status == 400 and (r.body["error"]["code"], r.body["error"]["field"]) == (code, "reason"), body
+    assert earner.get(f"/api/withdrawals/{w}").body["status"] == "requested"  # nothing moved
+    r = api_operator.post(f"/api/operator/withdrawals/{w}/reject",
+                          {"reason": "  the payee account name does not match your real name "})
+    assert r.status == 200 and (r.body["status"], r.body["reason"]) == (
+        "rejected", "the payee account name does not match your real name")
+    assert earner.get(f"/api/withdrawals/{w}").body["reason"] == r.body["reason"]
+    assert earner.get("/api/me/withdrawals").body["withdrawals"][0]["reason"] == r.body["reason"]
+    assert ask(earner, "10.00") and earner.get("/api/me/withdrawals").body["withdrawals"][0]["reason"] is None
+
+
+def test_the_registry_route_requires_the_reason_too_and_the_engine_refuses_a_blank_one(
+        earner: Caller, api_operator: Caller) -> None:
+    w = ask(earner, "60.00")
+    missing = api_operator.post("/api/operator/actions/reject_withdrawal", {"withdrawal": w})
+    assert missing.status == 400 and error_of(missing.body) == ("missing", "reason", None)
+    blank = api_operator.post("/api/operator/actions/reject_withdrawal", {"withdrawal": w, "reason": " "})
+    assert blank.status == 422 and error_of(blank.body) == ("withdrawal_reason_invalid", "reason", "")
+    ok = api_operator.post("/api/operator/actions/reject_withdrawal", {"withdrawal": w, "reason": "account closed"})
+    assert ok.status == 200 and earner.get(f"/api/withdrawals/{w}").body["reason"] == "account closed"
+
+
+def test_a_rejection_logged_without_a_reason_still_applies_with_none(earner: Caller) -> None:
+    """A log written before rejections had reasons: the worker applies it, the withdrawal has no reason."""
+    w = ask(earner, "60.00")
+    append_system_event("reject_withdrawal", {"withdrawal": w}, f"test:old-reject:{w}")
+    drain()
+    body = earner.get(f"/api/withdrawals/{w}").body
+    assert (body["status"], body["reason"]) == ("rejected", None)
+    assert earner.get("/api/me/balances").body["available"] == "100.00"

@@ -78,7 +78,7 @@ ROWS = [
     Row("GET", "/api/operator/withdrawals", ALL_STAFF_READ),
     Row("POST", "/api/operator/withdrawals/{withdrawal}/approve", OPERATOR_ONLY),
     Row("POST", "/api/operator/withdrawals/{withdrawal}/reject", OPERATOR_ONLY,
-        path="/api/operator/withdrawals/{second_withdrawal}/reject"),
+        path="/api/operator/withdrawals/{second_withdrawal}/reject", body={"reason": "account name mismatch"}),
     Row("POST", "/api/operator/withdrawals/{withdrawal}/mark-paid", OPERATOR_ONLY, body={"reference": "bank-1"}),
     Row("GET", "/api/operator/withdrawals/export.csv", OPERATOR_ONLY),
     Row("GET", "/api/operator/plans", ALL_STAFF_READ),

@@ -12,7 +12,14 @@ from liandong.service.log import append_event
 from liandong.service.store.models import EventOutcome, LoggedEvent, MemberState, ShopSetup, WithdrawalState
 from liandong.service.verify import verify
 from liandong.service.worker import build_engine, drain
-from liandong.web.demo import DEMO_PASSWORD, demo_events, ensure_demo_logins, seed_demo
+from liandong.web.demo import (
+    DEMO_PASSWORD,
+    OWES_REASON,
+    REJECT_REASONS,
+    demo_events,
+    ensure_demo_logins,
+    seed_demo,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +34,9 @@ def test_the_demo_seed_builds_a_week_of_a_shop_that_verifies(db: None) -> None:
     ranks = Counter(MemberState.objects.values_list("rank", flat=True))
     assert ranks["partner"] > 0 and ranks["agent"] > 0 and ranks["member"] > 0
     assert {"approved", "paid"} & set(WithdrawalState.objects.values_list("status", flat=True))
+    rejected = WithdrawalState.objects.filter(status="rejected")
+    assert rejected.exists()  # every rejection says why, in words a member reads
+    assert set(rejected.values_list("reason", flat=True)) <= {*REJECT_REASONS, OWES_REASON}
     assert verify().differences == []
     assert seed_demo(members=120, days=4, seed=11) == 0  # only an empty shop is seeded
 

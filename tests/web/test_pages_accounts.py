@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
+import pytest
 from api_client import buy
 from django.test import Client
 from page_client import logged_in, page
@@ -57,3 +60,60 @@ def test_logout_is_a_post(api_shop: None, register_member: Any) -> None:
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 302
     assert client.get("/me").status_code == 302
+
+
+def figure(html: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', html)
+    assert found is not None, name
+    return unescape(found.group(1)).strip()
+
+
+def test_the_invite_link_names_the_inviter_as_the_one_joining_binds_to_with_the_plans_figures(
+        api_shop: None, register_member: Any) -> None:
+    ann = register_member("ann")
+    earns = ann.get("/api/me/plans/chain21").body["earns"]  # the plan's figures as the API publishes them
+    for lang, binds in (("zh-hans", "ann 将成为你的推荐人：推荐人永久绑定，不会更改。"),
+                        ("en", "ann becomes your referrer, for good: it never changes.")):
+        status, html = page(Client(), f"/join/{ann.invite_code}", lang)
+        assert status == 200
+        shown = re.search(r"<p data-binds-to>(.*?)</p>", html, re.S)
+        assert shown is not None and unescape(" ".join(shown.group(1).split())) == binds, lang
+        terms = unescape(html.split("data-binds-to")[1])
+        for value in (earns["agent"]["self_rebate"], earns["partner"]["self_rebate"],
+                      earns["agent"]["direct_reward"], earns["partner"]["direct_reward"],
+                      earns["partner"]["team_reward"]):
+            assert f"¥{value}" in terms, (lang, value)
+    _s, register = page(Client(), f"/register?invite={ann.invite_code}", "en")  # the code typed in a link
+    assert "data-inviter>ann<" in register and "ann becomes your referrer" in register
+    _s, register = page(Client(), "/register", "en")  # no code: the rule, naming nobody
+    assert "data-binds-to" not in register and "the member whose invite you used" in register
+    _s, register = page(Client(), "/register?invite=NOPE2345", "en")
+    assert "data-inviter" not in register and "the member whose invite you used" in register
+
+
+@pytest.mark.parametrize("lang", ("zh-hans", "en"))
+def test_every_figure_of_me_is_the_apis(api_shop: None, register_member: Any, lang: str) -> None:
+    ann = register_member("ann")
+    buy(ann, "GIFT")
+    buy(register_member("bob", inviter=ann), "GIFT")  # ann: an agent with 1 of 2 agents, +100.00
+    register_member("cat", inviter=ann)  # a referral who is no agent: does not count
+    balances, rank = ann.get("/api/me/balances").body, ann.get("/api/me/rank").body
+    html = page(logged_in(ann), "/me", lang)[1]
+    for book in ("available", "pending", "help_fund"):
+        assert figure(html, book) == f"¥{balances[book]}", book
+    assert f'data-rank="{rank["rank"]}"' in html.split("data-next-rank")[0] and rank["rank"] == "agent"
+    progress = re.search(r"<p data-progress>(.*?)</p>", html, re.S)
+    assert progress is not None
+    have, need = rank["direct_agents"], rank["promote_after"]
+    expected = f"{need} 个代理中的 {have} 个" if lang == "zh-hans" else f"{have} of {need} agents"
+    assert " ".join(progress.group(1).split()) == expected == ("2 个代理中的 1 个" if lang == "zh-hans"
+                                                                else "1 of 2 agents")
+    assert f'aria-valuenow="{have}"' in html and f'aria-valuemax="{need}"' in html
+
+
+@pytest.mark.parametrize("lang", ("zh-hans", "en"))
+def test_the_shops_products_and_prices_are_the_apis(api_shop: None, anonymous_caller: Any, lang: str) -> None:
+    products = anonymous_caller.get("/api/products").body
+    html = page(Client(), "/", lang)[1]
+    listed = re.findall(r'data-sku="([^"]+)">.*?<div class="price">([^<]*)<', html, re.S)
+    assert sorted(listed) == sorted((p["sku"], f"¥{p['price']}") for p in products if p["active"])

@@ -24,11 +24,14 @@ from page_client import logged_in, page
 from liandong.engine.core import withdrawal_fee
 from liandong.engine.money import format_fen, parse_yuan
 from liandong.service.store.models import LedgerEntry, MemberState, WithdrawalState
+from liandong.service.worker import append_system_event, drain
 from liandong.web.pages.views.earnings import PAGE_SIZE
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
 PAYEE = "alipay:13800000000"
+#: The operator's reason for a rejection, as a Chinese shop writes it (shown as written, in either language).
+REJECTED = {"reason": "收款账户姓名与实名不符"}
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -182,7 +185,7 @@ def test_the_statement_pages_by_keyset_newest_first(alice: dict[str, Any], api_o
     for _ in range(12):  # each: 2 entries requesting, 2 returning
         w = a.post("/api/withdrawals", {"amount": "10.00", "payee": PAYEE})
         assert w.status == 201
-        assert api_operator.post(f"/api/operator/withdrawals/{w.body['withdrawal']}/reject").status == 200
+        assert api_operator.post(f"/api/operator/withdrawals/{w.body['withdrawal']}/reject", REJECTED).status == 200
     expected = [line["entry"] for line in api_money_lines(a)]
     assert len(expected) > 2 * PAGE_SIZE
     client = logged_in(a)
@@ -337,7 +340,7 @@ def test_refused_input_shows_the_engines_reason_next_to_the_field(fee_shop: Call
 def test_the_withdrawals_list_every_status_as_the_api(alice: dict[str, Any], api_operator: Caller) -> None:
     a = alice["alice"]
     ids = [a.post("/api/withdrawals", {"amount": "20.00", "payee": PAYEE}).body["withdrawal"] for _ in range(3)]
-    assert api_operator.post(f"/api/operator/withdrawals/{ids[0]}/reject").status == 200
+    assert api_operator.post(f"/api/operator/withdrawals/{ids[0]}/reject", REJECTED).status == 200
     assert api_operator.post(f"/api/operator/withdrawals/{ids[1]}/approve").status == 200
     assert api_operator.post(f"/api/operator/withdrawals/{ids[2]}/approve").status == 200
     assert api_operator.post(f"/api/operator/withdrawals/{ids[2]}/mark-paid", {"reference": "b-1"}).status == 200
@@ -351,6 +354,49 @@ def test_the_withdrawals_list_every_status_as_the_api(alice: dict[str, Any], api
     assert "data-rejected" in html and "returned to available" in html
     status, _html = page(logged_in(a), "/withdraw?after=nope", "en")
     assert status == 400
+
+
+@pytest.mark.parametrize("lang", ("zh-hans", "en"))
+def test_the_withdraw_pages_figures_are_the_apis(alice: dict[str, Any], lang: str) -> None:
+    a = alice["alice"]
+    balances = a.get("/api/me/balances").body
+    _s, html = page(logged_in(a), "/withdraw", lang)
+    assert (figure(html, "available"), figure(html, "withdrawing")) == (yuan(balances["available"]),
+                                                                         yuan(balances["withdrawing"]))
+    mine = a.get("/api/me/withdrawals").body["withdrawals"]
+    amounts = re.findall(r'data-withdrawal="\w+" data-status="\w+">.*?<strong class="money">([^<]*)<', html, re.S)
+    assert [unescape(x) for x in amounts] == [yuan(w["amount"]) for w in mine]
+
+
+def test_a_rejection_shows_the_shops_reason_as_the_api_has_it_in_both_languages(
+        alice: dict[str, Any], api_operator: Caller) -> None:
+    a = alice["alice"]
+    w = a.post("/api/withdrawals", {"amount": "20.00", "payee": PAYEE}).body["withdrawal"]
+    reason = "收款账户姓名与实名不符 <请用本人账户>"
+    assert api_operator.post(f"/api/operator/withdrawals/{w}/reject", {"reason": reason}).status == 200
+    api_reason = a.get(f"/api/withdrawals/{w}").body["reason"]
+    assert api_reason == reason
+    for lang, label in (("en", "The shop's reason:"), ("zh-hans", None)):
+        _s, html = page(logged_in(a), "/withdraw", lang)
+        item = re.search(rf'data-withdrawal="{w}".*?</li>', html, re.S)
+        assert item is not None
+        shown = re.search(r"data-reject-reason>(.*?)</div>", item.group(0), re.S)
+        assert shown is not None and api_reason in unescape(re.sub(r"<[^>]+>", "", shown.group(1)))
+        assert "&lt;请用本人账户&gt;" in shown.group(1)  # escaped: the operator's text is never markup
+        if label:
+            assert label in unescape(shown.group(1))
+
+
+def test_a_rejection_logged_without_a_reason_says_to_ask_the_shop(alice: dict[str, Any]) -> None:
+    a = alice["alice"]
+    w = a.get("/api/me/withdrawals").body["withdrawals"][0]["withdrawal"]
+    append_system_event("reject_withdrawal", {"withdrawal": w}, f"test:old-reject:{w}")  # an old log's rejection
+    drain()
+    assert a.get(f"/api/withdrawals/{w}").body["reason"] is None
+    _s, html = page(logged_in(a), "/withdraw", "en")
+    item = re.search(rf'data-withdrawal="{w}".*?</li>', html, re.S)
+    assert item is not None and 'data-reject-reason=""' in item.group(0)
+    assert "recorded without a reason: ask the shop" in item.group(0)
 
 
 # --- an order's earnings, isolation, login, languages ---------------------------------------------------------------
@@ -410,7 +456,7 @@ def test_the_tabbar_and_me_link_to_earnings(alice: dict[str, Any]) -> None:
 def test_no_page_shows_untranslated_text_in_chinese(alice: dict[str, Any], api_operator: Caller) -> None:
     a = alice["alice"]
     w = a.post("/api/withdrawals", {"amount": "20.00", "payee": PAYEE}).body["withdrawal"]
-    api_operator.post(f"/api/operator/withdrawals/{w}/reject")
+    api_operator.post(f"/api/operator/withdrawals/{w}/reject", REJECTED)
     a.post("/api/withdrawals", {"amount": "500.00", "payee": PAYEE})  # refused: its reason is listed
     month = timezone.now().astimezone(SHANGHAI).strftime("%Y-%m")
     orders = {alice["bob_order"], alice["rebate_order"]}
@@ -425,4 +471,5 @@ def test_no_page_shows_untranslated_text_in_chinese(alice: dict[str, Any], api_o
         named = {"month", "bad"} if path.endswith("month=bad") else set()  # a bad value names its field and value
         assert english_words(html, allowed | named) == set(), path
         _s, en = page(logged_in(a), path, "en")
-        assert not re.search(r"[\u4e00-\u9fff]", visible_text(en).replace("中文", "").replace("链动", "")), path
+        shown = visible_text(en).replace("中文", "").replace("链动", "").replace(REJECTED["reason"], "")  # as written
+        assert not re.search(r"[\u4e00-\u9fff]", shown), path

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from page_client import logged_in, page
 
+from liandong.engine.money import format_fen
 from liandong.service.log import append_event
 from liandong.service.worker import drain
 from liandong.web.pages.views import shop as shop_views
@@ -306,3 +307,22 @@ def test_me_and_the_shop_link_to_the_orders(api_shop: None, register_member: Any
     assert "data-my-orders" in page(logged_in(ann), "/")[1] and "data-my-orders" not in page(Client(), "/")[1]
     status, html = page(logged_in(ann), "/orders", "en")
     assert status == 200 and "No orders yet." in html
+
+
+def test_the_buyers_order_page_shows_its_own_points_and_rebate_as_the_api(db: None, api_settings: Any,
+                                                                          register_member: Any) -> None:
+    points_shop()
+    ann = register_member("ann")
+    buy(ann, "GIFT")  # an agent now
+    order = buy(ann, "GIFT", payment_id="pay-second")  # the rebate, and the points the order earns
+    lines = [line for line in ann.get("/api/me/statement?order=newest&limit=100").body["lines"]
+             if line["order"] == order]
+    assert {line["rule"] for line in lines} == {"self_rebate", "points_earned"}
+    for lang, unit in (("zh-hans", "积分"), ("en", "points")):
+        status, html = page(logged_in(ann), f"/orders/{order}", lang)
+        assert status == 200
+        shown = dict(re.findall(r'data-rule="([a-z0-9_]+)">.*?data-amount>([^<]*)<', html, re.S))
+        # money lines as yuan; a points book's amount is an int of hundredths of a point (10275: 102.75 points)
+        expected = {line["rule"]: f"+¥{line['amount']}" if isinstance(line["amount"], str)
+                    else f"+{format_fen(line['amount'])} {unit}" for line in lines}
+        assert {rule: " ".join(text.split()) for rule, text in shown.items()} == expected, lang

@@ -158,6 +158,14 @@ class ThroughTheApi:
         r = self.operator.post("/api/operator/close-day", {"day": day.isoformat()})
         return r.status, r.body
 
+    def on_reject_withdrawal(self, f: dict[str, Any]) -> tuple[int, Any]:
+        """As an operator would: the API requires a reason, which a scenario written before reasons existed (the
+        shared ``chain21-withdrawals.yaml``) does not give; the ledger does not depend on it."""
+        body = {"withdrawal": self.api(f["withdrawal"]), "reason": f.get("reason") or
+                f"rejected in scenario {self.scenario.name}"}
+        r = self.operator.post("/api/operator/actions/reject_withdrawal", body)
+        return r.status, r.body
+
     def on_tick(self, f: dict[str, Any]) -> tuple[int, Any]:
         append_system_event("tick", {}, f"test:tick:{self.clock.now.isoformat()}")  # the worker's clock
         drain()

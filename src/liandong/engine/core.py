@@ -109,6 +109,7 @@ class Withdrawal:
     reference: str | None = None
     payee: str | None = None
     payout_pending: bool = False  # approved with the payout still to come: the amount is still in withdrawing
+    reason: str = ""  # the operator's, on a rejection ("" when the rejection was logged without one)
 
 
 @dataclass(slots=True)
@@ -680,10 +681,26 @@ def check_decide_withdrawal(engine: Engine, event: ev.ApproveWithdrawal | ev.Rej
         return refuse(Code.WITHDRAWAL_UNKNOWN, "withdrawal", event.withdrawal)
     if w.status != "requested":
         return refuse(Code.WITHDRAWAL_DECIDED, "withdrawal", event.withdrawal, status=w.status)
+    if isinstance(event, ev.RejectWithdrawal):
+        return reject_reason_refusal(event.reason, event.withdrawal)
     available = engine.balance(w.member)
-    if isinstance(event, ev.ApproveWithdrawal) and available < 0:
+    if available < 0:
         return refuse(Code.WITHDRAWAL_MEMBER_OWES, "withdrawal", event.withdrawal, member=w.member,
                       owes=format_fen(-available), available=format_fen(available))
+    return None
+
+
+def reject_reason_refusal(reason: str | None, withdrawal: str) -> Refusal | None:
+    """Why the reason of rejecting ``withdrawal`` is refused, or None. Given, it is 1–200 characters once trimmed,
+    without control characters but line breaks: ``""`` is refused (``withdrawal_reason_invalid``), as is a tab.
+    None (an event logged before rejections had reasons, or a scenario that gives none) is accepted: the rejection
+    keeps an empty reason. The API and the pages require one, so a new rejection always says why."""
+    if reason is None:
+        return None
+    if not 1 <= len(reason) <= ev.WITHDRAWAL_REASON_MAX or any(
+            (ord(c) < 32 and c != "\n") or ord(c) == 127 for c in reason):
+        shown = reason if len(reason) <= 40 else reason[:40] + "…"
+        return refuse(Code.WITHDRAWAL_REASON_INVALID, "reason", shown, withdrawal=withdrawal)
     return None
 
 
@@ -713,7 +730,7 @@ def apply_approve_withdrawal(engine: Engine, event: ev.ApproveWithdrawal) -> Non
 
 def apply_reject_withdrawal(engine: Engine, event: ev.RejectWithdrawal) -> None:
     w = engine.withdrawals[event.withdrawal]
-    w.status, w.decided_at = "rejected", event.at
+    w.status, w.decided_at, w.reason = "rejected", event.at, event.reason or ""
     engine.transfer("withdrawal_rejected", (w.member, "withdrawing"), (w.member, "available"), w.amount, ref=w.id)
 
 
@@ -803,7 +820,8 @@ class Core(Module):
         Verb(ev.ApproveWithdrawal, check_decide_withdrawal, apply_approve_withdrawal, senders=("operator",),
              permission="decide_withdrawal", example={"withdrawal": "w5k2c9"}),
         Verb(ev.RejectWithdrawal, check_decide_withdrawal, apply_reject_withdrawal, senders=("operator",),
-             permission="decide_withdrawal", example={"withdrawal": "w5k2c9"}),
+             permission="decide_withdrawal", required=("reason",),
+             example={"withdrawal": "w5k2c9", "reason": "the payee account name does not match your real name"}),
         Verb(ev.MarkWithdrawalPaid, check_mark_paid, apply_mark_paid, senders=("operator",),
              permission="decide_withdrawal", example={"withdrawal": "w5k2c9", "reference": "bank-2026-0301-17"}),
         Verb(ev.ConfigurePlan, check_configure_plan, apply_configure_plan, senders=("operator",),

@@ -55,6 +55,7 @@ class Code(StrEnum):
     # added later (kept at the end: codes are never renumbered or reordered)
     WITHDRAWAL_MEMBER_OWES = "withdrawal_member_owes"
     REWARD_ABOVE_PRICE = "reward_above_price"
+    WITHDRAWAL_REASON_INVALID = "withdrawal_reason_invalid"
 
 
 #: The English messages (msgids of the catalogue, ``engine/i18n.py``); ``{field}`` and ``{value}`` and any extra
@@ -95,6 +96,10 @@ MESSAGES: dict[str, str] = {
     ),
     Code.REWARD_ABOVE_PRICE: gettext_noop(
         "{field} {value}: {rewards} is more than the price {price} of gift pack {sku}"
+    ),
+    Code.WITHDRAWAL_REASON_INVALID: gettext_noop(
+        "{field} “{value}”: rejecting withdrawal {withdrawal} needs a reason the member can read, "
+        "1–200 characters without control characters"
     ),
 }
 

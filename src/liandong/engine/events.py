@@ -208,11 +208,26 @@ class ApproveWithdrawal(Event):
     paid_out: bool = True
 
 
+#: The longest reason an operator gives for rejecting a withdrawal (characters, after trimming).
+WITHDRAWAL_REASON_MAX = 200
+
+
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 @register_event
 class RejectWithdrawal(Event):
+    """An operator rejects a requested withdrawal, saying why in ``reason`` (trimmed, 1–200 characters, no control
+    characters but line breaks: the member reads it on the withdrawal page, e.g. "the payee account name does not
+    match your real name"). The amount returns to available. The API requires the reason; an event without one
+    (logged before reasons existed, or a scenario file that gives none) is still applied, with an empty reason;
+    a reason given empty or too long is refused (``withdrawal_reason_invalid``)."""
+
     verb: ClassVar[str] = "reject_withdrawal"
     primary: ClassVar[str] = "withdrawal"
     withdrawal: ObjectId
+    reason: Annotated[str, BeforeValidator(_trimmed)] | None = None
 
 
 @register_event

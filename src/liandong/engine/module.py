@@ -64,6 +64,9 @@ class Verb:
     generated: tuple[tuple[str, str], ...] = ()
     permission: str | None = None
     example: dict[str, Any] | None = None
+    #: fields every sender must give although the event accepts them absent (events logged before the field existed
+    #: stay valid): the API's request body requires them, e.g. ``reject_withdrawal``'s ``reason``
+    required: tuple[str, ...] = ()
     #: fills fields the service must choose (``prepare(fields, new_id) -> fields``), e.g. a private group's code
     prepare: Callable[[dict[str, Any], Callable[[str], str]], dict[str, Any]] | None = None
     #: for an event the member pays for (a ``PaidEvent``): its price in fen now, from the engine's state (None when

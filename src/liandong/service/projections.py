@@ -84,7 +84,7 @@ def withdrawal_row(engine: Engine, withdrawal_id: str) -> dict[str, Any]:
     w = engine.withdrawals[withdrawal_id]
     return {"withdrawal": withdrawal_id, "member": w.member, "amount": w.amount, "fee": w.fee, "status": w.status,
             "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or "",
-            "payee": w.payee or "", "payout_pending": w.payout_pending}
+            "payee": w.payee or "", "payout_pending": w.payout_pending, "reason": w.reason}
 
 
 def campaign_row(engine: Engine, campaign_id: str) -> dict[str, Any] | None:

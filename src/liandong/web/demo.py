@@ -124,6 +124,25 @@ def demo_payee(member: str) -> str:
     return "alipay:1" + str(int(hashlib.sha256(member.encode()).hexdigest(), 16))[:10]
 
 
+#: Why the demo's operator rejects a withdrawal (what a shop's finance desk writes, in both languages as the demo's
+#: product names are); the member reads it on 提现.
+REJECT_REASONS = (
+    "收款账户姓名与实名不符，请使用本人账户 · The payee account name does not match your real name; use an account in "
+    "your own name.",
+    "支付宝账户不存在，请核对后重新申请 · No Alipay account has this number; check it and request again.",
+    "无法核实这张银行卡，请补充开户行全称后重新申请 · We could not verify this bank card; add the bank's full name and "
+    "request again.",
+)
+OWES_REASON = ("退款后余额为负，欠款还清前无法打款 · A refund left your balance below zero; the shop pays nothing out "
+               "while you owe it.")
+
+
+def demo_reject_reason(withdrawal: str) -> str:
+    """One of ``REJECT_REASONS`` for a withdrawal, the same on every start (chosen by its id, so the demo's random
+    draws stay as they were)."""
+    return REJECT_REASONS[int(hashlib.sha256(withdrawal.encode()).hexdigest(), 16) % len(REJECT_REASONS)]
+
+
 class _Simulation:
     """Applies the planned events to an engine in memory, adding the withdrawals it can afford, in time order."""
 
@@ -158,11 +177,13 @@ class _Simulation:
         the member owing (the engine approves no withdrawal past a debt)."""
         for withdrawal in self.requested:
             verb = "approve_withdrawal" if self.rng.random() < 0.85 else "reject_withdrawal"
+            reason = demo_reject_reason(withdrawal)
             if self.engine.balance(self.engine.withdrawals[withdrawal].member) < 0:
-                verb = "reject_withdrawal"
-            # as the operator's approval through the API: the payout to come, marked paid in the afternoon
-            paid_out = {"paid_out": False} if verb == "approve_withdrawal" else {}
-            self.log(at, verb, {"withdrawal": withdrawal, **paid_out})
+                verb, reason = "reject_withdrawal", OWES_REASON
+            # as the operator's approval through the API: the payout to come, marked paid in the afternoon; a
+            # rejection says why, as the API requires
+            said = {"paid_out": False} if verb == "approve_withdrawal" else {"reason": reason}
+            self.log(at, verb, {"withdrawal": withdrawal, **said})
             if verb == "approve_withdrawal":
                 self.approved.append(withdrawal)
         self.requested = []

@@ -126,6 +126,9 @@ class WithdrawalState(models.Model):
     reference = models.CharField(max_length=200, blank=True)
     payee = models.CharField(max_length=100, blank=True, help_text="the account the member asked the payout to go to")
     payout_pending = models.BooleanField(default=False, help_text="approved, the amount still in withdrawing")
+    reason = models.CharField(max_length=200, blank=True, default="",
+                              help_text="why the operator rejected it (empty: not rejected, or rejected before "
+                                        "rejections had reasons)")
 
 
 class CampaignState(models.Model):

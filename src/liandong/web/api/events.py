@@ -16,7 +16,7 @@ engine's refusal naming the field and the value, or 202 with the URL to poll. Re
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -84,7 +84,10 @@ def body_model(verb: Verb, sender: str) -> type[Schema]:
             annotation = MoneyIn | None if not info.is_required() else MoneyIn
         elif sender == "member" and name in verb.member_refs:
             annotation = InviteCode
-        optional = not info.is_required() or (sender == "operator" and name in dict(verb.generated))
+        elif name in verb.required and type(None) in get_args(annotation):  # required here: not null either
+            annotation = Union[tuple(a for a in get_args(annotation) if a is not type(None))]  # noqa: UP007
+        optional = (not info.is_required() and name not in verb.required) or (
+            sender == "operator" and name in dict(verb.generated))
         default = (None if info.is_required() else info.get_default(call_default_factory=True)) if optional else ...
         if optional and default is None and get_origin(annotation) is not type(None) and type(None) not in get_args(
                 annotation):

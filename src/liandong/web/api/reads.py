@@ -375,6 +375,7 @@ def withdrawal(w: WithdrawalState, available: dict[str, int] | None = None) -> d
             "payout_pending": w.payout_pending, "label": withdrawal_status_label(w.status, w.payout_pending, "en"),
             "label_zh": withdrawal_status_label(w.status, w.payout_pending, "zh-hans"), "payee": w.payee or None,
             "requested_at": w.requested_at, "decided_at": w.decided_at, "reference": w.reference or None,
+            "reason": w.reason or None,
             "member_available": format_fen(balance), "member_debt": format_fen(max(-balance, 0))}
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from ...engine.money import AMOUNT_PATTERN, parse_yuan
 
@@ -293,6 +293,17 @@ class MarkPaidIn(StrictIn):
     reference: FreeText | None = None
 
 
+#: Why an operator rejects a withdrawal, as the member will read it: trimmed, 1–200 characters, no control characters
+#: but line breaks (the engine's ``reject_reason_refusal`` checks the same).
+RejectReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                                    pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$"),
+                             Field(examples=["the payee account name does not match your real name"])]
+
+
+class RejectWithdrawalIn(StrictIn):
+    reason: RejectReasonText = Field(description="why, as the member will read it (required)")
+
+
 class WithdrawalOut(Schema):
     withdrawal: str
     member: str
@@ -307,6 +318,8 @@ class WithdrawalOut(Schema):
     requested_at: dt.datetime
     decided_at: dt.datetime | None
     reference: str | None
+    reason: str | None = Field(description="why the shop rejected it, as the operator wrote it (null: not rejected, "
+                                            "or rejected before rejections had reasons)")
     member_available: MoneyOut = Field(description="the member's available balance now (negative: a debt)")
     member_debt: MoneyOut = Field(description="what the member owes now (0.00 unless available is below zero)")
 

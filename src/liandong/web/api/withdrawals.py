@@ -6,6 +6,8 @@ ones as CSV for a batch payout, and marks each paid once its payout left (the am
                                           "withdrawal_above_available", "field": "amount", "value": "500.00", ...}}
     POST /api/withdrawals {"amount": "60.00", "payee": "alipay:138…"}  -> 201 {"withdrawal": "w5k…", ...}
     POST /api/operator/withdrawals/w5k…/approve    -> 200 {"status": "approved", "payout_pending": true, ...}
+    POST /api/operator/withdrawals/w6m…/reject {"reason": "the payee account name does not match"}
+                                                   -> 200 {"status": "rejected", "reason": "the payee …", ...}
     POST /api/operator/withdrawals/w5k…/mark-paid  -> 200 {"status": "paid", "payout_pending": false, ...}
 """
 
@@ -29,7 +31,7 @@ from .actions import answer, audit, log_event, log_operator_event
 from .auth import AUTH, may_read_member, member_of, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
-from .schemas import ErrorOut, MarkPaidIn, PendingOut, WithdrawalOut, WithdrawalsPage, WithdrawIn
+from .schemas import ErrorOut, MarkPaidIn, PendingOut, RejectWithdrawalIn, WithdrawalOut, WithdrawalsPage, WithdrawIn
 
 router = Router(tags=["withdrawals"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -98,10 +100,15 @@ def approve_withdrawal(request: HttpRequest, withdrawal: str = Path(..., pattern
 
 
 @idempotent_post(router, "/operator/withdrawals/{withdrawal}/reject", auth=AUTH, response=DECISION_RESPONSES)
-def reject_withdrawal(request: HttpRequest, withdrawal: str = Path(..., pattern=ID_PATTERN)) -> Status[Any]:
-    """Reject a requested withdrawal: its amount returns to available. An approved one cannot be rejected (422
+def reject_withdrawal(request: HttpRequest, body: RejectWithdrawalIn | None = None,
+                      withdrawal: str = Path(..., pattern=ID_PATTERN)) -> Status[Any]:
+    """Reject a requested withdrawal, saying why in ``reason`` (required: trimmed, 1–200 characters; the member
+    reads it on the withdrawal page): its amount returns to available. An approved one cannot be rejected (422
     ``withdrawal_decided``): its payout may be on its way."""
-    return _decide(request, withdrawal, "reject_withdrawal", {})
+    require_operator(request, "decide_withdrawal")  # who asks is checked before what is asked
+    if body is None:  # no body at all (a client written before rejections had reasons): name what is missing
+        raise ApiError(400, ApiCode.MISSING, "reason")
+    return _decide(request, withdrawal, "reject_withdrawal", {"reason": body.reason})
 
 
 @idempotent_post(router, "/operator/withdrawals/{withdrawal}/mark-paid", auth=AUTH, response=DECISION_RESPONSES)

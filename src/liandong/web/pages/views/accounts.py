@@ -57,8 +57,19 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
+    """The registration form; opened with an invite code (``?invite=``), it names the inviter as the join page
+    does (an unknown code names nobody and counts toward the client's invalid-code limit)."""
     code = request.GET.get("invite", "")[:32]
+    inviter = None
+    if code:
+        try:
+            check_invite_lookups(request)
+            found = _inviter(request, code)
+        except ApiError:  # too many invalid codes from this client: name nobody
+            found = None
+        inviter = display_name(found.member) if found is not None else None
     return render(request, "pages/register.html", {"code": code, "terms": binding_terms(), "tab": "me",
+                                                   "inviter": inviter,
                                                    "next": safe_next(request, reverse("pages:me"))})
 
 
