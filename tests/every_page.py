@@ -8,8 +8,8 @@ tests/test_every_page.py fails when a url name of the pages is missing here: a n
 walk and its screenshots.
 
 The demo shop (``build_demo_shop``, through the REST API as the pages act, on the database of the test): chain21 on
-the gift pack, distribution on the tea (anyone is a promoter, two levels), points on everything; ann bought a gift
-pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought tea through her
+the gift pack, distribution on the tea (anyone is a promoter, two levels; a 1% withdrawal fee), points on everything;
+ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought tea through her
 (ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was closed
 (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00.
 """
@@ -33,7 +33,7 @@ from django.utils import timezone
 
 DEMO_PLANS: dict[str, dict[str, Any]] = {
     "chain21": {"skus": ["GIFT"]},
-    "distribution": {"levels": 2, "rates": ["0.10", "0.05"], "skus": ["TEA"]},
+    "distribution": {"levels": 2, "rates": ["0.10", "0.05"], "skus": ["TEA"], "withdrawal_fee_rate": "0.01"},
     "points": {},
 }
 
