@@ -9,9 +9,9 @@ walk and its screenshots.
 
 The demo shop (``build_demo_shop``, through the REST API as the pages act, on the database of the test): chain21 on
 the gift pack, distribution on the tea (anyone is a promoter, two levels; a 1% withdrawal fee), points on everything;
-ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought tea through her
-(ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was closed
-(points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00.
+ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought
+tea through her (ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was
+closed (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00.
 """
 
 from __future__ import annotations
