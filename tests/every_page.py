@@ -2,9 +2,9 @@
 
 ``PAGES`` maps a url name to a ``Page``: how to build its path from the ``DemoShop`` that ``build_demo_shop()`` made,
 who looks at it (``member``: ann, logged in; ``visitor``: nobody logged in) and what it answers (``html`` pages are
-walked, in both languages, by tests/web/test_pages_i18n.py and screenshot by tests/browser/test_every_page.py; the
+walked, in both languages, by tests/web/test_pages_i18n.py and screenshot by tests/browser/test_page_screenshots.py; the
 PNG, the CSV and the log-out action are listed so that the table is complete, and checked for their status only).
-tests/test_every_page.py fails when a url name of the pages is missing here: a new page gets its line, and so its
+tests/test_every_page_table.py fails when a url name of the pages is missing here: a new page gets its line, and so its
 walk and its screenshots.
 
 The demo shop (``build_demo_shop``, through the REST API as the pages act, on the database of the test): chain21 on

@@ -16,8 +16,8 @@ import pytest
 from api_client import PASSWORD
 from django.contrib.auth.models import User
 from django.db import transaction
+from live_pages import Live, MemberPage, log_in_through_the_page
 
-from conftest import Live, MemberPage, log_in_through_the_page
 from every_page import DemoShop, build_demo_shop
 from liandong.engine.money import format_fen, parse_yuan
 from liandong.service.store.models import LoggedEvent, MemberState

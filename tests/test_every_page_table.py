@@ -1,5 +1,5 @@
 """The table of every member page (tests/every_page.py) names every url of the pages: a new page cannot escape the
-language walk (tests/web/test_pages_i18n.py) and the screenshots (tests/browser/test_every_page.py)."""
+language walk (tests/web/test_pages_i18n.py) and the screenshots (tests/browser/test_page_screenshots.py)."""
 
 from __future__ import annotations
 
