@@ -1,0 +1,150 @@
+"""Every member page (each url name of ``liandong.web.pages.urls``) and how to reach it on a demo shop with data.
+
+``PAGES`` maps a url name to a ``Page``: how to build its path from the ``DemoShop`` that ``build_demo_shop()`` made,
+who looks at it (``member``: ann, logged in; ``visitor``: nobody logged in) and what it answers (``html`` pages are
+walked, in both languages, by tests/web/test_pages_i18n.py and screenshot by tests/browser/test_page_screenshots.py; the
+PNG, the CSV and the log-out action are listed so that the table is complete, and checked for their status only).
+tests/test_every_page_table.py fails when a url name of the pages is missing here: a new page gets its line, and so its
+walk and its screenshots.
+
+The demo shop (``build_demo_shop``, through the REST API as the pages act, on the database of the test): chain21 on
+the gift pack, distribution on the tea (anyone is a promoter, two levels; a 1% withdrawal fee), points on everything;
+ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought
+tea through her (ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was
+closed (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "web"))  # the API tests' client (tests/web/api_client.py)
+
+from api_client import PASSWORD, Caller, buy, make_operator, make_shop
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+DEMO_PLANS: dict[str, dict[str, Any]] = {
+    "chain21": {"skus": ["GIFT"]},
+    "distribution": {"levels": 2, "rates": ["0.10", "0.05"], "skus": ["TEA"], "withdrawal_fee_rate": "0.01"},
+    "points": {},
+}
+
+
+@dataclass
+class DemoShop:
+    """The members of the demo shop by username, ann's gift-pack order and her invite code."""
+
+    members: dict[str, Caller] = field(default_factory=dict)
+    order: str = ""
+
+    @property
+    def ann(self) -> Caller:
+        return self.members["ann"]
+
+
+def register(username: str, inviter: Caller | None = None) -> Caller:
+    """Register through the API (as the register page does) and take a token."""
+    caller = Caller(Client())
+    body: dict[str, Any] = {"username": username, "password": PASSWORD}
+    if inviter is not None:
+        body["invite_code"] = inviter.invite_code
+    r = caller.post("/api/auth/register", body)
+    assert r.status == 201, r.body
+    t = caller.post("/api/auth/token", {"username": username, "password": PASSWORD})
+    assert t.status == 201, t.body
+    caller.token, caller.username = t.body["token"], username
+    caller.member, caller.invite_code = r.body["member"], r.body["invite_code"]
+    caller.user = User.objects.get(username=username)
+    return caller
+
+
+@contextmanager
+def shop_clock(start: dt.datetime) -> Iterator[Callable[[float], None]]:
+    """``django.utils.timezone.now`` at ``start`` inside the block (the events are logged at it), moved forward by
+    the function it gives (seconds); the real clock again after it."""
+    original = timezone.now
+    now = [start]
+
+    def advance(seconds: float) -> None:
+        now[0] += dt.timedelta(seconds=seconds)
+
+    timezone.now = lambda: now[0]  # type: ignore[assignment]
+    try:
+        yield advance
+    finally:
+        timezone.now = original  # type: ignore[assignment]
+
+
+def build_demo_shop() -> DemoShop:
+    """The demo shop above, its story told on a clock that starts three days ago (a day can be closed only once
+    it is over). Needs the settings of the API tests with the log applied in each request
+    (``LIANDONG_INLINE_WORKER``), as ``api_settings`` sets them."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    today = timezone.now().astimezone(shanghai).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=2), dt.time(9, 0), shanghai)
+    shop = DemoShop()
+    with shop_clock(start) as advance:
+        make_shop(plans=DEMO_PLANS, start=start)
+        operator = make_operator()
+        ann = shop.members["ann"] = register("ann")
+        shop.order = buy(ann)
+        for name in ("s1", "s2", "bob"):
+            advance(600)
+            shop.members[name] = register(name, inviter=ann)
+            buy(shop.members[name])
+        buy(shop.members["bob"], "TEA")
+        advance(600)
+        shop.members["s1kid"] = register("s1kid", inviter=shop.members["s1"])
+        buy(shop.members["s1kid"])
+        advance(86400)
+        closed = operator.post("/api/operator/close-day", {"day": start.date().isoformat()})
+        assert closed.status == 200, closed.body
+        buy(shop.members["bob"], "TEA")
+        asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "Alipay ann@example.com"})
+        assert asked.status in (200, 201), asked.body
+    return shop
+
+
+Viewer = Literal["member", "visitor"]
+Kind = Literal["html", "image", "csv", "action"]
+
+
+@dataclass(frozen=True)
+class Page:
+    path: Callable[[DemoShop], str]
+    viewer: Viewer = "member"
+    kind: Kind = "html"
+
+
+PAGES: dict[str, Page] = {
+    "home": Page(lambda s: "/"),
+    "product": Page(lambda s: "/products/GIFT"),
+    "orders": Page(lambda s: "/orders"),
+    "order": Page(lambda s: f"/orders/{s.order}"),
+    "join": Page(lambda s: f"/join/{s.ann.invite_code}", viewer="visitor"),
+    "register": Page(lambda s: "/register", viewer="visitor"),
+    "login": Page(lambda s: "/login", viewer="visitor"),
+    "logout": Page(lambda s: "/logout", kind="action"),
+    "me": Page(lambda s: "/me"),
+    "poster": Page(lambda s: "/me/poster"),
+    "poster_png": Page(lambda s: "/me/poster.png", kind="image"),
+    "team": Page(lambda s: "/team"),
+    "earnings": Page(lambda s: "/earnings"),
+    "earnings_bill": Page(lambda s: "/earnings/bill"),
+    "statement_csv": Page(lambda s: "/earnings/statement.csv", kind="csv"),
+    "withdraw": Page(lambda s: "/withdraw"),
+    "points": Page(lambda s: "/points"),
+    "distribution": Page(lambda s: "/distribution"),
+}
+
+#: The pages a person looks at: walked in both languages and screenshot.
+HTML_PAGES: dict[str, Page] = {name: p for name, p in PAGES.items() if p.kind == "html"}
+LANGS = ("zh-hans", "en")
