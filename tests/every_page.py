@@ -11,7 +11,8 @@ The demo shop (``build_demo_shop``, through the REST API as the pages act, on th
 the gift pack, distribution on the tea (anyone is a promoter, two levels; a 1% withdrawal fee), points on everything;
 ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought
 tea through her (ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was
-closed (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00.
+closed (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00, and the
+operator published a group-buy lottery on the tea (``gb-demo``, nobody in it yet).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class DemoShop:
 
     members: dict[str, Caller] = field(default_factory=dict)
     order: str = ""
+    campaign: str = ""
 
     @property
     def ann(self) -> Caller:
@@ -110,11 +112,15 @@ def build_demo_shop() -> DemoShop:
         buy(shop.members["bob"], "TEA")
         asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "Alipay ann@example.com"})
         assert asked.status in (200, 201), asked.body
+        shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published, nobody in it yet (its draw page)
+        created = operator.post("/api/operator/actions/create_group_buy",
+                                {"campaign": shop.campaign, "params": {"sku": "TEA"}})
+        assert created.status == 200, created.body
     return shop
 
 
 Viewer = Literal["member", "visitor"]
-Kind = Literal["html", "image", "csv", "action"]
+Kind = Literal["html", "image", "csv", "json", "action"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,9 @@ PAGES: dict[str, Page] = {
     "withdraw": Page(lambda s: "/withdraw"),
     "points": Page(lambda s: "/points"),
     "distribution": Page(lambda s: "/distribution"),
+    "draw": Page(lambda s: f"/draws/{s.campaign}", viewer="visitor"),
+    # a draw's record answers 404 until a draw is done (tests/web/test_pages_draws.py reads it after one)
+    "draw_record": Page(lambda s: f"/draws/{s.campaign}/record.json", viewer="visitor", kind="json"),
 }
 
 #: The pages a person looks at: walked in both languages and screenshot.

@@ -28,6 +28,7 @@ from django.core.management.commands import flush
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))  # the API tests' client and fixtures
 
 from api_client import PAYMENT_SECRET
+from draw_fixtures import draws_shop, phone  # noqa: F401  (the draw page's fixtures)
 from live_pages import CHROMIUM, Live
 
 from liandong.service.store.guard import erasing_allowed

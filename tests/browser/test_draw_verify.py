@@ -15,8 +15,6 @@ from draw_fixtures import screenshot
 
 from liandong.engine.draw import DrawRecord, draw_pick, draw_position, draw_split, verify_record
 
-pytest_plugins = ["draw_fixtures"]
-
 pytestmark = pytest.mark.browser
 
 S = "00" * 31 + "01"
