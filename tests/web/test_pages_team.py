@@ -229,7 +229,7 @@ def clocked_tree(db: None, api_settings: Any, fake_clock: FakeClock, register_me
     return tree
 
 
-def test_transposition_is_refused_until_its_day_then_shown_for_the_operator_to_perform(
+def test_transposition_is_refused_until_its_day_then_the_partner_requests_it(
         clocked_tree: dict[str, Caller], fake_clock: FakeClock, register_member: Register) -> None:
     ann = clocked_tree["ann"]
     html = page(logged_in(ann), "/team", "en")[1]
@@ -249,18 +249,27 @@ def test_transposition_is_refused_until_its_day_then_shown_for_the_operator_to_p
     partners = re.search(r"data-transpose-with>([^<]*)<", html)
     assert seeds is not None and partners is not None
     assert (seeds.group(1), partners.group(1)) == ("s1, s2", "bob")
-    assert "/api/operator/" not in html and "data-api=" not in html  # no form a member cannot use
-    assert "Transposition is done by the shop's operator, not from this page" in html
-    # what the page offers is what the engine accepts
-    operator = make_operator()
-    r = operator.post("/api/operator/actions/transpose",
-                      {"partner": ann.member, "seed": clocked_tree["s1"].member, "with": clocked_tree["bob"].member})
+    assert "/api/operator/" not in html  # no form a member cannot use
+    form = re.search(r'<form[^>]*data-api="/api/actions/transpose".*?</form>', html, re.S)
+    assert form is not None
+    options = re.findall(r'<select id="t-(seed|with)" name="(?:seed|with)">(.*?)</select>', form.group(0), re.S)
+    offered = {field: re.findall(r'<option value="([^"]+)">([^<]+)</option>', body) for field, body in options}
+    s1, s2, bob = (clocked_tree[n] for n in ("s1", "s2", "bob"))
+    assert offered == {"seed": [(s1.invite_code, "s1"), (s2.invite_code, "s2")], "with": [(bob.invite_code, "bob")]}
+    # a partner who is not hers cannot be named: the engine refuses with its reason, nothing changes
+    stranger = register_member("stranger")
+    session = Caller(logged_in(ann))  # as the page sends it: her session (her token of a month ago has expired)
+    refused = session.post("/api/actions/transpose", {"seed": s1.invite_code, "with": stranger.invite_code})
+    assert refused.status == 422 and refused.body["error"]["field"] == "with", refused.body
+    # what the page offers is what the engine accepts: the form's request, as the page sends it
+    r = session.post("/api/actions/transpose", {"seed": s1.invite_code, "with": bob.invite_code})
     assert r.status == 200, r.body
+    assert r.body["event"]["partner"] == ann.member and r.body["event"]["seed"] == s1.member
     html = page(logged_in(ann), "/team", "en")[1]
     seed_names = [re.search(r"<strong>([^<]*)</strong>", s).group(1)  # type: ignore[union-attr]
                   for s in re.findall(r"<li data-seed>.*?</li>", html, re.S)]
     assert seed_names == ["bob", "s2"] and 'data-state="no_partner"' in html
-    seen_by_operator = operator.get(f"/api/operator/members/{ann.member}").body["reads"]["chain21"]
+    seen_by_operator = make_operator().get(f"/api/operator/members/{ann.member}").body["reads"]["chain21"]
     assert seen_by_operator["help_fund_waiting_for"] == [clocked_tree["s2"].member]  # (ann's token has expired)
 
 

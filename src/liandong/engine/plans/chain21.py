@@ -509,6 +509,9 @@ def apply_transpose(engine: Engine, event: Transpose) -> None:
 
 
 Chain21.verbs = (
-    Verb(Transpose, check_transpose, apply_transpose, senders=("operator",), permission="configure_plan",
+    # the partner asks for it from 我的团队 (the seed and the partner by invite code), or the operator does it; the
+    # same rule decides either way, and refuses with its reason
+    Verb(Transpose, check_transpose, apply_transpose, senders=("operator", "member"), member_field="partner",
+         member_refs=("seed", "with"), permission="configure_plan",
          example={"partner": "m3kq7", "seed": "m8hx2", "with": "m5pd9"}),
 )

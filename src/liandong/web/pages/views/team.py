@@ -97,11 +97,17 @@ def seeds_view(summary: dict[str, Any], need: int, names: dict[str, str]) -> lis
 def transposition(progress: dict[str, Any], names: dict[str, str], now: dt.datetime) -> dict[str, Any] | None:
     """Whether chain21's ``transpose`` would be accepted now for this partner, as its rulebook and the member read
     say: a seed still not a partner ``transpose_after_days`` after the promotion, replaced by a partner the member
-    referred who is not a seed. ``transpose`` is the operator's event: the page names the pairs, never sends it."""
+    referred who is not a seed. When it would, the page offers the request (``POST /api/actions/transpose``, the
+    seed and the partner by invite code); the engine decides, and refuses with its reason."""
     if progress.get("promoted_at") is None or not progress.get("seeds"):
         return None
-    waiting = [names[m] for m in progress.get("help_fund_waiting_for", [])]
-    partners = [names[m] for m in progress.get("transpose_with", [])]
+    waiting_ids = list(progress.get("help_fund_waiting_for", []))
+    with_ids = list(progress.get("transpose_with", []))
+    waiting = [names[m] for m in waiting_ids]
+    partners = [names[m] for m in with_ids]
+    codes = dict(MemberLogin.objects.filter(member__in=waiting_ids + with_ids).values_list("member", "invite_code"))
+    choices = {"seed_choices": [(codes[m], names[m]) for m in waiting_ids if m in codes],
+               "partner_choices": [(codes[m], names[m]) for m in with_ids if m in codes]}
     since = progress.get("transpose_from")
     opens = dt.datetime.fromisoformat(since) if since else None
     if not waiting:
@@ -114,7 +120,7 @@ def transposition(progress: dict[str, Any], names: dict[str, str], now: dt.datet
         state = "no_partner"
     else:
         state = "possible"
-    return {"state": state, "waiting": waiting, "partners": partners, "opens": shop_day(opens),
+    return {"state": state, "waiting": waiting, "partners": partners, "opens": shop_day(opens), **choices,
             "days": progress.get("transpose_after_days")}
 
 
