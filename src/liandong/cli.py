@@ -312,7 +312,8 @@ def serve(
         ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
     argv = [sys.executable, "-m", "gunicorn", "liandong.web.wsgi:application", "--bind", bind,
             "--workers", str(count), "--worker-class", "gthread", "--threads", str(threads),
-            "--access-logfile", "-"]
+            # a stop waits this long for requests in hand, then cuts the notice streams (their pages reconnect)
+            "--graceful-timeout", "10", "--access-logfile", "-"]
     os.execv(sys.executable, argv)
 
 
