@@ -9,6 +9,7 @@ in ``service.feed``), and commit in ONE database transaction:
     EventOutcome rows            applied or refused (with the reason), the config version used, the facts
     LedgerEntry rows             every entry, with the account's balance after it
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
+    MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     WorkerPosition               the last position applied, and the engine's transaction count there
