@@ -325,3 +325,19 @@ def test_the_inbox_pages_by_keyset_and_is_only_for_members(alice: dict[str, Any]
     assert status == 200 and inbox_items(_html) == []
     anonymous = page(type(client)(), "/inbox", "en")
     assert anonymous[0] == 302
+
+
+def test_the_inbox_and_a_notice_streamed_show_no_untranslated_text_in_chinese(alice: dict[str, Any]) -> None:
+    """Needs the catalogue compiled with this branch's texts (the lead compiles it at merge)."""
+    from test_pages_earnings import english_words
+
+    a = alice["alice"]
+    allowed = {"alice", "bob", "EN", "Liandong", *re.findall(r"[A-Za-z]{3,}", alice["order"])}
+    for path in ("/inbox", "/inbox?before=x"):
+        status, html = page(logged_in(a), path, "zh-hans")
+        named = {"before"} if "before=" in path else set()
+        assert status in (200, 400) and english_words(html, allowed | named) == set(), path
+    start = MemberNotice.objects.filter(member=a.member).order_by("id").values_list("id", flat=True)[0]
+    text = "".join(notice_events(a.member, start - 1, "zh-hans", seconds=0.0, poll=0.1, heartbeat=1.0))
+    for sent in events_of(text):
+        assert not set(re.findall(r"[A-Za-z]{3,}", sent["text"])) - allowed, sent["text"]
