@@ -159,6 +159,8 @@ def test_marking_read_by_ids_and_up_to_an_id(alice: dict[str, Any]) -> None:
     assert a.post("/api/me/notices/read", {}).status == 400
     assert a.post("/api/me/notices/read", {"ids": [1], "up_to": 2}).status == 400
     assert a.post("/api/me/notices/read", {"ids": "all"}).status == 400
+    too_big = a.post("/api/me/notices/read", {"ids": [2**70]})
+    assert too_big.status == 400 and too_big.body["error"]["field"] == "ids.0"
 
 
 def test_a_member_reads_and_marks_only_its_own(alice: dict[str, Any], register_member: Register) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest, StreamingHttpResponse
@@ -186,8 +186,11 @@ class UnreadOut(Schema):
     unread: int
 
 
+NoticeId = Annotated[int, Field(ge=1, le=2**62)]
+
+
 class MarkReadIn(StrictIn):
-    ids: list[int] | None = Field(None, max_length=500, description="these notices")
+    ids: list[NoticeId] | None = Field(None, max_length=500, description="these notices")
     up_to: int | None = Field(None, ge=1, le=2**62, description="every notice up to this id")
 
 
