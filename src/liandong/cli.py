@@ -295,8 +295,11 @@ def run(
 def serve(
     bind: Annotated[str, typer.Option(help="address:port to listen on")] = "127.0.0.1:8000",
     workers: Annotated[int, typer.Option(help="gunicorn worker processes (0: 2 × CPUs + 1)")] = 0,
+    threads: Annotated[int, typer.Option(min=2, help="threads per worker process (each open notice stream holds "
+                                                     "one for up to a minute)")] = 16,
 ) -> None:
-    """The production web server (gunicorn). Run `liandong worker` beside it, and `liandong manage migrate` first."""
+    """The production web server (gunicorn, threaded workers: the income notices' stream holds a thread while a
+    member's page is open). Run `liandong worker` beside it, and `liandong manage migrate` first."""
     import os
     import sys
 
@@ -308,7 +311,9 @@ def serve(
 
         ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
     argv = [sys.executable, "-m", "gunicorn", "liandong.web.wsgi:application", "--bind", bind,
-            "--workers", str(count), "--access-logfile", "-"]
+            "--workers", str(count), "--worker-class", "gthread", "--threads", str(threads),
+            # a stop waits this long for requests in hand, then cuts the notice streams (their pages reconnect)
+            "--graceful-timeout", "10", "--access-logfile", "-"]
     os.execv(sys.executable, argv)
 
 

@@ -70,8 +70,9 @@ class Caller:
         else:
             r = send(path, data=data, content_type="application/json", headers=self._headers(key, headers))
         content_type = r.headers.get("Content-Type", "")
-        parsed = json.loads(r.content) if r.content and content_type.startswith("application/json") else (
-            r.content.decode())
+        content = b"".join(r.streaming_content) if r.streaming else r.content  # an event stream: read to its end
+        parsed = json.loads(content) if content and content_type.startswith("application/json") else (
+            content.decode())
         return Response(r.status_code, parsed, dict(r.headers))
 
     def get(self, path: str, **kw: Any) -> Response:

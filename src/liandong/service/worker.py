@@ -9,6 +9,7 @@ in ``service.feed``), and commit in ONE database transaction:
     EventOutcome rows            applied or refused (with the reason), the config version used, the facts
     LedgerEntry rows             every entry, with the account's balance after it
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
+    MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     WorkerPosition               the last position applied, and the engine's transaction count there
@@ -54,6 +55,8 @@ from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .notices import COLUMNS as NOTICE_COLUMNS
+from .notices import notice_rows
 from .projections import (
     all_campaign_ids,
     campaign_row,
@@ -431,6 +434,7 @@ class Batch:
     entries: list[tuple[Any, ...]]
     transactions: list[tuple[Any, ...]]
     balances: list[tuple[Any, ...]]
+    notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
 
 
@@ -480,6 +484,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         touched.add(engine, item)
     touched.close(engine)
     entries, transactions, balances = ledger_rows(engine, applied)
+    notices = notice_rows((txn, transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions)
     now = timezone.now()
     outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
@@ -511,7 +516,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, projections)
+                 balances, notices, projections)
 
 
 @dataclass
@@ -573,6 +578,7 @@ def write_batch(batch: Batch, using: str) -> None:
             insert_rows(connection, "store_ledgertransaction",
                         ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
                         batch.transactions)
+            insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

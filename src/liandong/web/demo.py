@@ -333,7 +333,8 @@ def run_demo(port: int = 8000, members: int = 300, seed: int = 2026, days: int =
     thread.start()
     print(_banner(port, logins, applied), flush=True)
     try:
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        # threaded (one thread per request): an open page's notice stream holds one
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -33,6 +33,11 @@ PAYMENT_SECRET = os.environ.get("LIANDONG_PAYMENT_SECRET", "demo-payment-secret"
 # request applies the log itself (LIANDONG_INLINE_WORKER=1: tests, a one-process demo; never with a worker running).
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
 API_OUTCOME_WAIT_SECONDS = float(os.environ.get("LIANDONG_API_WAIT_SECONDS", "2.0"))
+#: The income notices' stream (``api/notices.py``): how long one response lasts before the browser reconnects, and
+#: how often it looks for new notices and sends a heartbeat.
+NOTICE_STREAM_SECONDS = float(os.environ.get("LIANDONG_NOTICE_STREAM_SECONDS", "55"))
+NOTICE_POLL_SECONDS = float(os.environ.get("LIANDONG_NOTICE_POLL_SECONDS", "0.5"))
+NOTICE_HEARTBEAT_SECONDS = 15.0
 LIANDONG_INLINE_WORKER = os.environ.get("LIANDONG_INLINE_WORKER", "0") == "1"
 # Limits per client address (web/api/ratelimit.py, docs/api.md). Logins: django-axes, counted in the database
 # (every web process sees the same failures); a lockout lasts LOGIN_LOCKOUT_MINUTES after the last failure.

@@ -22,3 +22,6 @@ else:  # one test database per run, so that two runs on one server (two engineer
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite registers many members from one address (127.0.0.1); the limit's own tests set it low.
 REGISTRATIONS_PER_CLIENT_PER_HOUR = 1_000_000
+# A notice stream ends quickly (the stream tests and the API fuzzing read it to its end).
+NOTICE_STREAM_SECONDS = 0.3
+NOTICE_POLL_SECONDS = 0.1

@@ -171,3 +171,33 @@ class ShopSetup(models.Model):
         help_text="the worker logs close_day at the end of each business day, and holds events logged after a "
         "day's end (without an explicit at) at that day's end until the close is applied",
     )
+
+
+class MemberNotice(models.Model):
+    """Money that arrived for a member: one row per (ledger transaction, member) whose money books the transaction
+    credited on balance (a reward, a commission, a rebate, points cashed out, a refunded payment returned), or whose
+    help fund it released. Written by the worker in the same database transaction as the ledger rows it comes from
+    (``service.notices``); the member's pages show it live (the stream) and keep it in the inbox. ``read_at`` is the
+    one column the web layer writes (the member marking it read).
+
+    Example: B's gift pack pays A a 100.00 direct reward in transaction 7 (into pending) ->
+    ``MemberNotice(transaction_id=7, member="A", kind="direct_reward", amount=10000, order="o1", source="B")``.
+    """
+
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="notices")
+    member = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, help_text="the ledger rule that moved the money")
+    plan = models.CharField(max_length=64, blank=True)
+    amount = models.BigIntegerField(help_text="fen that arrived (or were released), always above zero")
+    book = models.CharField(max_length=64, help_text="the book the money arrived in (the largest credit)")
+    order = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=64, blank=True, help_text="the member whose purchase caused it")
+    ref = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(help_text="the event's instant (the transaction's)")
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["transaction", "member"], name="one_notice_per_credit")]
+        indexes = [models.Index(fields=["member", "-id"], name="notice_member_newest"),
+                   models.Index(fields=["member", "id"], condition=models.Q(read_at__isnull=True),
+                                name="notice_member_unread")]

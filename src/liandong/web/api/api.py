@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
-from . import events, members, operators, payments, plans, shop, withdrawals
+from . import events, members, notices, operators, payments, plans, shop, withdrawals
 from .errors import ApiCode, ApiError, error_response
 from .middleware import exception_response
 from .parsing import StorableJsonParser
@@ -45,7 +45,7 @@ class LiandongAPI(NinjaAPI):
 api = LiandongAPI(title="Liandong API", version="1", description=DESCRIPTION, urls_namespace="api",
                   docs_url="/docs", openapi_url="/openapi.json", docs=Swagger(settings={"validatorUrl": None}),
                   parser=StorableJsonParser())
-for module in (members, shop, payments, withdrawals, plans, operators, events):
+for module in (members, notices, shop, payments, withdrawals, plans, operators, events):
     api.add_router("", module.router)
 
 unknown_paths = Router()

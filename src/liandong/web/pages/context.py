@@ -1,4 +1,5 @@
-"""What every page's layout needs: the shop's name and who is looking (``viewer``)."""
+"""What every page's layout needs: the shop's name, who is looking (``viewer``) and, for a member, the unread
+notices' count and where the live notices start."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ...service.store.models import ShopSetup
+from ...service.store.models import MemberNotice, ShopSetup
 from ..accounts.models import MemberLogin
 
 
@@ -33,8 +34,17 @@ def shop_name() -> str:
     return name or "链动 Liandong"
 
 
+def notices_of(member: str) -> dict[str, int]:
+    """The topbar's badge (unread notices) and where the page's notice stream starts (after the newest one): two
+    indexed queries."""
+    notices = MemberNotice.objects.filter(member=member)
+    newest = notices.order_by("-id").values_list("id", flat=True).first()
+    return {"unread_notices": notices.filter(read_at__isnull=True).count(), "newest_notice": int(newest or 0)}
+
+
 def layout(request: HttpRequest) -> dict[str, Any]:
     if not request.path.startswith("/api/"):
         viewer = viewer_of(request)
-        return {"viewer": viewer, "shop_name": shop_name()}
+        notices = notices_of(viewer.member) if viewer.member else {}
+        return {"viewer": viewer, "shop_name": shop_name(), **notices}
     return {}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import accounts, earnings, me, poster, shop, team, withdraw
+from .views import accounts, earnings, inbox, me, poster, shop, team, withdraw
 
 app_name = "pages"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("earnings/bill", earnings.bill, name="earnings_bill"),
     path("earnings/statement.csv", earnings.statement_csv, name="statement_csv"),
     path("withdraw", withdraw.withdraw, name="withdraw"),
+    path("inbox", inbox.inbox, name="inbox"),
 ]
 
 # 积分 and 分销 (the points and distribution pages; each shows a "not run here" page when its plan does not run)

@@ -5,7 +5,12 @@
  * request; the API answers a repeat with the first answer). After an error the next try gets a fresh key. On
  * success the page goes to data-next, its {name} filled from the answer (or reloads without data-next).
  * data-then-login: after the answer, log in with the form's username and password (registration).
- * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out. */
+ * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out.
+ *
+ * <body data-notices-stream="/api/me/notices/stream?after=N"> (a member's page): an EventSource on the income
+ * notices' stream; each notice shows in #notice-toast (its text comes rendered in the page's language) for 6 s and
+ * sets #notice-badge to the unread count. The server ends each response within a minute; EventSource reconnects
+ * with Last-Event-ID, so nothing is missed in between. */
 (function () {
   "use strict";
   var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
@@ -112,5 +117,29 @@
   tick();
   window.setInterval(tick, 1000);
 
-  window.Liandong = {post: post, newKey: newKey};
+  /* Income notices, live. */
+  var toastTimer = null;
+  function showNotice(notice) {
+    var toast = document.getElementById("notice-toast");
+    var badge = document.getElementById("notice-badge");
+    if (toast) {
+      toast.textContent = notice.text;
+      toast.hidden = false;
+      window.clearTimeout(toastTimer);
+      toastTimer = window.setTimeout(function () { toast.hidden = true; }, 6000);
+    }
+    if (badge && typeof notice.unread === "number") {
+      badge.textContent = String(notice.unread);
+      badge.hidden = notice.unread === 0;
+    }
+  }
+  var streamUrl = document.body && document.body.dataset.noticesStream;
+  if (streamUrl && window.EventSource) {
+    var stream = new window.EventSource(streamUrl);
+    stream.addEventListener("notice", function (event) {
+      try { showNotice(JSON.parse(event.data)); } catch (e) { /* a malformed event: skip it */ }
+    });
+  }
+
+  window.Liandong = {post: post, newKey: newKey, showNotice: showNotice};
 })();
