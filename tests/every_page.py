@@ -149,6 +149,7 @@ PAGES: dict[str, Page] = {
     "withdraw": Page(lambda s: "/withdraw"),
     "points": Page(lambda s: "/points"),
     "distribution": Page(lambda s: "/distribution"),
+    "inbox": Page(lambda s: "/inbox"),
     "draw": Page(lambda s: f"/draws/{s.campaign}", viewer="visitor"),
     # a draw's record answers 404 until a draw is done (tests/web/test_pages_draws.py reads it after one)
     "draw_record": Page(lambda s: f"/draws/{s.campaign}/record.json", viewer="visitor", kind="json"),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('store', '0006_member_paging_indexes'),
+        ('store', '0007_withdrawal_reject_reason'),
     ]
 
     operations = [
