@@ -9,9 +9,9 @@ and distribution plans running too, so that every page shows real figures. Its h
 before today, every event logged in bulk (as ``bench/api.py`` does) and applied by the worker (``Worker.drain``, in
 this process), each day closed:
 
-- ``--members`` members join; the first is *star*, the member the pages are rendered for; ``--star-share`` of the
-  others (4%) are star's own referrals, the rest are referred by an earlier member (preferential attachment, as the demo
-  seed), so star leads a team of thousands;
+- ``--members`` members join; the first is *star*, the member the pages are rendered for; the next four join
+  with no referrer (the tops of other trees); ``--star-share`` of the others are star's own referrals, the rest are
+  referred by an earlier member (preferential attachment, as the demo seed), so star leads a team of hundreds;
 - three in four buy a gift pack, and ``--repeat-orders`` everyday orders are spread over the team; star buys a few
   orders of its own, asks for two withdrawals (one approved and paid) and one the engine refuses;
 - every member has a login (a username ``u00042``), so names and the team's search are by username.
@@ -51,6 +51,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TZ_NAME = "Asia/Shanghai"
 BUDGET_MS = 100.0
+#: Members who join with no referrer after star: the tops of the shop's other trees.
+ROOTS = 4
 SHOP = """name: 链动 demo shop
 timezone: Asia/Shanghai
 auto_close_days: false
@@ -139,7 +141,7 @@ def history(members: int, days: int, repeat_orders: int, star_share: float, rng:
     for i, member in enumerate(ids):
         at = start + span * (i / members) ** 1.2
         referrer = None
-        if i > 0:
+        if i > ROOTS:
             if rng.random() < star_share:
                 referrer = "star"
             else:

@@ -248,37 +248,48 @@ def bill(request: HttpRequest) -> HttpResponse:
 
 
 def csv_rows(member: str, asked: StatementQuery) -> Iterator[str]:
-    """The statement's CSV, a row at a time: a byte-order mark first (so Excel reads the Chinese as UTF-8), then a
-    header in the page's language, then every line newest first; money as two-decimal strings."""
+    """The statement's CSV, ``CSV_CHUNK`` lines at a time: a byte-order mark first (so Excel reads the Chinese as
+    UTF-8), then a header in the page's language, then every line newest first; money as two-decimal strings."""
     out = io.StringIO()
     writer = csv.writer(out)
 
-    def row(cells: list[str]) -> str:
-        writer.writerow([csv_cell(cell) for cell in cells])
-        text = out.getvalue()
+    def text(rows: list[list[str]]) -> str:
+        writer.writerows(rows)
+        written = out.getvalue()
         out.seek(0)
         out.truncate()
-        return text
+        return written
 
-    yield "\ufeff" + row([_("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"),
-                          _("Balance after (yuan)"), _("Note")])
+    yield "\ufeff" + text([[csv_cell(cell) for cell in (
+        _("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"), _("Balance after (yuan)"),
+        _("Note"))]])
     start, end = asked.bounds()
     words = Wording()
     chunk: list[dict[str, Any]] = []
     for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end, chunk=CSV_CHUNK):
         chunk.append(line)
         if len(chunk) == CSV_CHUNK:
-            yield from (row(cells) for cells in csv_cells(chunk, member, words))
+            yield text(csv_cells(chunk, member, words))
             chunk = []
-    yield from (row(cells) for cells in csv_cells(chunk, member, words))
+    yield text(csv_cells(chunk, member, words))
 
 
-def csv_cells(lines: list[dict[str, Any]], member: str, words: Wording) -> Iterator[list[str]]:
+def csv_cells(lines: list[dict[str, Any]], member: str, words: Wording) -> list[list[str]]:
+    """The CSV rows of ``lines`` (their buyers named in one query); every cell that holds text a member or an
+    operator chose (an order id, a name, a note) is made safe for a spreadsheet (``csv_cell``)."""
+    names = display_names({line["source"] for line in lines if line["source"] and line["source"] != member})
     reversed_mark = " · " + _("reversed")
-    for line in named_lines(lines, member, words):
-        kind = line["label"] + (reversed_mark if line["reverses"] is not None else "")
-        yield [line["at"].strftime("%Y-%m-%d %H:%M:%S"), kind, line["order"] or "", line["buyer"],
-               line["book_label"], format_fen(line["amount"]), format_fen(line["balance_after"]), line["note"]]
+    tz = words.tz
+    rows = []
+    for line in lines:
+        rule, source = line["rule"], line["source"]
+        kind = words.label(rule) + (reversed_mark if line["reverses"] is not None else "")
+        buyer = names.get(source, "") if source and source != member else ""
+        note_text = words.note(rule, line["ref"]) if line["reverses"] is None else ""
+        rows.append([line["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), csv_cell(kind),
+                     csv_cell(line["order"] or ""), csv_cell(buyer), csv_cell(words.book(line["book"])),
+                     format_fen(line["amount"]), format_fen(line["balance_after"]), csv_cell(note_text)])
+    return rows
 
 
 @require_GET
