@@ -7,7 +7,7 @@ The worker upserts them for what a batch touched; ``verify`` builds the same row
 with the database, so a row the worker forgot to rewrite shows up as a difference. Example: after B's first gift
 pack (referred by A, an agent), ``member_row(engine, "B")`` is::
 
-    {"member": "B", "referrer": "A", "rank": "agent", "team": "", "join_index": 1, "joined_at": ...,
+    {"member": "B", "referrer": "A", "rank": "agent", "team": "", "bound_promoter": "", "join_index": 1, …,
      "view": {"referrer": "A", "rank": "agent", "team": None, "seeds": [], "available": "0.00", ...},
      "reads": {"chain21": {"rank": "agent", "direct_agents": 0, "promote_after": 2, ...}}, "operator_reads": {…}}
 """
@@ -39,6 +39,12 @@ def member_reads(engine: Engine, member_id: str) -> tuple[dict[str, Any], dict[s
     return reads, operator
 
 
+def bound_promoter(reads: dict[str, Any]) -> str:
+    """The promoter the member's distribution read names (``bound_to.promoter``, its binding expired or not), or ""."""
+    bound_to = (reads.get("distribution") or {}).get("bound_to") or {}
+    return str(bound_to.get("promoter") or "")
+
+
 def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
     member = engine.members[member_id]
     view = engine.member_view(member_id)
@@ -50,6 +56,7 @@ def member_row(engine: Engine, member_id: str) -> dict[str, Any]:
         "join_index": member.index,
         "rank": str(view.get("rank") or ""),
         "team": str(view.get("team") or ""),
+        "bound_promoter": bound_promoter(reads),
         "view": view,
         "reads": reads,
         "operator_reads": operator_reads,

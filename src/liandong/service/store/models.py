@@ -28,6 +28,9 @@ class LoggedEvent(models.Model):
 
     class Meta:
         ordering = ["position"]
+        # a plan's config versions (verb configure_plan) and a member's refused withdrawals (verb withdraw, actor
+        # member:ID, newest first) without reading the whole log
+        indexes = [models.Index(fields=["verb", "actor", "position"], name="event_verb_actor")]
 
 
 class EventOutcome(models.Model):
@@ -64,7 +67,9 @@ class LedgerEntry(models.Model):
     balance_after = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "book", "id"])]
+        # a book's entries in order (the bill), and a member's money statement newest first (keyset on the entry)
+        indexes = [models.Index(fields=["owner", "book", "id"]),
+                   models.Index(fields=["owner", "unit", "id"], name="entry_owner_unit_order")]
 
 
 class Balance(models.Model):
@@ -85,6 +90,9 @@ class MemberState(models.Model):
     join_index = models.IntegerField()
     rank = models.CharField(max_length=16, blank=True)
     team = models.CharField(max_length=64, blank=True, db_index=True)
+    bound_promoter = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="the promoter its distribution binding names (bound_to), expired or not")
     view = models.JSONField(default=dict)
     reads = models.JSONField(default=dict, help_text="what the member sees of each module: kind -> member_read")
     operator_reads = models.JSONField(default=dict, help_text="what an operator sees: kind -> operator_read")
@@ -92,7 +100,9 @@ class MemberState(models.Model):
     class Meta:
         # a team and one's direct referrals are read a page at a time in join order (keyset on join_index)
         indexes = [models.Index(fields=["team", "join_index"], name="member_team_join_order"),
-                   models.Index(fields=["referrer", "join_index"], name="member_referrer_join_order")]
+                   models.Index(fields=["referrer", "join_index"], name="member_referrer_join_order"),
+                   # a promoter's bound buyers, a page at a time in join order
+                   models.Index(fields=["bound_promoter", "join_index"], name="member_bound_join_order")]
 
 
 class ProductState(models.Model):

@@ -5,3 +5,8 @@ class ApiConfig(AppConfig):
     name = "liandong.web.api"
     label = "api"
     verbose_name = "REST API"
+
+    def ready(self) -> None:
+        from . import request_cache
+
+        request_cache.connect()

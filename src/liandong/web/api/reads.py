@@ -12,6 +12,7 @@ import functools
 import re
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from ...engine.labels import book_label, label, withdrawal_status_label
 from ...engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ...engine.module import Module, validate_config
 from ...engine.money import format_fen
-from ...engine.plans.points import Points
+from ...engine.plans.points import POINTS_BOOK, Points
 from ...engine.registry import REGISTRY, new_engine
 from ...scenario import describe_entry
 from ...service.store.models import (
@@ -40,12 +41,14 @@ from ...service.store.models import (
 from ..accounts.models import MemberLogin
 from .errors import ApiCode, ApiError
 from .models import PendingOrder
+from .request_cache import memoized
 
 MEMBER_BOOKS = ("available", "pending", "help_fund", "withdrawing", "withdrawn")
 
 
 def shop_setup() -> ShopSetup | None:
-    return ShopSetup.objects.first()
+    """The shop's setup row (once per page view: ``request_cache``)."""
+    return memoized("shop_setup", lambda: ShopSetup.objects.first())
 
 
 @functools.lru_cache(maxsize=8)
@@ -164,6 +167,7 @@ def people_page(rows: QuerySet[MemberState], after: int | None = None, before: i
     if query:
         rows = rows.filter(_named(query))
     total = rows.count()
+    rows = rows.only("member", "rank", "referrer", "joined_at", "join_index")  # not the members' JSON reads
     if before is not None:
         got = list(rows.filter(join_index__lt=before).order_by("-join_index")[: limit + 1])
         more_before = len(got) > limit
@@ -263,7 +267,9 @@ def order_earnings(member: str, order: str) -> list[dict[str, Any]]:
     """What the order ``order`` moved on ``member``'s own accounts (its rebate, its points, their settlement, their
     reversal on a refund), oldest first: the ledger entries of the member whose transaction names the order. Amounts
     in the book's unit, two decimals (yuan, or points for a points book)."""
-    rows = (LedgerEntry.objects.filter(owner=member, transaction__order=order).select_related("transaction")
+    # the order's few transactions first (indexed on order), not the member's whole statement joined to them
+    of_order = LedgerTransaction.objects.filter(order=order).values("id")
+    rows = (LedgerEntry.objects.filter(transaction_id__in=of_order, owner=member).select_related("transaction")
             .order_by("id"))
     lines = []
     for entry in rows:
@@ -447,7 +453,12 @@ def summary() -> dict[str, Any]:
 
 
 def plan_versions(kind: str) -> list[dict[str, Any]]:
-    """The shop's initial config of the plan (version 1), then every applied ``configure_plan`` of it."""
+    """The shop's initial config of the plan (version 1), then every applied ``configure_plan`` of it (read once
+    per page view: ``request_cache``; callers do not change what it returns)."""
+    return memoized(("plan_versions", kind), lambda: _plan_versions(kind))
+
+
+def _plan_versions(kind: str) -> list[dict[str, Any]]:
     setup = shop_setup()
     if setup is None or REGISTRY.configurable(kind) is None or (kind in REGISTRY.plans and kind not in setup.plans):
         raise ApiError(404, ApiCode.NOT_FOUND, "plan", kind)
@@ -499,7 +510,10 @@ def points_releases(member: str, limit: int = 10) -> list[dict[str, Any]]:
     """The member's latest ``limit`` daily points releases, newest first, as the ledger holds them: each close's
     transaction (its ref is the day) with the points it burnt from the member and the cash it credited."""
     released = LedgerEntry.objects.filter(owner=member, transaction__rule="points_release")
-    txns = list(released.order_by("-transaction_id").values_list("transaction_id", flat=True).distinct()[:limit])
+    # every release burns points from the member's points book: its newest releases by the (owner, book, id)
+    # index, not by reading the member's whole statement
+    burnt = released.filter(book=POINTS_BOOK).order_by("-id")
+    txns = list(burnt.values_list("transaction_id", flat=True)[:limit])
     by_txn: dict[int, dict[str, Any]] = {t: {"points": 0, "cash": 0} for t in txns}
     rows = released.filter(transaction_id__in=txns).values_list("transaction_id", "transaction__ref", "book",
                                                                 "amount", "balance_after")
@@ -520,7 +534,7 @@ def bound_buyers_page(promoter: str, after: int | None = None, before: int | Non
     """The buyers bound to ``promoter`` (their distribution read names it: ``bound_to.promoter``), a page at a time
     in join order (see ``people_page``), each with its binding as the engine read it: since when (the first
     binding by this promoter), last renewed, through which channel, until when (None: for good)."""
-    rows = MemberState.objects.filter(reads__distribution__bound_to__promoter=promoter)
+    rows = MemberState.objects.filter(bound_promoter=promoter)  # the worker's column: an index, no JSON scan
     page = people_page(rows, after, before, limit)
     members = [p["member"] for p in page["members"]]
     bindings = dict(MemberState.objects.filter(member__in=members)
@@ -566,6 +580,8 @@ def may_see_product(sku: str, member: str | None, exclusive: dict[str, list[dict
 
 #: The most lines one page of a member's earnings statement holds.
 STATEMENT_PAGE_MAX = 100
+#: How long the cache keeps a member's statement rules (``statement_rules``) after it last changed.
+STATEMENT_RULES_SECONDS = 7 * 24 * 3600
 
 
 def _money_entries(member: str, rule: str | None = None, start: dt.datetime | None = None,
@@ -615,24 +631,50 @@ def money_statement_page(member: str, *, after: int | None = None, before: int |
             "prev_before": page[0].id if page and more_newer else None}
 
 
+#: The columns of a statement line, as ``_money_line`` names them.
+_LINE_COLUMNS = (("entry", "id"), ("at", "transaction__at"), ("book", "book"), ("amount", "amount"),
+                 ("balance_after", "balance_after"), ("rule", "transaction__rule"), ("plan", "transaction__plan"),
+                 ("order", "transaction__order"), ("source", "transaction__source"), ("ref", "transaction__ref"),
+                 ("reverses", "transaction__reverses"))
+
+
 def money_statement_all(member: str, *, rule: str | None = None, start: dt.datetime | None = None,
                         end: dt.datetime | None = None, chunk: int = 500) -> Any:
-    """Every money entry of the member (filtered as ``money_statement_page``), newest first, read ``chunk`` at a
-    time (for a download: never the whole statement in memory)."""
+    """Every money entry of the member (filtered as ``money_statement_page``, the same line dicts), newest first,
+    read ``chunk`` at a time by keyset on the entry (for a download: never the whole statement in memory, and
+    plain rows, not model objects)."""
+    rows = _money_entries(member, rule, start, end).order_by("-id")
+    columns = [column for _name, column in _LINE_COLUMNS]
+    blank = ("plan", "order", "source", "ref")  # stored as "", shown as None (``_money_line``)
     after: int | None = None
     while True:
-        page = money_statement_page(member, after=after, limit=min(chunk, STATEMENT_PAGE_MAX), rule=rule,
-                                    start=start, end=end)
-        yield from page["lines"]
-        after = page["next_after"]
-        if after is None:
+        window = rows.filter(id__lt=after) if after is not None else rows
+        got = list(window.values_list(*columns)[:chunk])
+        for values in got:
+            line = {name: value for (name, _column), value in zip(_LINE_COLUMNS, values, strict=True)}
+            for name in blank:
+                line[name] = line[name] or None
+            yield line
+        if len(got) < chunk:
             return
+        after = got[-1][0]
 
 
 def statement_rules(member: str) -> list[str]:
-    """The rules that posted to the member's money accounts (what its statement can be filtered by), by name."""
-    return sorted(set(LedgerEntry.objects.filter(owner=member, unit="fen")
-                      .values_list("transaction__rule", flat=True).distinct()))
+    """The rules that posted to the member's money accounts (what its statement can be filtered by), by name.
+
+    Entries are append-only and committed in id order (one worker), so the rules up to an entry never change: the
+    cache keeps them with the newest entry they cover, and each call reads only the entries after it (none, most
+    times) instead of the whole statement."""
+    key = f"liandong:statement-rules:{member}"
+    known = cache.get(key)
+    covered, rules = (int(known[0]), set(known[1])) if known else (0, set())
+    newer = LedgerEntry.objects.filter(owner=member, unit="fen", id__gt=covered)
+    newest = newer.order_by("-id").values_list("id", flat=True).first()
+    if newest is not None:
+        rules |= set(newer.filter(id__lte=newest).values_list("transaction__rule", flat=True).distinct())
+        cache.set(key, (newest, sorted(rules)), timeout=STATEMENT_RULES_SECONDS)
+    return sorted(rules)
 
 
 def monthly_bill(member: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:

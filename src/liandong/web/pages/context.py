@@ -8,8 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from ...service.store.models import MemberNotice, ShopSetup
+from ...service.store.models import MemberNotice
 from ..accounts.models import MemberLogin
+from ..api.reads import shop_setup
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,14 @@ def viewer_of(request: HttpRequest) -> Viewer:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Viewer(False)
-    login = MemberLogin.objects.filter(user=user).values_list("member", flat=True).first()
+    known: MemberLogin | None = getattr(request, "member_login", None)  # a member page's view looked it up
+    login = known.member if known is not None else (
+        MemberLogin.objects.filter(user=user).values_list("member", flat=True).first())
     return Viewer(True, user.get_username(), login, bool(user.is_staff))
 
 
 def shop_name() -> str:
-    setup = ShopSetup.objects.first()
+    setup = shop_setup()
     name = setup.name if setup is not None else ""
     return name or "链动 Liandong"
 

@@ -38,6 +38,8 @@ from .me import chain21_terms
 
 #: Lines on one page of the statement.
 PAGE_SIZE = 20
+#: Lines of the CSV download read (and their buyers named) per query.
+CSV_CHUNK = 2000
 MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 CURSOR = re.compile(r"[0-9]{1,18}", re.ASCII)
 RULE_NAME = re.compile(r"[a-z0-9_]{1,64}", re.ASCII)
@@ -126,20 +128,48 @@ def bad_query(request: HttpRequest, bad: BadQuery, back: str) -> HttpResponse:
                                                     "why": bad.why, "back": back}, status=400)
 
 
-def cause(line: dict[str, Any], member: str, names: dict[str, str]) -> dict[str, Any]:
+class Wording:
+    """The words of statement lines in the page's language and the shop's time zone, each rule's label, book label
+    and note worded once however many lines share them (a download words thousands of lines)."""
+
+    def __init__(self) -> None:
+        self.lang, self.tz = lang(), shop_tz()
+        self._labels: dict[str, str] = {}
+        self._books: dict[str, str] = {}
+        self._notes: dict[tuple[str, str | None], str] = {}
+
+    def label(self, rule: str) -> str:
+        if rule not in self._labels:
+            self._labels[rule] = label(rule, self.lang)
+        return self._labels[rule]
+
+    def book(self, book: str) -> str:
+        if book not in self._books:
+            self._books[book] = book_label(book, self.lang)
+        return self._books[book]
+
+    def note(self, rule: str, ref: str | None) -> str:
+        key = (rule, ref)
+        if key not in self._notes:
+            self._notes[key] = note(rule, ref, self.lang)
+        return self._notes[key]
+
+
+def cause(line: dict[str, Any], member: str, names: dict[str, str], words: Wording) -> dict[str, Any]:
     """A statement line in the page's words: the rule's label (reversed or not), the book it moved, the order and
     the member whose purchase caused it (by display name; not oneself), and the rule's note."""
-    words = lang()
     buyer = line["source"] if line["source"] and line["source"] != member else None
-    return {**line, "label": label(line["rule"], words), "book_label": book_label(line["book"], words),
+    return {**line, "label": words.label(line["rule"]), "book_label": words.book(line["book"]),
             "buyer": names.get(buyer, "") if buyer else "",
-            "note": note(line["rule"], line["ref"], words) if line["reverses"] is None else "",
-            "at": line["at"].astimezone(shop_tz())}
+            "note": words.note(line["rule"], line["ref"]) if line["reverses"] is None else "",
+            "at": line["at"].astimezone(words.tz)}
 
 
-def named_lines(lines: list[dict[str, Any]], member: str) -> list[dict[str, Any]]:
-    names = display_names({line["source"] for line in lines if line["source"]})
-    return [cause(line, member, names) for line in lines]
+def named_lines(lines: list[dict[str, Any]], member: str, words: Wording | None = None) -> list[dict[str, Any]]:
+    """The lines in the page's words, every buyer's display name read in one query."""
+    names = display_names({line["source"] for line in lines if line["source"] and line["source"] != member})
+    words = words or Wording()
+    return [cause(line, member, names, words) for line in lines]
 
 
 def pending_schedule(member: str) -> list[dict[str, Any]]:
@@ -218,35 +248,48 @@ def bill(request: HttpRequest) -> HttpResponse:
 
 
 def csv_rows(member: str, asked: StatementQuery) -> Iterator[str]:
-    """The statement's CSV, a row at a time: a byte-order mark first (so Excel reads the Chinese as UTF-8), then a
-    header in the page's language, then every line newest first; money as two-decimal strings."""
+    """The statement's CSV, ``CSV_CHUNK`` lines at a time: a byte-order mark first (so Excel reads the Chinese as
+    UTF-8), then a header in the page's language, then every line newest first; money as two-decimal strings."""
     out = io.StringIO()
     writer = csv.writer(out)
 
-    def row(cells: list[str]) -> str:
-        writer.writerow([csv_cell(cell) for cell in cells])
-        text = out.getvalue()
+    def text(rows: list[list[str]]) -> str:
+        writer.writerows(rows)
+        written = out.getvalue()
         out.seek(0)
         out.truncate()
-        return text
+        return written
 
-    yield "\ufeff" + row([_("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"),
-                          _("Balance after (yuan)"), _("Note")])
+    yield "\ufeff" + text([[csv_cell(cell) for cell in (
+        _("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"), _("Balance after (yuan)"),
+        _("Note"))]])
     start, end = asked.bounds()
+    words = Wording()
     chunk: list[dict[str, Any]] = []
-    for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end):
+    for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end, chunk=CSV_CHUNK):
         chunk.append(line)
-        if len(chunk) == reads.STATEMENT_PAGE_MAX:
-            yield from (row(cells) for cells in csv_cells(chunk, member))
+        if len(chunk) == CSV_CHUNK:
+            yield text(csv_cells(chunk, member, words))
             chunk = []
-    yield from (row(cells) for cells in csv_cells(chunk, member))
+    yield text(csv_cells(chunk, member, words))
 
 
-def csv_cells(lines: list[dict[str, Any]], member: str) -> Iterator[list[str]]:
-    for line in named_lines(lines, member):
-        kind = line["label"] + (" · " + _("reversed") if line["reverses"] is not None else "")
-        yield [line["at"].strftime("%Y-%m-%d %H:%M:%S"), kind, line["order"] or "", line["buyer"],
-               line["book_label"], format_fen(line["amount"]), format_fen(line["balance_after"]), line["note"]]
+def csv_cells(lines: list[dict[str, Any]], member: str, words: Wording) -> list[list[str]]:
+    """The CSV rows of ``lines`` (their buyers named in one query); every cell that holds text a member or an
+    operator chose (an order id, a name, a note) is made safe for a spreadsheet (``csv_cell``)."""
+    names = display_names({line["source"] for line in lines if line["source"] and line["source"] != member})
+    reversed_mark = " · " + _("reversed")
+    tz = words.tz
+    rows = []
+    for line in lines:
+        rule, source = line["rule"], line["source"]
+        kind = words.label(rule) + (reversed_mark if line["reverses"] is not None else "")
+        buyer = names.get(source, "") if source and source != member else ""
+        note_text = words.note(rule, line["ref"]) if line["reverses"] is None else ""
+        rows.append([line["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), csv_cell(kind),
+                     csv_cell(line["order"] or ""), csv_cell(buyer), csv_cell(words.book(line["book"])),
+                     format_fen(line["amount"]), format_fen(line["balance_after"]), csv_cell(note_text)])
+    return rows
 
 
 @require_GET
