@@ -51,8 +51,14 @@ class MemberPage:
 
         self.page.on("console", console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on("requestfailed", lambda request: self.problems.append(
-            f"request failed: {request.method} {request.url} ({request.failure})"))
+        def failed(request: Any) -> None:
+            # a request the page itself cancels as it goes elsewhere (the live notices' stream, the icon still
+            # loading) is leaving a page, not a failure; an answer of 4xx/5xx is caught by ``answered``
+            if "ERR_ABORTED" in str(request.failure):
+                return
+            self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
+
+        self.page.on("requestfailed", failed)
         self.page.on("response", answered)
 
 
