@@ -247,3 +247,34 @@ def test_the_group_poster_is_a_png_for_a_member(trio: tuple[Caller, Caller, Call
     r = logged_in(bob).get(f"/campaigns/gb1/groups/{group}/poster.png")
     assert r.status_code == 200 and r["Content-Type"] == "image/png" and r.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert Client().get(f"/campaigns/gb1/groups/{group}/poster.png").status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_earnings_page_shows_the_winners_shopping_fund_and_what_unlocks_it(
+        trio: tuple[Caller, Caller, Caller], lang: str) -> None:
+    alice, bob, carol = trio
+    group = start_group(alice)
+    gc.act(bob, "join_group_buy", group=group)
+    gc.act(carol, "join_group_buy", group=group)
+    callers = {c.member: c for c in trio}
+    winner = callers[gc.group_view("gb1", group)["winners"][0]]
+    _status, html = page(logged_in(winner), "/earnings", lang)
+    fund = re.search(r"<div class=\"card\" data-shopping-fund>.*?</ul>", html, re.S)
+    assert fund, "no shopping fund section"
+    assert re.search(r'data-figure="locked_fund">¥99.00<', fund.group(0))
+    assert re.search(r'data-figure="unlocked">¥0.00<', fund.group(0))
+    step = re.search(r"data-next-step>(.*?)</p>", fund.group(0), re.S)
+    assert step and "¥9.90" in step.group(1) and "¥4.95" in step.group(1), "10% and 5% of 99.00, from the engine"
+    for loser in (c for c in trio if c is not winner):
+        _status, html = page(logged_in(loser), "/earnings", lang)
+        assert "data-shopping-fund" not in html
+
+
+def test_a_seats_order_page_links_back_to_its_group(trio: tuple[Caller, Caller, Caller]) -> None:
+    alice, bob, _carol = trio
+    started = gc.act(alice, "start_group_buy", campaign="gb1")
+    group = started["action"]["group"]
+    joined = gc.act(bob, "join_group_buy", group=group)
+    for caller, order in ((alice, started["order"]), (bob, joined["order"])):
+        _status, html = page(logged_in(caller), f"/orders/{order}", "en")
+        assert f'href="/campaigns/gb1/groups/{group}" data-group-link' in html

@@ -72,7 +72,6 @@ LIVE_TEXTS: dict[str, Any] = {
     "returned": gettext_lazy("paid back in full: %(returned)s"),
     "refunded": gettext_lazy("won, then the order was refunded"),
     "missing": gettext_lazy("%(count)s more to fill the group"),
-    "full": gettext_lazy("The group is full."),
     "drawn": gettext_lazy("The group is full and drawn. Winners, in draw order: %(names)s."),
     "expired": gettext_lazy("The group did not fill in time: every payment was returned in full."),
     "dissolved": gettext_lazy("The group was dissolved: every payment was returned in full."),
@@ -255,6 +254,22 @@ def group_notes(state: dict[str, Any]) -> tuple[str, str]:
     if status == "drawn":
         return missing, str(LIVE_TEXTS["drawn"]) % {"names": ", ".join(state["winners"])}
     return missing, str(LIVE_TEXTS[status]) if status in ("expired", "dissolved") else ""
+
+
+def entry_link(action: dict[str, Any] | None) -> str | None:
+    """The group page of a campaign entry's order (its action names the group, and the campaign when it started
+    one), or None for any other order."""
+    group = (action or {}).get("group")
+    if not isinstance(group, str) or not CAMPAIGN_ID.fullmatch(group):
+        return None
+    campaign = (action or {}).get("campaign")
+    if not isinstance(campaign, str):
+        rows = CampaignState.objects.filter(kind__in=GROUP_KINDS).exclude(status="draft").values_list("campaign",
+                                                                                                       "view")
+        campaign = next((c for c, view in rows.iterator() if group_of(view, group) is not None), None)
+    if campaign is None or not CAMPAIGN_ID.fullmatch(campaign) or group_state(campaign, group) is None:
+        return None
+    return reverse("pages:group", args=[campaign, group])
 
 
 def _group_poster(request: HttpRequest, login: MemberLogin, campaign: str, group: str) -> InvitePoster | None:
