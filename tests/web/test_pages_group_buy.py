@@ -278,3 +278,12 @@ def test_a_seats_order_page_links_back_to_its_group(trio: tuple[Caller, Caller, 
     for caller, order in ((alice, started["order"]), (bob, joined["order"])):
         _status, html = page(logged_in(caller), f"/orders/{order}", "en")
         assert f'href="/campaigns/gb1/groups/{group}" data-group-link' in html
+
+
+def test_the_shop_links_to_the_campaigns_while_one_is_open(trio: Any) -> None:
+    _status, html = page(Client(), "/", "en")
+    assert 'href="/campaigns"' in html
+    gc.log_event("close_group_buy", campaign="gb1")
+    drain()
+    _status, html = page(Client(), "/", "en")
+    assert 'href="/campaigns"' not in html

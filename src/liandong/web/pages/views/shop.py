@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from ....engine.money import format_rate
 from ....engine.plans.points import DEFAULT_RESERVE_RATE
-from ....service.store.models import ProductState
+from ....service.store.models import CampaignState, ProductState
 from ...accounts.models import MemberLogin
 from ...api import reads
 from ...api.errors import ApiError
@@ -121,7 +121,8 @@ def with_status(order: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     member = viewer_member(request)
     context = {"products": on_sale(member), "tab": "shop", "chain21": "chain21" in reads.running_plans(),
-               "member": member}
+               "member": member,
+               "campaigns_running": CampaignState.objects.filter(status="open").exists()}
     return render(request, "pages/home.html", context)
 
 
