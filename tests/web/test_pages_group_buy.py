@@ -26,6 +26,10 @@ pytest_plugins = ["api_fixtures"]
 
 LANGS = ("zh-hans", "en")
 KIND = {"zh-hans": "拼团中奖", "en": "Group-buy lottery"}
+RULES = {"zh-hans": "付款前请看规则", "en": "The rules, before you pay"}
+WHO = {"zh-hans": "参团成员", "en": "Who joined"}
+MISSING_TWO = {"zh-hans": "还差 2 人成团", "en": "2 more to fill the group"}
+FUND = {"zh-hans": "购物金", "en": "Shopping fund"}
 
 
 @pytest.fixture
@@ -80,7 +84,7 @@ def test_the_campaign_page_shows_every_money_rule_from_the_published_parameters(
     gc.create_group_buy("gb2", group_size=5, winners=2, loser_bonus="7.50", unlock_on_join="0.10",
                         unlock_on_invite="0.05", expire_hours=36)
     status, html = page(Client(), "/campaigns/gb2", lang)
-    assert status == 200 and KIND[lang] in html
+    assert status == 200 and KIND[lang] in html and RULES[lang] in html
     view = CampaignState.objects.get(campaign="gb2").view
     rules = {name: re.sub(r"<[^>]+>", "", text).strip()
              for name, text in re.findall(r'data-rule="([a-z_]+)">(.*?)</(?:dd|li)>', html, re.S)}
@@ -113,7 +117,7 @@ def test_join_and_leave_through_the_api_show_on_the_group_page(trio: tuple[Calle
     path = f"/campaigns/gb1/groups/{group}"
     status, html = page(logged_in(bob), path, lang)
     assert status == 200
-    assert members_shown(html) == ["alice"]
+    assert members_shown(html) == ["alice"] and WHO[lang] in html and MISSING_TWO[lang] in html
     assert re.search(r'data-figure="missing">2<', html) and re.search(r'data-figure="joined">1<', html)
     assert f'data-countdown="{gc.group_view("gb1", group)["deadline"]}"' in html
     assert 'data-api="/api/actions/join_group_buy"' in html and "data-leave" not in html
@@ -261,6 +265,7 @@ def test_the_earnings_page_shows_the_winners_shopping_fund_and_what_unlocks_it(
     _status, html = page(logged_in(winner), "/earnings", lang)
     fund = re.search(r"<div class=\"card\" data-shopping-fund>.*?</ul>", html, re.S)
     assert fund, "no shopping fund section"
+    assert FUND[lang] in fund.group(0)
     assert re.search(r'data-figure="locked_fund">¥99.00<', fund.group(0))
     assert re.search(r'data-figure="unlocked">¥0.00<', fund.group(0))
     step = re.search(r"data-next-step>(.*?)</p>", fund.group(0), re.S)

@@ -23,6 +23,8 @@ pytest_plugins = ["api_fixtures"]
 
 LANGS = ("zh-hans", "en")
 KIND = {"zh-hans": "红包拼团", "en": "Red-envelope group"}
+SPLIT_RULE = {"zh-hans": "随机分：", "en": "Random split:"}
+PRIVATE = {"zh-hans": "这是私密团", "en": "This group is private"}
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_the_campaign_page_shows_the_envelope_and_how_it_splits(trio: Any, lang:
              for name, text in re.findall(r'data-rule="([a-z_]+)">(.*?)</(?:dd|li)>', html, re.S)}
     assert rules["price"] == "¥99.00" and rules["red_envelope"] == "¥10.00" == "¥" + view["red_envelope"]
     assert "5" in rules["size"] and rules["expire_hours"] == "24"
-    assert "¥10.00" in rules["envelope"] and "0.01" in rules["split_random"]
+    assert "¥10.00" in rules["envelope"] and "0.01" in rules["split_random"] and SPLIT_RULE[lang] in html
     assert {"split_equal", "start", "escrow", "draw", "expiry", "plans", "age"} <= rules.keys()
     assert view["commitment"] in html and 'href="/draws/re1"' in html
     _status, html = page(logged_in(trio[0]), "/campaigns/re1", lang)
@@ -70,7 +72,7 @@ def test_a_private_group_is_joined_only_with_its_code(trio: tuple[Caller, Caller
     path = f"/campaigns/re1/groups/{group}"
 
     _status, html = page(logged_in(alice), path, lang)  # the starter sees the code and a link that carries it
-    assert re.search(rf"data-invite-code>{code}<", html) and f"?code={code}" in html
+    assert re.search(rf"data-invite-code>{code}<", html) and f"?code={code}" in html and PRIVATE[lang] in html
     for viewer in (Client(), logged_in(bob)):  # nobody else does
         _status, html = page(viewer, path, lang)
         assert code not in html and "data-private" in html
