@@ -292,7 +292,11 @@ def _group_poster(request: HttpRequest, login: MemberLogin, campaign: str, group
 def group_poster(request: HttpRequest, campaign: str, group: str) -> HttpResponse:
     """The group's share poster: the group's link as a QR code, the product and its price, the sharer's name."""
     login: MemberLogin = request.member_login  # type: ignore[attr-defined]
-    poster = _group_poster(request, login, campaign, group)
+    try:
+        poster = _group_poster(request, login, campaign, group)
+    except ValueError:  # a link too long for a QR code a phone can scan (long operator-chosen ids)
+        return problem(request, 400, _("No poster for this group"),
+                       _("This group's link is too long to print as a QR code; share the link instead."))
     if poster is None:
         return not_found(request)
     response = HttpResponse(poster_png(poster, settings.HOME / "posters"), content_type="image/png")
