@@ -12,7 +12,7 @@ the gift pack, distribution on the tea (anyone is a promoter, two levels; a 1% w
 ann bought a gift pack, her referrals s1, s2 and bob did too (ann is a partner with seeds s1 and s2), bob bought
 tea through her (ann's level-1 commission), s1 brought s1kid (ann's team reward), all two days ago; that day was
 closed (points released, a NAV); the next day bob bought tea again and ann asked to withdraw 50.00, and the
-operator published a group-buy lottery on the tea (``gb-demo``, nobody in it yet).
+operator published a group-buy lottery on the tea (``gb-demo``): s2 started a group, bob joined it.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "web"))  # the API tests' client (tests/web/api_client.py)
 
-from api_client import PASSWORD, Caller, buy, make_operator, make_shop
+from api_client import PASSWORD, Caller, buy, make_operator, make_shop, signed_webhook
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
+
+from liandong.service.store.models import CampaignState
 
 DEMO_PLANS: dict[str, dict[str, Any]] = {
     "chain21": {"skus": ["GIFT"]},
@@ -46,6 +48,7 @@ class DemoShop:
     members: dict[str, Caller] = field(default_factory=dict)
     order: str = ""
     campaign: str = ""
+    group: str = ""
 
     @property
     def ann(self) -> Caller:
@@ -112,11 +115,24 @@ def build_demo_shop() -> DemoShop:
         buy(shop.members["bob"], "TEA")
         asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "Alipay ann@example.com"})
         assert asked.status in (200, 201), asked.body
-        shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published, nobody in it yet (its draw page)
+        shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published; s2 starts a group, bob joins it
         created = operator.post("/api/operator/actions/create_group_buy",
                                 {"campaign": shop.campaign, "params": {"sku": "TEA"}})
         assert created.status == 200, created.body
+        take_seat(shop.members["s2"], "start_group_buy", {"campaign": shop.campaign})
+        view = CampaignState.objects.get(campaign=shop.campaign).view
+        shop.group = str(view["group_views"][0]["group"])
+        take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
     return shop
+
+
+def take_seat(caller: Caller, verb: str, body: dict[str, Any]) -> None:
+    """A paid campaign action as a member's page takes it: the order it answers, paid by the provider's webhook."""
+    order = caller.post(f"/api/actions/{verb}", body)
+    assert order.status == 201, order.body
+    paid = signed_webhook(caller, {"payment_id": f"pay-{order.body['order']}", "order": order.body["order"],
+                                   "amount": order.body["amount"], "status": "succeeded"})
+    assert paid.status == 200, paid.body
 
 
 Viewer = Literal["member", "visitor"]
@@ -150,6 +166,10 @@ PAGES: dict[str, Page] = {
     "points": Page(lambda s: "/points"),
     "distribution": Page(lambda s: "/distribution"),
     "inbox": Page(lambda s: "/inbox"),
+    "campaigns": Page(lambda s: "/campaigns"),
+    "campaign": Page(lambda s: f"/campaigns/{s.campaign}"),
+    "group": Page(lambda s: f"/campaigns/{s.campaign}/groups/{s.group}"),
+    "group_poster": Page(lambda s: f"/campaigns/{s.campaign}/groups/{s.group}/poster.png", kind="image"),
     "draw": Page(lambda s: f"/draws/{s.campaign}", viewer="visitor"),
     # a draw's record answers 404 until a draw is done (tests/web/test_pages_draws.py reads it after one)
     "draw_record": Page(lambda s: f"/draws/{s.campaign}/record.json", viewer="visitor", kind="json"),

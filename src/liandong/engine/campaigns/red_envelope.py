@@ -26,6 +26,7 @@ winner's envelope share stays, as every participant's does (the losers were paid
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -301,12 +302,20 @@ def apply_close(engine: Engine, event: CloseRedEnvelope) -> None:
     module.close_campaign(engine, module.campaigns[event.campaign])
 
 
+def private_group_code(fields: dict[str, Any], new_id: Callable[[str], str]) -> dict[str, Any]:
+    """A private group started without a code gets one the service makes (10 characters that do not read alike,
+    upper case: ``K7QM2XPAH4``); the starter shares it, and only a join that gives it is accepted."""
+    if fields.get("visibility") == "private" and not fields.get("invite_code"):
+        return {**fields, "invite_code": new_id("").upper()}
+    return fields
+
+
 RedEnvelope.verbs = (
     Verb(CreateRedEnvelope, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring", "params": {"sku": "TEA", "max_size": 10}}),
     Verb(StartRedEnvelope, check_start, apply_start, senders=("member",), member_field="member",
          generated=(("group", "r"), ("order", "rs")), price=price_of_new_group,
-         quote=quote_new_group,
+         quote=quote_new_group, prepare=private_group_code,
          example={"campaign": "re-spring", "size": 3, "winners": 1, "split": "equal", "visibility": "private"}),
     Verb(JoinRedEnvelope, check_join, apply_join, senders=("member",), member_field="member",
          generated=(("order", "rj"),), price=price_of_seat, quote=quote_seat,

@@ -41,3 +41,13 @@ urlpatterns += [
     path("draws/<str:campaign>", draws.draw, name="draw"),
     path("draws/<str:campaign>/record.json", draws.draw_record, name="draw_record"),
 ]
+
+# the campaign pages: the shop's campaigns, a campaign's rules and groups, a group live (docs/campaign-pages.md)
+from .views import campaigns  # noqa: E402
+
+urlpatterns += [
+    path("campaigns", campaigns.campaigns, name="campaigns"),
+    path("campaigns/<str:campaign>", campaigns.campaign, name="campaign"),
+    path("campaigns/<str:campaign>/groups/<str:group>", campaigns.group, name="group"),
+    path("campaigns/<str:campaign>/groups/<str:group>/poster.png", campaigns.group_poster, name="group_poster"),
+]

@@ -214,8 +214,19 @@ def earnings(request: HttpRequest) -> HttpResponse:
         "next": asked.filters(after=page["next_after"]) if page["next_after"] is not None else None,
         "prev": asked.filters(before=page["prev_before"]) if page["prev_before"] is not None else None,
         "csv": asked.filters(), "bill_month": month.strftime("%Y-%m"), "shop_tz": shop_tz(),
+        "shopping_fund": shopping_fund(member),
     }
     return render(request, "pages/earnings.html", context)
+
+
+def shopping_fund(member: str) -> dict[str, Any] | None:
+    """The member's shopping funds from group-buy wins (the group-buy module's member read): locked in all, and
+    each fund's original, unlocked and remaining amounts and what its next step unlocks; None without any."""
+    read = reads.plan_read(reads.member_state(member), "group_buy")
+    if not read.get("locked_funds"):
+        return None
+    funds = [{"id": fund_id, **fund} for fund_id, fund in read["locked_funds"].items()]
+    return {"locked": read.get("locked_fund"), "funds": funds}
 
 
 # --- the monthly bill ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET
 
 from ....engine.money import format_rate
 from ....engine.plans.points import DEFAULT_RESERVE_RATE
-from ....service.store.models import ProductState
+from ....service.store.models import CampaignState, ProductState
 from ...accounts.models import MemberLogin
 from ...api import reads
 from ...api.errors import ApiError
@@ -121,7 +121,8 @@ def with_status(order: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     member = viewer_member(request)
     context = {"products": on_sale(member), "tab": "shop", "chain21": "chain21" in reads.running_plans(),
-               "member": member}
+               "member": member,
+               "campaigns_running": CampaignState.objects.filter(status="open").exists()}
     return render(request, "pages/home.html", context)
 
 
@@ -177,7 +178,10 @@ def order(request: HttpRequest, order: str) -> HttpResponse:
     earnings = [{**line, "label_shown": in_page_language(line["label"], line["label_zh"]),
                  "book_shown": in_page_language(line["book_label"], line["book_label_zh"])}
                 for line in reads.order_earnings(member, order)]
+    from .campaigns import entry_link  # a campaign entry's order links back to its group
+
     context = {"tab": "me", "order": view, "earnings": earnings, "shop_tz": shop_timezone(),
+               "group_link": entry_link(found.get("action")) if found.get("verb", "pay") != "pay" else None,
                "refusal": in_page_language(refusal["message"], refusal["message_zh"]) if refusal else None,
                "demo_provider": bool(settings.DEBUG), "awaiting": found["status"] == "awaiting_payment"}
     return render(request, "pages/shop/order.html", context)
