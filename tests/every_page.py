@@ -115,14 +115,15 @@ def build_demo_shop() -> DemoShop:
         buy(shop.members["bob"], "TEA")
         asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "Alipay ann@example.com"})
         assert asked.status in (200, 201), asked.body
-        shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published; s2 starts a group, bob joins it
-        created = operator.post("/api/operator/actions/create_group_buy",
-                                {"campaign": shop.campaign, "params": {"sku": "TEA"}})
-        assert created.status == 200, created.body
-        take_seat(shop.members["s2"], "start_group_buy", {"campaign": shop.campaign})
-        view = CampaignState.objects.get(campaign=shop.campaign).view
-        shop.group = str(view["group_views"][0]["group"])
-        take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
+    # now, after the story (not on its clock), so that the group is still open:
+    shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published; s2 starts a group, bob joins it
+    created = operator.post("/api/operator/actions/create_group_buy",
+                            {"campaign": shop.campaign, "params": {"sku": "TEA"}})
+    assert created.status == 200, created.body
+    take_seat(shop.members["s2"], "start_group_buy", {"campaign": shop.campaign})
+    view = CampaignState.objects.get(campaign=shop.campaign).view
+    shop.group = str(view["group_views"][0]["group"])
+    take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
     return shop
 
 
