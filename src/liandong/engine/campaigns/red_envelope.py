@@ -4,11 +4,11 @@ The operator creates the campaign on a product whose ``red_envelope`` is set (e.
 publishing freezes the price and the envelope. Parameters: ``sku``, ``expire_hours`` 24, ``max_size`` 20 (the
 largest group a member may start), ``plans_apply`` false. A member starts a group choosing ``size`` (2 ≤ size ≤
 max_size), ``winners`` (1 ≤ k < size), ``split`` (``random`` or ``equal``) and ``visibility`` (``open``, or
-``private`` with an ``invite_code`` the service generates: only a join that gives it is accepted). Everyone pays
-the price into escrow; the full group is drawn at once (see ``groups.py``): the k winners' payments become sales,
-everyone else's goes back in full, and the envelope is split among **all** participants into their available
-balances (campaign expense), by the fair draw's double-mean split or equally. A group still open at its deadline
-is dissolved and paid back, with no envelope.
+``private`` with an ``invite_code`` the starter gives, which the members' page makes: only a join that gives it
+is accepted). Everyone pays the price into escrow; the full group is drawn at once (see ``groups.py``): the k
+winners' payments become sales, everyone else's goes back in full, and the envelope is split among **all**
+participants into their available balances (campaign expense), by the fair draw's double-mean split or equally.
+A group still open at its deadline is dissolved and paid back, with no envelope.
 
 Worked example (99.00 product with a 10.00 envelope; A starts r1 with size 3, 1 winner, split equal)::
 
@@ -26,7 +26,6 @@ winner's envelope share stays, as every participant's does (the losers were paid
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -302,20 +301,12 @@ def apply_close(engine: Engine, event: CloseRedEnvelope) -> None:
     module.close_campaign(engine, module.campaigns[event.campaign])
 
 
-def private_group_code(fields: dict[str, Any], new_id: Callable[[str], str]) -> dict[str, Any]:
-    """A private group started without a code gets one the service makes (10 characters that do not read alike,
-    upper case: ``K7QM2XPAH4``); the starter shares it, and only a join that gives it is accepted."""
-    if fields.get("visibility") == "private" and not fields.get("invite_code"):
-        return {**fields, "invite_code": new_id("").upper()}
-    return fields
-
-
 RedEnvelope.verbs = (
     Verb(CreateRedEnvelope, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example={"campaign": "re-spring", "params": {"sku": "TEA", "max_size": 10}}),
     Verb(StartRedEnvelope, check_start, apply_start, senders=("member",), member_field="member",
          generated=(("group", "r"), ("order", "rs")), price=price_of_new_group,
-         quote=quote_new_group, prepare=private_group_code,
+         quote=quote_new_group,
          example={"campaign": "re-spring", "size": 3, "winners": 1, "split": "equal", "visibility": "private"}),
     Verb(JoinRedEnvelope, check_join, apply_join, senders=("member",), member_field="member",
          generated=(("order", "rj"),), price=price_of_seat, quote=quote_seat,

@@ -55,6 +55,15 @@ def idempotency_key() -> str:
     return secrets.token_hex(16)
 
 
+@register.simple_tag
+def new_group_code() -> str:
+    """An invite code for a private group the member may open from this form (``start_red_envelope`` needs one:
+    the engine refuses a private group without it); the starter shares it from the group's page."""
+    from ...api.events import new_id
+
+    return new_id("").upper()
+
+
 
 
 @register.inclusion_tag("pages/_rank_badge.html")

@@ -5,7 +5,8 @@
  * request; the API answers a repeat with the first answer). After an error the next try gets a fresh key. On
  * success the page goes to data-next, its {name} filled from the answer (or reloads without data-next).
  * data-then-login: after the answer, log in with the form's username and password (registration).
- * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out.
+ * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out; data-when="f=v" is
+ * sent only while the form's field f has the value v.
  *
  * <body data-notices-stream="/api/me/notices/stream?after=N"> (a member's page): an EventSource on the income
  * notices' stream; each notice shows in #notice-toast (its text comes rendered in the page's language) for 6 s and
@@ -43,6 +44,10 @@
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.dataset.local !== undefined) { return; }
+      if (el.dataset.when) {  /* data-when="visibility=private": sent only while that field has that value */
+        var cond = el.dataset.when.split("="), other = form.elements[cond[0]];
+        if (!other || other.value !== cond[1]) { return; }
+      }
       if (el.type === "checkbox") { out[el.name] = el.checked; return; }
       if ((el.type === "radio") && !el.checked) { return; }
       var v = (el.value || "").trim();
