@@ -165,12 +165,25 @@ def rules_only(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpRes
 
 CampaignView = Callable[[HttpRequest, str, dict[str, Any]], HttpResponse]
 
+
+def presale_page(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .presale import presale_campaign  # its module reads this one's rules block
+
+    return presale_campaign(request, kind, view)
+
+
+def blind_box_page(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .blind_box import blind_box_campaign  # its module reads this one's rules block
+
+    return blind_box_campaign(request, kind, view)
+
+
 #: A campaign's page by its kind. Kinds not here show ``rules_only``.
 KIND_VIEWS: dict[str, CampaignView] = {
     "group_buy": group_campaign,
     "red_envelope": group_campaign,
-    # "presale": the pre-sale page (participants, tier, next free draw, rebates) goes here
-    # "blind_box": the blind-box page (start a set, open the next box, the window) goes here
+    "presale": presale_page,  # participants, tier, next free draw, rebates (views/presale.py)
+    "blind_box": blind_box_page,  # start a set, open the next box, the window (views/blind_box.py)
 }
 
 
