@@ -28,6 +28,8 @@ pytest_plugins = ["api_fixtures"]
 LANGS = ("zh-hans", "en")
 KIND = {"zh-hans": "盲盒", "en": "Blind box"}
 RULES = {"zh-hans": "付款前请看规则", "en": "The rules, before you pay"}
+WINDOW = {"zh-hans": "大奖在第 7–24 号盒子之一", "en": "The prize is in one of boxes 7–24"}
+OPENED = {"zh-hans": "已开盒数", "en": "Boxes opened"}
 PRODUCTS: list[dict[str, Any]] = [{"sku": "BOX", "price": "99.00", "name": "Tea chest"}]
 ADULT = "1990-05-01"
 
@@ -79,7 +81,7 @@ def test_the_sets_rules_and_its_window_are_shown_before_paying(people: list[Call
     status, html = page(logged_in(people[1]), "/campaigns/b1", lang)
     assert status == 200 and f'<html lang="{lang}">' in html and KIND[lang] in html and RULES[lang] in html
     v = view()
-    assert v["window"] == [7, 24] and re.search(r"7\s*–\s*24", text_of(html, "window"))
+    assert v["window"] == [7, 24] and WINDOW[lang] in text_of(html, "window") and WINDOW[lang] in rules_of(html)["window"]
     rules = rules_of(html)
     assert re.search(r"7\s*–\s*24", rules["window"]) and "24" in rules["window"]
     assert "Tea chest" in rules["prize"] and "¥" + v["prize"]["value"] in rules["prize"] and "¥99.00" in rules["prize"]
@@ -112,7 +114,7 @@ def test_opening_boxes_through_the_api_shows_the_real_openings_and_the_starters_
     start_set(alice)
     _status, html = page(logged_in(alice), "/campaigns/b1", lang)
     assert "data-own-set" in html and "data-open-box" not in html, "a starter cannot open its own boxes"
-    assert text_of(html, "opened") == "0" and "data-no-opens" in html
+    assert text_of(html, "opened") == "0" and "data-no-opens" in html and OPENED[lang] in html
     open_box(bob)
     open_box(carol, take="coupons")
     open_box(bob)
@@ -177,3 +179,10 @@ def test_starting_a_set_on_the_same_terms_through_the_api(people: list[Caller], 
     starter = re.search(r"data-starter>(.*?)</p>", html, re.S)
     assert starter and "dave" in starter.group(1)
     assert "data-open-box" in html and rules_of(html)["open_price"] == "¥6.00"
+
+
+def test_an_opened_boxs_order_page_links_back_to_the_set(people: list[Caller]) -> None:
+    start_set(people[0])
+    answer = gc.act(people[1], "open_blind_box", campaign="b1", take="prize")
+    status, html = page(logged_in(people[1]), f"/orders/{answer['order']}", "en")
+    assert status == 200 and 'href="/campaigns/b1" data-campaign-link' in html

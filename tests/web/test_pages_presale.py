@@ -26,6 +26,8 @@ pytest_plugins = ["api_fixtures"]
 LANGS = ("zh-hans", "en")
 KIND = {"zh-hans": "预售拼团返利", "en": "Pre-sale tiered rebate"}
 RULES = {"zh-hans": "付款前请看规则", "en": "The rules, before you pay"}
+TAKING_PART = {"zh-hans": "参与人数", "en": "Taking part"}
+YOUR_ENTRY = {"zh-hans": "您的参与", "en": "Your entry"}
 #: 99.00, 5.00 off for everyone every 2 participants (2 tiers at most), a free draw every 3, closing at 5
 PARAMS: dict[str, Any] = {"sku": "TEA", "price": "99.00", "tier_size": 2, "tier_rebate": "5.00", "max_tiers": 2,
                           "free_every": 3, "target": 5, "secret": gc.SECRET}
@@ -68,6 +70,7 @@ def join(caller: Caller) -> None:
 def test_every_rule_that_decides_money_is_shown_before_paying(people: list[Caller], lang: str) -> None:
     status, html = page(logged_in(people[0]), "/campaigns/p1", lang)
     assert status == 200 and f'<html lang="{lang}">' in html and KIND[lang] in html and RULES[lang] in html
+    assert TAKING_PART[lang] in html
     v = view()
     rules = rules_of(html)
     assert rules["price"] == "¥99.00" == "¥" + v["params"]["price"]
@@ -105,7 +108,7 @@ def test_joining_and_leaving_through_the_api_show_the_engines_figures(people: li
     assert str(v["joins_to_next_tier"]) in next_tier and "¥" + v["price_at_next_tier"] in next_tier
     assert v["price_at_next_tier"] == "89.00" and v["joins_to_next_free"] == 1 and "1" in next_free
     assert "¥" + v["rebate_now"] in text_of(html, "rebate-now")
-    assert 'data-entry-status="in"' in html and text_of(html, "entry-paid") == "¥99.00"
+    assert 'data-entry-status="in"' in html and text_of(html, "entry-paid") == "¥99.00" and YOUR_ENTRY[lang] in html
     assert 'data-api="/api/actions/leave_presale"' in html and "data-join" not in html
 
     left = bob.post("/api/actions/leave_presale", {"campaign": "p1"})
@@ -160,3 +163,9 @@ def test_at_the_close_each_member_sees_their_own_rebate_equal_to_the_engines(peo
         assert text_of(html, "entry-net").replace("-¥", "¥-") == "¥" + entry["net"]
         assert ("data-entry-free" in html) == entry["free"]
         assert "data-api=" not in html
+
+
+def test_an_entrys_order_page_links_back_to_the_pre_sale(people: list[Caller]) -> None:
+    answer = gc.act(people[0], "join_presale", campaign="p1")
+    status, html = page(logged_in(people[0]), f"/orders/{answer['order']}", "en")
+    assert status == 200 and 'href="/campaigns/p1" data-campaign-link' in html and "data-group-link" not in html

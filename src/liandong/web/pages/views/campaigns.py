@@ -285,6 +285,18 @@ def entry_link(action: dict[str, Any] | None) -> str | None:
     return reverse("pages:group", args=[campaign, group])
 
 
+#: Paid verbs whose order is an entry of a whole campaign (no group): its order's page links to the campaign's.
+CAMPAIGN_ENTRY_VERBS = ("join_presale", "start_blind_box", "open_blind_box")
+
+
+def campaign_entry_link(verb: str | None, action: dict[str, Any] | None) -> str | None:
+    """The campaign page of a pre-sale entry's or a blind box's order (once the campaign is published), or None."""
+    campaign = (action or {}).get("campaign")
+    if verb not in CAMPAIGN_ENTRY_VERBS or not isinstance(campaign, str) or published_view(campaign) is None:
+        return None
+    return reverse("pages:campaign", args=[campaign])
+
+
 def _group_poster(request: HttpRequest, login: MemberLogin, campaign: str, group: str) -> InvitePoster | None:
     found = published_view(campaign) if CAMPAIGN_ID.fullmatch(group) else None
     state = group_state(campaign, group) if found is not None else None
