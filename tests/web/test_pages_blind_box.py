@@ -81,9 +81,8 @@ def test_the_sets_rules_and_its_window_are_shown_before_paying(people: list[Call
     status, html = page(logged_in(people[1]), "/campaigns/b1", lang)
     assert status == 200 and f'<html lang="{lang}">' in html and KIND[lang] in html and RULES[lang] in html
     v = view()
-    assert v["window"] == [7, 24] and WINDOW[lang] in text_of(html, "window") and WINDOW[lang] in rules_of(html)["window"]
     rules = rules_of(html)
-    assert re.search(r"7\s*–\s*24", rules["window"]) and "24" in rules["window"]
+    assert v["window"] == [7, 24] and WINDOW[lang] in text_of(html, "window") and WINDOW[lang] in rules["window"]
     assert "Tea chest" in rules["prize"] and "¥" + v["prize"]["value"] in rules["prize"] and "¥99.00" in rules["prize"]
     assert rules["boxes"] == "24" and rules["open_price"] == "¥5.00" == "¥" + v["params"]["open_price"]
     assert rules["starter_share"] == "¥4.50" and rules["promoter_share"] == "¥0.50"
