@@ -374,3 +374,32 @@ def test_scenario_file_holds(path: Path) -> None:
     result = sc.replay(scenario, check_invariants=True)
     assert scenario.expect is not None
     assert sc.compare(scenario.expect, result.end_state()) == []
+
+
+def test_the_view_shows_the_rules_figures_and_where_the_prize_can_still_be() -> None:
+    engine = make_engine()
+    starter_and_openers(engine)
+    assert start(engine, "A", secret=PRIZE_IN_7).applied
+    v = view(engine)
+    assert v["leader_promotion"] == "6.00" and v["rest_of_open"] == "0.00"
+    assert v["starter_nets"] == ["1.50", "78.00"], "4.50 x 7 - 30.00 to 4.50 x 24 - 30.00"
+    assert v["still_possible"] == [7, 24] and v["window"] == [7, 24]
+    assert v["limits"] == {"max_open_price": "200.00", "refused_under": 8, "consent_under": 18}
+    for _box in range(6):
+        assert open_box(engine, "C").applied
+    assert view(engine)["still_possible"] == [7, 24], "box 7 is the window's first: all 18 still possible"
+    assert open_box(engine, "D").applied  # box 7 holds the prize
+    v = view(engine)
+    assert v["status"] == "closed" and v["still_possible"] is None and v["prize_box"] == 7
+
+
+def test_still_possible_narrows_as_boxes_in_the_window_are_opened() -> None:
+    engine = make_engine()
+    starter_and_openers(engine)
+    assert start(engine, "A", campaign="b2", secret=PRIZE_IN_24, open_price="6.00", starter_share="5.00",
+                 promoter_share="0.40", start_fee="20.00", win_from=3, win_to=24).applied
+    v = view(engine, "b2")
+    assert v["rest_of_open"] == "0.60" and v["starter_nets"] == ["-5.00", "100.00"]
+    for _box in range(9):
+        assert act(engine, "open_blind_box", member="C", campaign="b2", order=f"o{_box}").applied
+    assert view(engine, "b2")["still_possible"] == [10, 24]

@@ -224,7 +224,7 @@ def test_leaving_before_the_close_returns_the_whole_price() -> None:
     assert engine.orders["ps-A"].refunded
     assert engine.member_view("A")["presales"]["p1"] == {
         "order": "ps-A", "joined_at": "2026-01-01T08:00:09+08:00", "status": "left", "free": False,
-        "paid": "10.00", "returned": "10.00", "net": "0.00"}
+        "paid": "10.00", "returned": "10.00", "rebate": "0.00", "net": "0.00"}
 
 
 def test_a_refund_after_the_close_returns_the_net_price_and_keeps_the_tiers() -> None:
@@ -343,3 +343,40 @@ def test_published_rules_are_frozen_and_a_late_draft_cannot_be_published() -> No
     act(engine, "create_presale", campaign="p2", params=SMALL, publish=False)
     act(engine, "tick", at="2026-01-01T13:00:00+08:00")
     assert refusal_of(act(engine, "publish_campaign", campaign="p2")) == ("invalid", "params.deadline", DEADLINE)
+
+
+def test_the_view_tells_a_member_the_joins_to_the_next_tier_and_free_draw_and_the_price_then() -> None:
+    engine = make_engine()
+    small_presale(engine)  # 10.00, a tier of 1.00 every 2 joins (3 at most), a free draw every 3, target 10
+    v = view(engine)
+    assert (v["joins_to_next_tier"], v["price_at_next_tier"], v["joins_to_next_free"]) == (2, "9.00", 3)
+    assert (v["rebate_now"], v["lowest_price"]) == ("0.00", "7.00")
+    for member in "ABC":
+        join(engine, member)
+    v = view(engine)  # 3 joined: tier 1 reached, the first free draw done
+    assert (v["tiers"], v["rebate_now"], v["price_now"]) == (1, "1.00", "9.00")
+    assert (v["next_tier_at"], v["joins_to_next_tier"], v["price_at_next_tier"]) == (4, 1, "8.00")
+    assert (v["next_free_at"], v["joins_to_next_free"]) == (6, 3)
+    leaver = next(m for m in "ABC" if m not in v["free"])
+    assert act(engine, "leave_presale", member=leaver, campaign="p1").applied
+    v = view(engine)  # 2 left: the next free draw is still at 6 (the highest count was 3), 4 joins away
+    assert (v["participants"], v["next_free_at"], v["joins_to_next_free"], v["joins_to_next_tier"]) == (2, 6, 4, 2)
+    for member in "DEFG":
+        join(engine, member)
+    v = view(engine)  # 6 joined: the last tier (3) reached, so no next tier
+    assert (v["tiers"], v["joins_to_next_tier"], v["price_at_next_tier"], v["rebate_now"]) == (3, None, None,
+                                                                                            "3.00")
+
+
+def test_each_entry_shows_the_rebate_it_got_at_the_close() -> None:
+    engine = make_engine()
+    small_presale(engine, target=4)
+    for member in "ABCD":
+        join(engine, member)
+    v = view(engine)
+    assert v["status"] == "closed" and v["rebate_now"] == "2.00"
+    assert (v["joins_to_next_tier"], v["joins_to_next_free"], v["price_at_next_tier"]) == (None, None, None)
+    entries = {m: engine.member_view(m)["presales"]["p1"] for m in "ABCD"}
+    assert {e["rebate"] for e in entries.values()} == {"2.00"}, "everyone, free ones too, gets tiers x rebate"
+    for member, entry in entries.items():
+        assert entry["returned"] == ("12.00" if member in v["free"] else "2.00")

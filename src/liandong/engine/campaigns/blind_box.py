@@ -368,6 +368,14 @@ class BlindBox(CampaignModule):
                                                                 else box_set.fee_paid)),
             "promotion_paid": format_fen(box_set.promotion_paid),
             "promotion_kept": format_fen(box_set.promotion_kept),
+            # the published rules in figures a member reads before paying
+            "leader_promotion": format_fen(params.start_promotion - params.referrer_promotion),
+            "rest_of_open": format_fen(params.open_price - params.starter_share - params.promoter_share),
+            "starter_nets": [format_fen(params.win_from * params.starter_share - params.start_fee),
+                             format_fen(params.win_to * params.starter_share - params.start_fee)],
+            "still_possible": None if closed else [max(params.win_from, len(box_set.opens) + 1), params.win_to],
+            "limits": {"max_open_price": format_fen(MAX_OPEN_PRICE), "refused_under": MIN_AGE,
+                       "consent_under": CONSENT_AGE},
         })
         return view
 

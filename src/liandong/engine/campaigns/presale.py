@@ -187,11 +187,12 @@ class Entry:
     status: str = "in"
     free: bool = False
     returned: int = 0  # fen returned to the payer: the free price, the rebate, a leave or a refund
+    rebate: int = 0  # fen of the tiers' rebate it got at the close (part of ``returned``)
 
     def view(self) -> dict[str, Any]:
         return {"order": self.order, "joined_at": self.joined_at.isoformat(), "status": self.status,
                 "free": self.free, "paid": format_fen(self.paid), "returned": format_fen(self.returned),
-                "net": format_fen(self.paid - self.returned)}
+                "rebate": format_fen(self.rebate), "net": format_fen(self.paid - self.returned)}
 
 
 @dataclass(slots=True)
@@ -319,6 +320,7 @@ class Presale(CampaignModule):
             engine.transfer("presale_rebate", source_account, EXTERNAL, rebate, order=entry.order,
                             source=entry.member, ref=campaign.id)
             entry.returned += rebate
+            entry.rebate = rebate
             entry.status = "delivered"
             run.tally.rebates += rebate
             run.tally.rebates_by_platform += rebate if entry.free else 0
@@ -387,10 +389,18 @@ class Presale(CampaignModule):
         next_tier = (tiers + 1) * params.tier_size if tiers < params.max_tiers else None
         next_free = (run.peak // params.free_every + 1) * params.free_every
         t = run.tally
+        next_tier_at, next_free_at = _reachable(campaign, next_tier), _reachable(campaign, next_free)
         view.update({
             "participants": count, "tiers": tiers,
             "price_now": format_fen(params.price - tiers * params.tier_rebate),
-            "next_tier_at": _reachable(campaign, next_tier), "next_free_at": _reachable(campaign, next_free),
+            "rebate_now": format_fen(tiers * params.tier_rebate),
+            "lowest_price": format_fen(params.price - params.max_tiers * params.tier_rebate),
+            "next_tier_at": next_tier_at, "next_free_at": next_free_at,
+            # what a member weighs before joining: joins still needed, and the price once the next tier is reached
+            "joins_to_next_tier": None if next_tier_at is None else next_tier_at - count,
+            "price_at_next_tier": None if next_tier_at is None else format_fen(
+                params.price - (tiers + 1) * params.tier_rebate),
+            "joins_to_next_free": None if next_free_at is None else next_free_at - count,
             "free": list(run.free),
             "figures": {**self.figures(campaign).to_json(),
                         "returned_to_leavers": format_fen(t.returned_to_leavers),

@@ -165,12 +165,25 @@ def rules_only(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpRes
 
 CampaignView = Callable[[HttpRequest, str, dict[str, Any]], HttpResponse]
 
+
+def presale_page(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .presale import presale_campaign  # its module reads this one's rules block
+
+    return presale_campaign(request, kind, view)
+
+
+def blind_box_page(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .blind_box import blind_box_campaign  # its module reads this one's rules block
+
+    return blind_box_campaign(request, kind, view)
+
+
 #: A campaign's page by its kind. Kinds not here show ``rules_only``.
 KIND_VIEWS: dict[str, CampaignView] = {
     "group_buy": group_campaign,
     "red_envelope": group_campaign,
-    # "presale": the pre-sale page (participants, tier, next free draw, rebates) goes here
-    # "blind_box": the blind-box page (start a set, open the next box, the window) goes here
+    "presale": presale_page,  # participants, tier, next free draw, rebates (views/presale.py)
+    "blind_box": blind_box_page,  # start a set, open the next box, the window (views/blind_box.py)
 }
 
 
@@ -270,6 +283,18 @@ def entry_link(action: dict[str, Any] | None) -> str | None:
     if campaign is None or not CAMPAIGN_ID.fullmatch(campaign) or group_state(campaign, group) is None:
         return None
     return reverse("pages:group", args=[campaign, group])
+
+
+#: Paid verbs whose order is an entry of a whole campaign (no group): its order's page links to the campaign's.
+CAMPAIGN_ENTRY_VERBS = ("join_presale", "start_blind_box", "open_blind_box")
+
+
+def campaign_entry_link(verb: str | None, action: dict[str, Any] | None) -> str | None:
+    """The campaign page of a pre-sale entry's or a blind box's order (once the campaign is published), or None."""
+    campaign = (action or {}).get("campaign")
+    if verb not in CAMPAIGN_ENTRY_VERBS or not isinstance(campaign, str) or published_view(campaign) is None:
+        return None
+    return reverse("pages:campaign", args=[campaign])
 
 
 def _group_poster(request: HttpRequest, login: MemberLogin, campaign: str, group: str) -> InvitePoster | None:

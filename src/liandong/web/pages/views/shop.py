@@ -178,10 +178,11 @@ def order(request: HttpRequest, order: str) -> HttpResponse:
     earnings = [{**line, "label_shown": in_page_language(line["label"], line["label_zh"]),
                  "book_shown": in_page_language(line["book_label"], line["book_label_zh"])}
                 for line in reads.order_earnings(member, order)]
-    from .campaigns import entry_link  # a campaign entry's order links back to its group
+    from .campaigns import campaign_entry_link, entry_link  # a campaign entry's order links back to it
 
     context = {"tab": "me", "order": view, "earnings": earnings, "shop_tz": shop_timezone(),
                "group_link": entry_link(found.get("action")) if found.get("verb", "pay") != "pay" else None,
+               "campaign_link": campaign_entry_link(found.get("verb"), found.get("action")),
                "refusal": in_page_language(refusal["message"], refusal["message_zh"]) if refusal else None,
                "demo_provider": bool(settings.DEBUG), "awaiting": found["status"] == "awaiting_payment"}
     return render(request, "pages/shop/order.html", context)

@@ -5,8 +5,9 @@
  * request; the API answers a repeat with the first answer). After an error the next try gets a fresh key. On
  * success the page goes to data-next, its {name} filled from the answer (or reloads without data-next).
  * data-then-login: after the answer, log in with the form's username and password (registration).
- * Inputs: data-type="int" sends a number, type=checkbox a boolean; empty inputs are left out; data-when="f=v" is
- * sent only while the form's field f has the value v.
+ * Inputs: data-type="int" sends a number, data-type="json" the value parsed as JSON (a hidden object such as a
+ * box set's terms), type=checkbox a boolean; empty inputs are left out; data-when="f=v" is sent only while the
+ * form's field f has the value v.
  *
  * <body data-notices-stream="/api/me/notices/stream?after=N"> (a member's page): an EventSource on the income
  * notices' stream; each notice shows in #notice-toast (its text comes rendered in the page's language) for 6 s and
@@ -52,7 +53,7 @@
       if ((el.type === "radio") && !el.checked) { return; }
       var v = (el.value || "").trim();
       if (v === "") { return; }
-      out[el.name] = el.dataset.type === "int" ? parseInt(v, 10) : v;
+      out[el.name] = el.dataset.type === "int" ? parseInt(v, 10) : el.dataset.type === "json" ? JSON.parse(v) : v;
     });
     return out;
   }

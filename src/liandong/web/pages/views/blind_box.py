@@ -1,0 +1,81 @@
+"""A blind-box set's page (``/campaigns/<id>`` of kind ``blind_box``, dispatched by ``campaigns.KIND_VIEWS``).
+
+A blind box is one *set* per campaign, started (and paid) by a member: ``start_blind_box`` creates the campaign.
+Before anyone pays the page shows the set's frozen published rules: the prize and its value, **the window the prize
+is in** ("boxes 7–24"), the boxes, the open price and how it is shared (the starter's share, the opener's
+referrer's, the rest), the coupons a miss gives and those a winner may take instead of the prize, what a start
+costs (fee and coupons) and its promotion, the starter's net from the first to the last box of the window, the
+limits no one can lift (the open price's cap, the ages), the plans, and the commitment with the public draw page.
+
+While the set runs: who started it, the boxes opened (box, by whom by display name, what it gave), the next box and
+where the prize can still be, and the starter's running share; at the close, the prize's box (revealed with the
+secret), who opened it and what they took. Every figure is the engine's (``BlindBox.campaign_view``); the page does
+no arithmetic.
+
+A member opens the next box through ``POST /api/actions/open_blind_box`` with ``take`` chosen beforehand (the
+prize, or the coupons instead, should this box hold the prize: the engine's only form of the prize choice, so the
+form asks it with every open). A member starts a set of their own on the same terms through
+``POST /api/actions/start_blind_box`` (the published parameters; the service adds a new secret), showing the fee,
+the coupons needed and the coupons the member holds (the module's member view). Both answer an order awaiting
+payment, paid on its page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from ...api import reads
+from ...api.group_stream import initial
+from ..people import display_names
+from ..templatetags.liandong import yuan
+from .shop import shop_timezone, viewer_member
+
+
+def coupons_of(member: str | None) -> int | None:
+    """The member's blind-box coupons (the module's member view), or None for a visitor."""
+    if member is None:
+        return None
+    state = reads.member_state(member)
+    held = (state.view if state else {}).get("coupons", 0)
+    return held if isinstance(held, int) else 0
+
+
+def opening_text(result: str, params: dict[str, Any], prize_name: str) -> str:
+    """What one opened box gave, in words, from the published figures."""
+    if result == "miss":
+        return _("not the prize: %(coupons)s coupons") % {"coupons": params.get("miss_coupons")}
+    if result == "prize":
+        return _("the prize: %(name)s") % {"name": prize_name}
+    return _("the prize's box, taken as %(coupons)s coupons") % {"coupons": params.get("win_coupons")}
+
+
+def blind_box_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .campaigns import rules_context  # the shared rules block (campaigns.py dispatches here)
+
+    context = rules_context(kind, view)
+    params, product = context["params"], context["product"]
+    member = viewer_member(request)
+    opens = list(view.get("opens", ()))
+    names = display_names([view.get("starter", ""), *(o["member"] for o in opens)])
+    shown_opens = [{"box": o["box"], "name": names[o["member"]], "initial": initial(names[o["member"]]),
+                    "result": o["result"], "text": opening_text(o["result"], params, str(product["name"]))}
+                   for o in opens]
+    held = coupons_of(member)
+    is_open = view["status"] == "open"
+    starter_name = names.get(view.get("starter", ""), "")
+    context.update({
+        "tab": "shop", "shop_tz": shop_timezone(), "member": member, "open": is_open,
+        "starter_name": starter_name, "is_starter": member is not None and member == view.get("starter"),
+        "opens": shown_opens, "winner_name": names.get(view.get("winner") or "", ""),
+        "coupons_held": held, "can_start": held is not None and held >= int(params.get("start_coupons", 0)),
+        "start_params": json.dumps(params, ensure_ascii=False, sort_keys=True),
+        "prize_value": yuan(view.get("prize", {}).get("value")),
+        "login_next": reverse("pages:login") + "?next=" + request.path,
+    })
+    return render(request, "pages/campaigns/blind_box.html", context)
