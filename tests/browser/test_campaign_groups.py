@@ -515,3 +515,14 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
     member.goto("/campaigns")
     participants = member.page.locator("li[data-campaign=gb1] [data-figure=participants]").inner_text()
     assert re.match(r"\D*1\D+1\D+1\D*$", participants), participants
+    # the campaign page's groups are the engine's: each with its status and seats (joined of size, to win)
+    member.goto("/campaigns/gb1")
+    rows = member.page.evaluate("""() => Array.from(document.querySelectorAll('[data-groups] li[data-group]'))
+        .map((li) => [li.dataset.group, li.dataset.status, li.querySelector('[data-figure=seats]').textContent])""")
+    engine = {g["group"]: g for g in CampaignState.objects.get(campaign="gb1").view["group_views"]}
+    assert sorted(row[0] for row in rows) == sorted(engine)
+    for group, status, seats in rows:
+        found = engine[group]
+        assert status == found["status"]
+        numbers = re.findall(r"\d+", seats)
+        assert numbers == [str(len(found["members"])), str(found["size"]), str(found["winners_count"])], seats
