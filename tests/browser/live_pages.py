@@ -71,13 +71,16 @@ class Live:
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.thread: threading.Thread | None = None
+        #: the worker's ``tick_seconds`` (its clock: a ``tick`` while a module has deadlines); a test may shorten it
+        #: before the first page opens
+        self.tick_seconds = 60.0
 
     # --- the worker ---
     def start_worker(self) -> None:
         if self.thread is not None:
             return
         self.settings.LIANDONG_INLINE_WORKER = False
-        worker = Worker()
+        worker = Worker(tick_seconds=self.tick_seconds)
 
         def run() -> None:
             try:

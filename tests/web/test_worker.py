@@ -4,6 +4,7 @@ refusal), entries with balances after them, balances, projections and its positi
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -335,3 +336,30 @@ def test_run_forever_applies_events_as_they_come_and_stops_when_asked(
     assert WorkerPosition.objects.get().position == last.position
     assert balance("A") == 15000 and balance("A", "withdrawing") == 5000
     assert_verified()
+
+
+@pytest.mark.django_db
+def test_a_tick_shorter_than_a_minute_ticks_that_often_and_once_per_period(shop: dt.datetime) -> None:
+    """The clock's ``tick`` is keyed by its minute, or by its second when ``tick_seconds`` is under a minute: a
+    worker told to tick each second does (a group's deadline passes within a second), and twice in the same second
+    is one event."""
+    w = Worker(tick_seconds=1)
+    with w.locked():
+        w.refresh()
+        assert w.engine is not None
+        first = w.engine.clock + dt.timedelta(seconds=2)
+        w.log_clock_events(first)
+        w.log_clock_events(first)  # the same second: the same event
+        assert w.drain() == 1
+        w.log_clock_events(max(w.engine.clock, first) + dt.timedelta(seconds=2))
+        assert w.drain() == 1
+    keys = list(LoggedEvent.objects.filter(verb="tick").order_by("position").values_list("key", flat=True))
+    assert len(keys) == 2 and all(re.fullmatch(r"system:tick:\d{8}T\d{6}", k) for k in keys), keys
+    minute = Worker(tick_seconds=60)
+    with minute.locked():
+        minute.refresh()
+        assert minute.engine is not None
+        minute.log_clock_events(minute.engine.clock + dt.timedelta(minutes=2))
+        assert minute.drain() == 1
+    last = LoggedEvent.objects.filter(verb="tick").order_by("-position").values_list("key", flat=True).first()
+    assert last is not None and re.fullmatch(r"system:tick:\d{8}T\d{4}", last), last

@@ -395,7 +395,9 @@ class Worker:
     def log_clock_events(self, now: dt.datetime) -> None:
         """When idle, and each second when busy: log the close of a business day that has ended
         (``auto_close_days``), and a ``tick`` each minute while a module has deadlines (``on_clock``), so deadlines
-        pass without waiting for the next order."""
+        pass without waiting for the next order. The tick's key names its minute (its second when ``tick_seconds`` is
+        under a minute, so a shorter tick really ticks that often), so two workers' or a restart's ticks of the same
+        period are one event."""
         engine = self.engine
         if engine is None:
             return
@@ -405,8 +407,8 @@ class Worker:
                 append_system_event("close_day", {"day": day.isoformat()}, f"system:close_day:{day.isoformat()}")
         has_deadlines = any(type(m).on_clock is not Module.on_clock for m in engine.modules.values())
         if has_deadlines and self.tick_seconds > 0 and now - engine.clock >= dt.timedelta(seconds=self.tick_seconds):
-            minute = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M")
-            append_system_event("tick", {}, f"system:tick:{minute}")
+            period = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M" if self.tick_seconds >= 60 else "%Y%m%dT%H%M%S")
+            append_system_event("tick", {}, f"system:tick:{period}")
 
 
 def _hash(fields: dict[str, Any]) -> str:

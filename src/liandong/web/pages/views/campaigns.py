@@ -243,7 +243,8 @@ def group(request: HttpRequest, campaign: str, group: str) -> HttpResponse:
         "login_next": reverse("pages:login") + "?next=" + request.get_full_path(),
         "members": [{**seat, "got_text": outcome_text(kind, seat)} for seat in state["members"]],
         "missing_text": missing_text, "outcome_note": outcome_note,
-        "live_data": {"stream": stream_url, "texts": texts, "state": state},
+        "live_data": {"stream": stream_url, "texts": texts, "state": state,
+                      "statuses": {key: [str(text), badge] for key, (text, badge) in GROUP_STATUS.items()}},
         "starter_name": display_name(raw_group.get("starter")), "shop_tz": shop_timezone(),
         "open": view["status"] == "open",
     }

@@ -1,7 +1,8 @@
 /* A group's page, live: listens to the group's stream (GET /api/campaigns/<id>/groups/<group>/stream, Server-Sent
  * Events, api/group_stream.py) and updates the member list, the seats still missing and the status; when the group
  * is drawn it shows who won and what each got, with the draw record's link already on the page. The page's data
- * block <script id="group-live-data"> holds the stream's URL, the texts in the page's language and the first state.
+ * block <script id="group-live-data"> holds the stream's URL, the texts in the page's language (``statuses``: each
+ * status's words and badge colour), and the first state.
  * Also the Share button: the system's share sheet where there is one, else the link is copied. No framework. */
 (function () {
   "use strict";
@@ -59,6 +60,12 @@
     }
     var root = document.querySelector("[data-live-status]");
     if (root) { root.setAttribute("data-status", state.status); }
+    var badge = document.querySelector("[data-status-badge]");
+    var status = (data.statuses || {})[state.status];
+    if (badge && status) {  /* the status in the page's words, and its colour */
+      badge.textContent = status[0];
+      badge.className = "badge" + (status[1] ? " " + status[1] : "");
+    }
     var note = document.querySelector("[data-outcome-note]");
     if (note && state.status !== "open") {
       note.textContent = state.status === "drawn" ? fill(texts.drawn, {names: state.winners.join(", ")})
