@@ -240,8 +240,7 @@ def bill(request: HttpRequest) -> HttpResponse:
         month = parse_month(request.GET.get("month")) or this_month()
     except BadQuery as bad:
         return bad_query(request, bad, request.path)
-    start, end = month_bounds(month)
-    found = reads.monthly_bill(member, start, end)
+    found = reads.monthly_bill(member, month)
     words = lang()
     books = [{**book, "label": book_label(book["book"], words),
               "totals": [{**t, "label": label(t["rule"], words)} for t in book["totals"]]}
