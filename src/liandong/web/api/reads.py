@@ -640,11 +640,13 @@ _LINE_COLUMNS = (("entry", "id"), ("at", "transaction__at"), ("book", "book"), (
 
 
 def money_statement_all(member: str, *, rule: str | None = None, start: dt.datetime | None = None,
-                        end: dt.datetime | None = None, chunk: int = 500) -> Any:
+                        end: dt.datetime | None = None, chunk: int = 500, newer_than: int | None = None) -> Any:
     """Every money entry of the member (filtered as ``money_statement_page``, the same line dicts), newest first,
     read ``chunk`` at a time by keyset on the entry (for a download: never the whole statement in memory, and
-    plain rows, not model objects)."""
+    plain rows, not model objects); with ``newer_than``, only the entries after that one."""
     rows = _money_entries(member, rule, start, end).order_by("-id")
+    if newer_than is not None:
+        rows = rows.filter(id__gt=newer_than)
     columns = [column for _name, column in _LINE_COLUMNS]
     blank = ("plan", "order", "source", "ref")  # stored as "", shown as None (``_money_line``)
     after: int | None = None
