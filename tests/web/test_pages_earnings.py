@@ -10,22 +10,28 @@ import csv
 import datetime as dt
 import io
 import re
+import zlib
 from fractions import Fraction
 from html import unescape
 from typing import Any
 
 import pytest
 from api_client import Caller, Register, buy, make_operator, make_shop
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Sum
+from django.http import QueryDict
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from page_client import logged_in, page
 
 from liandong.engine.core import withdrawal_fee
 from liandong.engine.money import format_fen, parse_yuan
 from liandong.service.store.models import LedgerEntry, MemberState, WithdrawalState
 from liandong.service.worker import append_system_event, drain
-from liandong.web.pages.views.earnings import PAGE_SIZE
+from liandong.web.api import reads
+from liandong.web.pages.views.earnings import PAGE_SIZE, StatementQuery, Wording, csv_cache_key, csv_cells
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
@@ -234,6 +240,62 @@ def test_the_csv_is_the_members_own_statement_with_the_filters(alice: dict[str, 
     assert alice["carl"].member not in raw.decode("utf-8-sig")
     bob_csv = logged_in(alice["bob"]).get("/earnings/statement.csv").content.decode("utf-8-sig")
     assert "30.00" not in bob_csv and len(list(csv.reader(io.StringIO(bob_csv)))) == 1  # bob earned nothing
+
+
+def statement_worded_from_scratch(member: str, lang: str, query: str = "") -> bytes:
+    """The CSV as the page wrote it before it kept text in the cache: the BOM and the header, then every line's
+    cells (``csv_cells``) newest first, in one ``csv.writer``."""
+    with translation.override(lang):
+        words = Wording()
+        asked = StatementQuery.parse(QueryDict(query))
+        start, end = asked.bounds()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([gettext(text) for text in ("Time", "Kind", "Order", "From", "Account", "Amount (yuan)",
+                                                    "Balance after (yuan)", "Note")])
+        writer.writerows(csv_cells(list(reads.money_statement_all(member, rule=asked.kind, start=start, end=end)),
+                                   member, words))
+        return ("\ufeff" + out.getvalue()).encode()
+
+
+def test_the_csv_kept_in_the_cache_is_byte_for_byte_the_worded_one(alice: dict[str, Any],
+                                                                   register_member: Register) -> None:
+    a = alice["alice"]
+    client = logged_in(a)
+    month = timezone.now().astimezone(SHANGHAI).strftime("%Y-%m")
+    asked = [("zh-hans", ""), ("en", ""), ("en", "kind=withdrawal"), ("zh-hans", f"month={month}")]
+
+    def download(lang: str, query: str) -> bytes:
+        r = client.get("/earnings/statement.csv" + (f"?{query}" if query else ""), HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 200
+        return bytes(r.content)
+
+    first = {(lang, q): download(lang, q) for lang, q in asked}
+    for (lang, q), body in first.items():
+        assert body == statement_worded_from_scratch(a.member, lang, q), (lang, q)
+        assert download(lang, q) == body  # from the cache: the same bytes
+    # the cache is what a download reads: text put there is what the next download serves
+    with translation.override("en"):
+        key = csv_cache_key(a.member, StatementQuery.parse(QueryDict("")), Wording())
+    newest, names, text = cache.get(key)
+    assert newest == max(LedgerEntry.objects.filter(owner=a.member, unit="fen").values_list("id", flat=True))
+    assert names == {alice["bob"].member: "bob"}
+    cache.set(key, (newest, names, zlib.compress(zlib.decompress(text).replace(b"bob", b"BOB"))))
+    assert b"BOB" in download("en", "")
+    cache.set(key, (newest, names, text))
+    # new lines arrive (dave joins through alice and buys a gift pack): put before the kept text, the same bytes
+    dave = register_member("dave", inviter=a)
+    buy(dave)
+    for (lang, q), body in first.items():
+        again = download(lang, q)
+        assert again == statement_worded_from_scratch(a.member, lang, q), (lang, q)
+        if q in ("", f"month={month}"):
+            header = body.split(b"\r\n", 1)[0] + b"\r\n"
+            assert len(again) > len(body) and again.endswith(body[len(header):]) and b"dave" in again
+    # an operator renames bob: the kept text named him, so it is worded again
+    get_user_model().objects.filter(username="bob").update(username="bobby")
+    renamed = download("en", "")
+    assert renamed == statement_worded_from_scratch(a.member, "en") and b"bobby" in renamed
 
 
 def test_the_bill_totals_are_the_ledgers_sums(alice: dict[str, Any]) -> None:

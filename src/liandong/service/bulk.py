@@ -84,11 +84,13 @@ def insert_rows(connection: BaseDatabaseWrapper, table: str, columns: Sequence[s
 
 
 def upsert_rows(connection: BaseDatabaseWrapper, table: str, columns: Sequence[str], key: Sequence[str],
-                rows: Sequence[Row]) -> None:
-    """Insert ``rows``; a row whose ``key`` columns match an existing row replaces that row's other columns."""
+                rows: Sequence[Row], added: Sequence[str] = ()) -> None:
+    """Insert ``rows``; a row whose ``key`` columns match an existing row replaces that row's other columns, except
+    the ``added`` ones, which it adds to (running totals). ``rows`` hold each key once."""
     if not rows:
         return
-    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in key)
+    updates = ", ".join(f'"{c}" = {table}."{c}" + EXCLUDED."{c}"' if c in added else f'"{c}" = EXCLUDED."{c}"'
+                        for c in columns if c not in key)
     conflict = f"ON CONFLICT ({_quote(key)}) DO UPDATE SET {updates}"
     prepared = _prepare(connection, rows)
     with connection.cursor() as cursor:

@@ -6,7 +6,8 @@ up to the worker's committed position, and compares, event by event and then at 
 - each outcome: applied or refused, and a refusal's code, field and value; the config version; the facts;
 - each transaction (id, event, rule, plan, order, source, reverses, ref) and its entries in order, each with
   ``balance_after`` recomputed here from zero;
-- every balance, and every projection row (members, products, orders, withdrawals, campaigns).
+- every balance, and every projection row (members, products, orders, withdrawals, campaigns), and the members'
+  monthly statement totals (``service.statement_months``, built here from the replayed entries).
 
 Example output: ``1042 events, 5210 entries verified`` (exit 0), or (exit 1)::
 
@@ -16,6 +17,7 @@ Example output: ``1042 events, 5210 entries verified`` (exit 0), or (exit 1)::
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,7 @@ from .projections import (
     product_row,
     withdrawal_row,
 )
+from .statement_months import MonthTotals
 from .store.models import (
     Balance,
     CampaignState,
@@ -46,6 +49,7 @@ from .store.models import (
     OrderState,
     ProductState,
     ShopSetup,
+    StatementMonth,
     WithdrawalState,
     WorkerPosition,
 )
@@ -92,6 +96,7 @@ def verify(using: str = "default") -> Report:
         return report
     engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
     running: dict[Account, int] = {}
+    months = MonthTotals(engine.tz)
     after = 0
     while after < up_to:
         rows = list(LoggedEvent.objects.using(using).filter(position__gt=after, position__lte=up_to)
@@ -101,7 +106,7 @@ def verify(using: str = "default") -> Report:
         applied = [apply_logged(engine, *row, setup.auto_close_days) for row in rows]
         engine.ledger.transactions.clear()
         _compare_outcomes(applied, using, report)
-        _compare_transactions(applied, running, using, report)
+        _compare_transactions(applied, running, months, using, report)
         report.events += len(rows)
         after = rows[-1][0]
     _compare_extra_rows(up_to, engine, using, report)
@@ -109,6 +114,7 @@ def verify(using: str = "default") -> Report:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)
     _compare_projections(engine, using, report)
+    _compare_statement_months(months, using, report)
     return report
 
 
@@ -135,7 +141,7 @@ def _reason(refusal: dict[str, Any]) -> str:
     return f"{refusal.get('code')} {refusal.get('field')}={refusal.get('value')!r}"
 
 
-def _compare_transactions(applied: list[Applied], running: dict[Account, int], using: str,
+def _compare_transactions(applied: list[Applied], running: dict[Account, int], months: MonthTotals, using: str,
                           report: Report) -> None:
     first, last = applied[0].position, applied[-1].position
     stored = {t.id: t for t in LedgerTransaction.objects.using(using).filter(event_id__gte=first,
@@ -154,9 +160,12 @@ def _compare_transactions(applied: list[Applied], running: dict[Account, int], u
                 report.differ(f"transaction {txn.id} ({txn.rule}, event {a.position}) is not in the database")
                 for account, amount in txn.entries:
                     running[account] = running.get(account, 0) + amount
+                    if isinstance(txn.at, dt.datetime):
+                        months.add(txn.id, txn.rule, txn.at, account[0], account[1], amount, running[account])
                 continue
             _compare_transaction(txn, a.position, row, report)
-            _compare_entries(txn, entries.get(txn.id, []), running, report)
+            at = txn.at if isinstance(txn.at, dt.datetime) else row.at  # the instant the worker stamped on it
+            _compare_entries(txn, entries.get(txn.id, []), running, report, months, at)
             report.transactions += 1
     for tid, row in sorted(stored.items()):
         report.differ(f"transaction {tid} ({row.rule}, event {row.event_id}) is in the database but not in the replay")
@@ -171,12 +180,14 @@ def _compare_transaction(txn: Transaction, position: int, row: LedgerTransaction
             report.differ(f"transaction {txn.id}: expected {name} {e!r}, the database has {a!r}")
 
 
-def _compare_entries(txn: Transaction, rows: list[LedgerEntry], running: dict[Account, int],
-                     report: Report) -> None:
+def _compare_entries(txn: Transaction, rows: list[LedgerEntry], running: dict[Account, int], report: Report,
+                     months: MonthTotals, at: dt.datetime) -> None:
+    """Compare a transaction's entries, and add each expected one to the monthly totals (posted at ``at``)."""
     if len(rows) != len(txn.entries):
         report.differ(f"transaction {txn.id}: expected {len(txn.entries)} entries, the database has {len(rows)}")
     for i, (account, amount) in enumerate(txn.entries):
         running[account] = running.get(account, 0) + amount
+        months.add(txn.id, txn.rule, at, account[0], account[1], amount, running[account])
         report.entries += 1
         if i >= len(rows):
             continue
@@ -242,3 +253,24 @@ def _compare_projections(engine: Engine, using: str, report: Report) -> None:
                     value = jsonable(value)
                 if s.get(name) != value:
                     report.differ(f"{label} {ident}: expected {name} {value!r}, the database has {s.get(name)!r}")
+
+
+def _compare_statement_months(months: MonthTotals, using: str, report: Report) -> None:
+    """The members' monthly totals (``StatementMonth``) against those of the replayed entries."""
+    expected = {(owner, book, month, rule): tuple(values)
+                for (owner, book, month, rule), values in months.totals.items()}
+    stored = {(row[0], row[1], row[2], row[3]): tuple(row[4:]) for row in StatementMonth.objects.using(using)
+              .values_list("owner", "book", "month", "rule", "amount", "entries", "last_transaction",
+                           "balance_after")}
+    names = ("amount", "entries", "last transaction", "balance after")
+    for key in sorted(set(expected) | set(stored)):
+        e, s = expected.get(key), stored.get(key)
+        where = f"statement month {key[0]}/{key[1]} {key[2]:%Y-%m} {key[3]}"
+        if e is None:
+            report.differ(f"{where} is in the database but not in the replay")
+        elif s is None:
+            report.differ(f"{where} is in the replay but not in the database")
+        else:
+            for name, want, have in zip(names, e, s, strict=True):
+                if want != have:
+                    report.differ(f"{where}: expected {name} {want}, the database has {have}")

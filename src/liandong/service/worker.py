@@ -10,6 +10,7 @@ in ``service.feed``), and commit in ONE database transaction:
     LedgerEntry rows             every entry, with the account's balance after it
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
     MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
+    StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     WorkerPosition               the last position applied, and the engine's transaction count there
@@ -67,6 +68,10 @@ from .projections import (
     withdrawal_row,
 )
 from .shopfile import ensure_shop_setup
+from .statement_months import ADDED as MONTH_ADDED
+from .statement_months import COLUMNS as MONTH_COLUMNS
+from .statement_months import KEY as MONTH_KEY
+from .statement_months import batch_rows as month_rows
 from .store.models import (
     CampaignState,
     LoggedEvent,
@@ -437,6 +442,7 @@ class Batch:
     transactions: list[tuple[Any, ...]]
     balances: list[tuple[Any, ...]]
     notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
+    months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
 
 
@@ -487,6 +493,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     touched.close(engine)
     entries, transactions, balances = ledger_rows(engine, applied)
     notices = notice_rows((txn, transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions)
+    months = month_rows(entries, transactions, engine.tz)
     now = timezone.now()
     outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
@@ -518,7 +525,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, projections)
+                 balances, notices, months, projections)
 
 
 @dataclass
@@ -581,6 +588,7 @@ def write_batch(batch: Batch, using: str) -> None:
                         ("id", "event_id", "rule", "plan", "order", "source", "reverses", "ref", "at"),
                         batch.transactions)
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
+            upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

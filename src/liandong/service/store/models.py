@@ -4,7 +4,7 @@ Who writes what:
 - the web layer appends ``LoggedEvent`` rows (``store.services.append_event``) and never writes anything else here;
 - the worker (``liandong worker``, one at a time) applies events in ``position`` order and commits, in one database
   transaction per batch: ``EventOutcome`` rows, ``LedgerTransaction`` and ``LedgerEntry`` rows, every changed
-  projection (``MemberState``, ``Balance``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
+  projection (``MemberState``, ``Balance``, ``StatementMonth``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
   ``CampaignState``) and ``WorkerPosition``.
 The log, outcomes, transactions and entries are append-only (database triggers refuse UPDATE and DELETE, and a
 transaction whose entries do not sum to zero per unit; see the migrations).
@@ -70,6 +70,34 @@ class LedgerEntry(models.Model):
         # a book's entries in order (the bill), and a member's money statement newest first (keyset on the entry)
         indexes = [models.Index(fields=["owner", "book", "id"]),
                    models.Index(fields=["owner", "unit", "id"], name="entry_owner_unit_order")]
+
+
+class StatementMonth(models.Model):
+    """A member's money moved in one book in one month (the shop's time zone) by one rule: the sum and count of those
+    ledger entries, and the book's balance after the latest of them. Written by the worker in the same database
+    transaction as the entries (``service.statement_months``), filled for older entries by migration 0010, compared
+    by ``liandong verify``; the monthly bill reads these rows instead of the month's entries.
+
+    Example: in March A earns two direct rewards of 100.00 into pending (transactions 7 and 9), so
+    ``StatementMonth(owner="A", book="pending", month=2026-03-01, rule="direct_reward", amount=20000, entries=2,
+    last_transaction=9, balance_after=20000)``. A month's opening balance in a book is the ``balance_after`` of the
+    book's row with the highest ``last_transaction`` before that month (a transaction has one instant and one
+    rule, so it ends one row per book); the closing balance is the same up to the month's end.
+    """
+
+    owner = models.CharField(max_length=64)
+    book = models.CharField(max_length=64)
+    month = models.DateField(help_text="the first day of the month, in the shop's time zone")
+    rule = models.CharField(max_length=64)
+    amount = models.BigIntegerField(help_text="the sum of the entries, fen")
+    entries = models.IntegerField(help_text="how many entries")
+    last_transaction = models.BigIntegerField(help_text="the transaction of the latest of them")
+    balance_after = models.BigIntegerField(help_text="the book's balance after the latest of them, fen")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "book", "month", "rule"],
+                                               name="one_statement_month_per_rule")]
+        indexes = [models.Index(fields=["owner", "month"], name="statement_month_owner")]
 
 
 class Balance(models.Model):

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ...engine.core import Engine, Shop, withdraw_refusal, withdrawal_fee, withdrawal_policy_of
@@ -35,6 +35,7 @@ from ...service.store.models import (
     OrderState,
     ProductState,
     ShopSetup,
+    StatementMonth,
     WithdrawalState,
     WorkerPosition,
 )
@@ -639,11 +640,13 @@ _LINE_COLUMNS = (("entry", "id"), ("at", "transaction__at"), ("book", "book"), (
 
 
 def money_statement_all(member: str, *, rule: str | None = None, start: dt.datetime | None = None,
-                        end: dt.datetime | None = None, chunk: int = 500) -> Any:
+                        end: dt.datetime | None = None, chunk: int = 500, newer_than: int | None = None) -> Any:
     """Every money entry of the member (filtered as ``money_statement_page``, the same line dicts), newest first,
     read ``chunk`` at a time by keyset on the entry (for a download: never the whole statement in memory, and
-    plain rows, not model objects)."""
+    plain rows, not model objects); with ``newer_than``, only the entries after that one."""
     rows = _money_entries(member, rule, start, end).order_by("-id")
+    if newer_than is not None:
+        rows = rows.filter(id__gt=newer_than)
     columns = [column for _name, column in _LINE_COLUMNS]
     blank = ("plan", "order", "source", "ref")  # stored as "", shown as None (``_money_line``)
     after: int | None = None
@@ -677,26 +680,36 @@ def statement_rules(member: str) -> list[str]:
     return sorted(rules)
 
 
-def monthly_bill(member: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """The member's bill for ``[start, end)`` (a month in the shop's time zone), from the ledger: for each of its
-    money books, the balance before the month (the balance after its last entry before ``start``), the sum of the
-    month's entries by rule (and how many), and the balance at the end (after its last entry before ``end``). Only
-    books with a balance or a movement are listed; amounts in fen. ``opening + Σ totals = closing`` holds for every
-    book (the ledger's balances are running sums of its entries)."""
+def monthly_bill(member: str, month: dt.date) -> dict[str, Any]:
+    """The member's bill for ``month`` (its first day; months in the shop's time zone), from the monthly totals the
+    worker keeps with the ledger (``StatementMonth``): for each of its money books, the balance before the month
+    (the balance after its last entry before the month), the sum of the month's entries by rule (and how many), and
+    the balance at the end (after its last entry up to the month's end). Only books with a balance or a movement are
+    listed; amounts in fen. ``opening + Σ totals = closing`` holds for every book (the ledger's balances are running
+    sums of its entries). Three queries, whatever the number of entries: the month's rows, and the latest row of
+    each book before the month."""
+    rows = StatementMonth.objects.filter(owner=member, book__in=MEMBER_BOOKS)
+    this_month = list(rows.filter(month=month).order_by("rule").values_list(
+        "book", "rule", "amount", "entries", "last_transaction", "balance_after"))
+    latest = dict(rows.filter(month__lt=month).values("book").annotate(last=Max("last_transaction"))
+                  .values_list("book", "last"))
+    before: dict[str, tuple[int, int]] = {}  # book -> (its latest transaction before the month, the balance after)
+    if latest:
+        for book, last, balance in rows.filter(month__lt=month, last_transaction__in=set(latest.values())) \
+                .values_list("book", "last_transaction", "balance_after"):
+            if latest.get(book) == last:
+                before[book] = (last, balance)
     books = []
     for book in MEMBER_BOOKS:
-        entries = LedgerEntry.objects.filter(owner=member, book=book, unit="fen")
-        opening = (entries.filter(transaction__at__lt=start).order_by("-id")
-                   .values_list("balance_after", flat=True).first()) or 0
-        closing = (entries.filter(transaction__at__lt=end).order_by("-id")
-                   .values_list("balance_after", flat=True).first()) or 0
-        totals = [{"rule": rule, "amount": int(total), "entries": int(count)} for rule, total, count in
-                  entries.filter(transaction__at__gte=start, transaction__at__lt=end)
-                  .values("transaction__rule").annotate(total=Sum("amount"), count=Count("id"))
-                  .order_by("transaction__rule").values_list("transaction__rule", "total", "count")]
-        if opening or closing or totals:
-            books.append({"book": book, "opening": opening, "totals": totals, "closing": closing})
-    return {"member": member, "start": start, "end": end, "books": books}
+        moved = [row for row in this_month if row[0] == book]
+        start = before.get(book, (0, 0))[1]
+        # the balance after the book's latest entry up to the month's end (an event dated back may post after
+        # a later month's entries: the latest is by transaction, as the ledger's order is)
+        closing = max([before.get(book, (0, 0)), *((row[4], row[5]) for row in moved)])[1]
+        totals = [{"rule": rule, "amount": amount, "entries": count} for _book, rule, amount, count, _l, _b in moved]
+        if start or closing or totals:
+            books.append({"book": book, "opening": start, "totals": totals, "closing": closing})
+    return {"member": member, "month": month, "books": books}
 
 
 def withdrawal_terms() -> dict[str, Any]:

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
@@ -28,8 +33,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from ....engine.labels import RULES, book_label, label, note
+from ....engine.labels import BOOKS, RULES, book_label, label, note
 from ....engine.money import format_fen, parse_yuan
+from ...accounts.models import MemberLogin
 from ...api import reads
 from ...api.withdrawals import csv_cell
 from ..people import display_names
@@ -240,8 +246,7 @@ def bill(request: HttpRequest) -> HttpResponse:
         month = parse_month(request.GET.get("month")) or this_month()
     except BadQuery as bad:
         return bad_query(request, bad, request.path)
-    start, end = month_bounds(month)
-    found = reads.monthly_bill(member, start, end)
+    found = reads.monthly_bill(member, month)
     words = lang()
     books = [{**book, "label": book_label(book["book"], words),
               "totals": [{**t, "label": label(t["rule"], words)} for t in book["totals"]]}
@@ -258,37 +263,112 @@ def bill(request: HttpRequest) -> HttpResponse:
 # --- the statement as CSV --------------------------------------------------------------------------------------------
 
 
-def csv_rows(member: str, asked: StatementQuery) -> Iterator[str]:
-    """The statement's CSV, ``CSV_CHUNK`` lines at a time: a byte-order mark first (so Excel reads the Chinese as
-    UTF-8), then a header in the page's language, then every line newest first; money as two-decimal strings."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+#: The layout of the CSV's lines (columns, how a time, an amount, a cell are written): change it with the layout,
+#: so that no text kept in the cache (``statement_csv_body``) is served in an older one.
+CSV_LAYOUT = 1
+#: How long the cache keeps a statement's CSV text after its last download that added lines.
+CSV_CACHE_SECONDS = 7 * 24 * 3600
+#: Members named per query when the kept text's names are checked.
+NAMES_CHUNK = 2000
 
-    def text(rows: list[list[str]]) -> str:
-        writer.writerows(rows)
-        written = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return written
 
-    yield "\ufeff" + text([[csv_cell(cell) for cell in (
+def csv_header(words: Wording) -> str:
+    """The byte-order mark (so Excel reads the Chinese as UTF-8) and the header, in the page's language."""
+    return "\ufeff" + csv_text([[csv_cell(cell) for cell in (
         _("Time"), _("Kind"), _("Order"), _("From"), _("Account"), _("Amount (yuan)"), _("Balance after (yuan)"),
         _("Note"))]])
-    start, end = asked.bounds()
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+def csv_cache_key(member: str, asked: StatementQuery, words: Wording) -> str:
+    """The cache key of the text of ``member``'s lines under ``asked``'s filters, in ``words``: it holds everything
+    a line's text depends on besides the line itself and its buyer's name: the layout, the language, the shop's
+    time zone, and every rule's label and note and every book's label as the catalogue words them now (a changed
+    translation is another key)."""
+    wording = [CSV_LAYOUT, words.lang, str(words.tz), _("reversed"),
+               *((rule, words.label(rule), note(rule, "{ref}", words.lang)) for rule in sorted(RULES)),
+               *((book, words.book(book)) for book in sorted(BOOKS))]
+    digest = hashlib.sha256(repr((member, asked.kind, asked.month, wording)).encode()).hexdigest()
+    return f"liandong:statement-csv:{digest}"
+
+
+def current_names(members: Iterable[str]) -> dict[str, str]:
+    ids = sorted(members)
+    names: dict[str, str] = {}
+    for at in range(0, len(ids), NAMES_CHUNK):
+        names.update(display_names(ids[at:at + NAMES_CHUNK]))
+    return names
+
+
+def names_unchanged(kept: dict[str, str]) -> bool:
+    """Whether each member in ``kept`` still has the display name kept for it. Most buyers have a login, so first
+    the database counts the (member, username) pairs that still hold, in one query per ``NAMES_CHUNK`` (no row
+    comes back: a text of a thousand buyers is checked without building a thousand objects); only when some do
+    not (a member renamed, or named "Member No. 12" for want of a login) are the names read and compared."""
+    pairs = list(kept.items())
+    login, user = MemberLogin._meta.db_table, get_user_model()._meta.db_table
+    holding = 0
+    joined = (f'SELECT COUNT(*) FROM "{login}" l JOIN "{user}" u ON u."id" = l."user_id" '
+              'WHERE (l."member", u."username")')
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # two arrays, unnested into pairs: two parameters, not thousands
+            cursor.execute(f"{joined} IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                           [list(kept), list(kept.values())])
+            holding = cursor.fetchone()[0]
+        else:
+            for at in range(0, len(pairs), NAMES_CHUNK):
+                part = pairs[at:at + NAMES_CHUNK]
+                cursor.execute(f'{joined} IN (VALUES {", ".join(["(%s, %s)"] * len(part))})',
+                               [value for pair in part for value in pair])
+                holding += cursor.fetchone()[0]
+    return holding == len(pairs) or current_names(kept) == kept
+
+
+def statement_csv_body(member: str, asked: StatementQuery) -> bytes:
+    """The statement's CSV (UTF-8): the header, then every line newest first; money as two-decimal strings.
+
+    A line never changes once written (the ledger is append-only, committed in entry order by one worker), so the
+    cache keeps the text of the lines up to the newest entry it covers, with the buyers' names it shows; a download
+    reads only the entries after that one (none, most times), words them, and puts them before the kept text. The
+    kept names are checked each time (``names_unchanged``): if one changed (an operator renamed a member), the whole
+    text is worded again. The result is byte for byte the text worded from scratch."""
     words = Wording()
+    key = csv_cache_key(member, asked, words)
+    kept = cache.get(key)
+    if kept is not None and not names_unchanged(kept[1]):
+        kept = None
+    newest, names, older = kept if kept is not None else (None, {}, b"")
+    start, end = asked.bounds()
+    parts: list[str] = []
     chunk: list[dict[str, Any]] = []
-    for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end, chunk=CSV_CHUNK):
+    latest: int | None = None
+    for line in reads.money_statement_all(member, rule=asked.kind, start=start, end=end, chunk=CSV_CHUNK,
+                                          newer_than=newest):
+        latest = line["entry"] if latest is None else latest
         chunk.append(line)
         if len(chunk) == CSV_CHUNK:
-            yield text(csv_cells(chunk, member, words))
+            parts.append(csv_text(csv_cells(chunk, member, words, names)))
             chunk = []
-    yield text(csv_cells(chunk, member, words))
+    parts.append(csv_text(csv_cells(chunk, member, words, names)))
+    lines = "".join(parts).encode() + (zlib.decompress(older) if older else b"")
+    if latest is not None:
+        cache.set(key, (latest, names, zlib.compress(lines, 1)), timeout=CSV_CACHE_SECONDS)
+    return csv_header(words).encode() + lines
 
 
-def csv_cells(lines: list[dict[str, Any]], member: str, words: Wording) -> list[list[str]]:
-    """The CSV rows of ``lines`` (their buyers named in one query); every cell that holds text a member or an
-    operator chose (an order id, a name, a note) is made safe for a spreadsheet (``csv_cell``)."""
+def csv_cells(lines: list[dict[str, Any]], member: str, words: Wording,
+              named: dict[str, str] | None = None) -> list[list[str]]:
+    """The CSV rows of ``lines`` (their buyers named in one query; each name is also put in ``named``); every cell
+    that holds text a member or an operator chose (an order id, a name, a note) is made safe for a spreadsheet
+    (``csv_cell``)."""
     names = display_names({line["source"] for line in lines if line["source"] and line["source"] != member})
+    if named is not None:
+        named.update(names)
     reversed_mark = " · " + _("reversed")
     tz = words.tz
     rows = []
@@ -313,7 +393,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
         return bad_query(request, bad, "/earnings")
     parts = ["statement", *([asked.month.strftime("%Y-%m")] if asked.month else []),
              *([asked.kind] if asked.kind else []), timezone.now().astimezone(shop_tz()).strftime("%Y%m%d")]
-    response = HttpResponse("".join(csv_rows(member, asked)), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(statement_csv_body(member, asked), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{"-".join(parts)}.csv"'
     return response
 
