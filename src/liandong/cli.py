@@ -317,6 +317,28 @@ def serve(
     os.execv(sys.executable, argv)
 
 
+@app.command("office-user")
+def office_user(
+    username: Annotated[str, typer.Argument(help="the login's username")],
+    role: Annotated[str, typer.Option(help="owner, operator, finance or read-only (docs/office.md)")],
+    password_env: Annotated[str | None, typer.Option(help="read the password from this environment variable "
+                                                          "(else it is asked)")] = None,
+    name: Annotated[str | None, typer.Option(help="the name the back office shows")] = None,
+) -> None:
+    """Create a back-office login with a role, or change an existing one's role (`/office/`)."""
+    with _service("office-user"):
+        _django()
+        from django.core.management import call_command
+        from django.core.management.base import CommandError
+
+        extra = [*(["--password-env", password_env] if password_env else []), *(["--name", name] if name else [])]
+        try:
+            call_command("office_user", username, "--role", role, *extra)
+        except CommandError as exc:
+            err.print(f"liandong office-user: {exc}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Django's management commands: `liandong manage migrate`, `liandong manage createsuperuser`, …"""

@@ -303,7 +303,7 @@ def _banner(port: int, logins: list[DemoLogin], applied: int) -> str:
         "",
         "Liandong demo shop is running (SQLite; Ctrl-C stops the web server and the worker).",
         f"  API docs      {base}/api/docs",
-        f"  back office   {base}/admin/",
+        f"  back office   {base}/office/  (raw data: {base}/admin/)",
         f"  events applied at start: {applied}",
         "  logins (username / password):",
     ]

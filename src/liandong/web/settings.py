@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "liandong.web.accounts",
     "liandong.web.api",
     "liandong.web.pages",
+    "liandong.web.office",
     "ninja",  # its Swagger UI's files, served from here (no CDN): /api/docs works without the internet
     "axes",
 ]

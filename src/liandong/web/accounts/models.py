@@ -33,22 +33,40 @@ OPERATOR_PERMISSIONS: tuple[tuple[str, str], ...] = (
     ("close_day", "Close a business day"),
     ("run_campaigns", "Create, change, publish and close campaigns"),
     ("manage_promoters", "Approve distribution promoters"),
+    ("view_office", "See every back-office page (reading only)"),
 )
+
+#: The back office's roles (Django groups, made by migration ``0005_office_roles``; ``docs/office.md``): each
+#: holds these operator permissions. ``finance`` holds no ``view_office``: it sees the withdrawal pages only.
+OFFICE_ROLES: dict[str, tuple[str, ...]] = {
+    "owner": tuple(code for code, _description in OPERATOR_PERMISSIONS),
+    "operator": ("view_office", "refund_order", "manage_products", "close_day", "run_campaigns",
+                 "manage_promoters"),
+    "finance": ("decide_withdrawal",),
+    "read-only": ("view_office",),
+}
 
 
 class AuditLog(models.Model):
-    """Every operator action (refunds, withdrawal decisions, config changes, products): who, what, when."""
+    """Every operator action (refunds, withdrawal decisions, config changes, products): who, what, when; the
+    event's fields (``detail``) and, from the back office, the target as read before and after it (``before``,
+    ``after``: None where not read, ``after`` also while the worker has not applied the event)."""
 
     actor = models.CharField(max_length=150)
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
     event_position = models.BigIntegerField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-at"]
         permissions = OPERATOR_PERMISSIONS
+        indexes = [models.Index(fields=["actor", "id"], name="audit_actor_order"),
+                   models.Index(fields=["action", "id"], name="audit_action_order"),
+                   models.Index(fields=["target", "id"], name="audit_target_order")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"

@@ -44,12 +44,16 @@ def log_event(request: HttpRequest, verb: str, fields: dict[str, Any], *, actor:
 
 
 def log_operator_event(request: HttpRequest, operator: Any, verb: str, fields: dict[str, Any], *,
-                       action: str, target: str) -> LoggedEvent:
-    """An operator's event and its audit row (who, what, on what, which event), committed together."""
+                       action: str, target: str, before: dict[str, Any] | None = None,
+                       key: tuple[str, str] | None = None) -> LoggedEvent:
+    """An operator's event and its audit row (who, what, on what, which event; the back office also gives the
+    target as read ``before`` it), committed together. A repeat of the same key finds the event already logged
+    and writes no second row."""
     with transaction.atomic():
-        logged = log_event(request, verb, fields, actor=f"operator:{operator.get_username()}")
-        AuditLog.objects.create(actor=operator.get_username(), action=action, target=target, detail=fields,
-                                event_position=logged.position)
+        logged = log_event(request, verb, fields, actor=f"operator:{operator.get_username()}", key=key)
+        if not AuditLog.objects.filter(event_position=logged.position).exists():
+            AuditLog.objects.create(actor=operator.get_username(), action=action, target=target, detail=fields,
+                                    before=before, event_position=logged.position)
     return logged
 
 

@@ -124,7 +124,8 @@ class LoginLimitBackend(AxesStandaloneBackend):  # type: ignore[misc]  # (axes h
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
                      credentials: dict[str, Any] | None = None) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: under /api/ the login view already answered (a 401 for the failure that reached
-    the limit, a 429 after it); any other login form gets a 429 naming the wait."""
+    the limit, a 429 after it), as the back office's login page does (its 429 page); any other login form gets a
+    429 naming the wait."""
     username = str((credentials or {}).get("username") or "")
     if request.path.startswith("/api/"):
         if original_response is not None and original_response.status_code in (401, 429):
@@ -132,6 +133,9 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
         return error_response(login_refusal(request, username)
                                   or ApiError(429, ApiCode.RATE_LIMITED, "username", username,
                                           retry_after=_lockout_seconds(), what=FAILED_LOGINS))
+    if request.path.startswith("/office/") and original_response is not None and (
+            original_response.status_code == 429):
+        return original_response  # the back office's login page already says it, in its own layout
     refusal = login_refusal(request, username)
     wait = refusal.params["retry_after"] if refusal is not None else _lockout_seconds()
     text = gettext_noop("Too many failed logins: try again in {wait} seconds.")

@@ -1,0 +1,23 @@
+"""The back office, under /office/ (namespace ``office``; docs/office.md)."""
+
+from django.urls import path
+
+from .views import audit, auth, home, promoters, withdrawals
+
+app_name = "office"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login", auth.login_page, name="login"),
+    path("logout", auth.logout_page, name="logout"),
+    path("withdrawals", withdrawals.queue, name="withdrawals"),
+    path("withdrawals/approve", withdrawals.approve_many, name="withdrawals_approve_many"),
+    path("withdrawals/payouts.csv", withdrawals.payouts_csv, name="withdrawals_csv"),
+    path("withdrawals/<str:withdrawal>/approve", withdrawals.approve, name="withdrawals_approve"),
+    path("withdrawals/<str:withdrawal>/reject", withdrawals.reject, name="withdrawals_reject"),
+    path("withdrawals/<str:withdrawal>/mark-paid", withdrawals.mark_paid, name="withdrawals_mark_paid"),
+    path("promoters", promoters.applications, name="promoters"),
+    path("promoters/<str:member>/approve", promoters.approve, name="promoters_approve"),
+    path("promoters/<str:member>/reject", promoters.reject, name="promoters_reject"),
+    path("audit", audit.audit_log, name="audit"),
+]
