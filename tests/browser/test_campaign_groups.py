@@ -477,7 +477,7 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
     take_seat(shop.carol, "join_group_buy", {"group": full_group})
     take_seat(shop.dave, "join_group_buy", {"group": full_group})
     take_seat(shop.alice, "start_red_envelope", {"campaign": "re1", "size": 3, "winners": 1, "split": "random",
-                                                 "visibility": "private"})
+                                                 "visibility": "private", "invite_code": "SCREENSHOT"})
     [private] = groups_of("re1")
     code = engine_group("re1", private)["invite_code"]
     take_seat(shop.bob, "start_red_envelope", {"campaign": "re1", "size": 2, "winners": 1, "split": "equal"})
