@@ -27,9 +27,7 @@ from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "web"))  # the API tests' client (tests/web/api_client.py)
 
-from api_client import PASSWORD, Caller, buy, make_operator, make_shop, signed_webhook
-from django.contrib.auth.models import User
-from django.test import Client
+from api_client import Caller, buy, make_operator, make_shop, register, signed_webhook
 from django.utils import timezone
 
 from liandong.service.store.models import CampaignState
@@ -53,22 +51,6 @@ class DemoShop:
     @property
     def ann(self) -> Caller:
         return self.members["ann"]
-
-
-def register(username: str, inviter: Caller | None = None) -> Caller:
-    """Register through the API (as the register page does) and take a token."""
-    caller = Caller(Client())
-    body: dict[str, Any] = {"username": username, "password": PASSWORD}
-    if inviter is not None:
-        body["invite_code"] = inviter.invite_code
-    r = caller.post("/api/auth/register", body)
-    assert r.status == 201, r.body
-    t = caller.post("/api/auth/token", {"username": username, "password": PASSWORD})
-    assert t.status == 201, t.body
-    caller.token, caller.username = t.body["token"], username
-    caller.member, caller.invite_code = r.body["member"], r.body["invite_code"]
-    caller.user = User.objects.get(username=username)
-    return caller
 
 
 @contextmanager

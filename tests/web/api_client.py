@@ -134,3 +134,20 @@ class FakeClock:
     def advance(self, seconds: float = 1.0) -> dt.datetime:
         self.now = self.now + dt.timedelta(seconds=seconds)
         return self.now
+
+
+def register(username: str, inviter: Caller | None = None, **extra: Any) -> Caller:
+    """Register a member through the API, as the register page does (``inviter``: whose invite code to use), and
+    give it a token."""
+    caller = Caller(Client())
+    body: dict[str, Any] = {"username": username, "password": PASSWORD, **extra}
+    if inviter is not None:
+        body["invite_code"] = inviter.invite_code
+    r = caller.post("/api/auth/register", body)
+    assert r.status == 201, r.body
+    t = caller.post("/api/auth/token", {"username": username, "password": PASSWORD})
+    assert t.status == 201, t.body
+    caller.token, caller.username = t.body["token"], username
+    caller.member, caller.invite_code = r.body["member"], r.body["invite_code"]
+    caller.user = User.objects.get(username=username)
+    return caller

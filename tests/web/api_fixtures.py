@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_client import PASSWORD, PAYMENT_SECRET, START, Caller, FakeClock, Register, make_operator, make_shop
-from django.contrib.auth.models import User
+from api_client import PAYMENT_SECRET, START, Caller, FakeClock, Register, make_operator, make_shop, register
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -42,22 +41,7 @@ def anonymous_caller() -> Caller:
 @pytest.fixture
 def register_member(api_settings: Any) -> Register:
     """Register a member through the API (``inviter``: a Caller whose invite code to use) and give it a token."""
-
-    def make(username: str, inviter: Caller | None = None, **extra: Any) -> Caller:
-        caller = Caller(Client())
-        body: dict[str, Any] = {"username": username, "password": PASSWORD, **extra}
-        if inviter is not None:
-            body["invite_code"] = inviter.invite_code
-        r = caller.post("/api/auth/register", body)
-        assert r.status == 201, r.body
-        t = caller.post("/api/auth/token", {"username": username, "password": PASSWORD})
-        assert t.status == 201, t.body
-        caller.token, caller.username = t.body["token"], username
-        caller.member, caller.invite_code = r.body["member"], r.body["invite_code"]
-        caller.user = User.objects.get(username=username)
-        return caller
-
-    return make
+    return register
 
 
 @pytest.fixture
