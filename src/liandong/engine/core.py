@@ -508,6 +508,44 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
         module.on_join(engine, member)
 
 
+def check_reparent(engine: Engine, event: ev.ReparentMember) -> Refusal | None:
+    """An operator's move of a member to another referrer: both members exist, the reason says why, the referrer
+    changes, and the tree stays a tree (the new referrer is neither the member nor in its referral subtree).
+    E.g. moving A under its own referral B is refused ``reparent_cycle`` naming ``referrer B``."""
+    member = engine.members.get(event.member)
+    if member is None:
+        return refuse(Code.MEMBER_UNKNOWN, "member", event.member)
+    if event.referrer not in engine.members:
+        return refuse(Code.REFERRER_UNKNOWN, "referrer", event.referrer)
+    reason = event.reason
+    if not 1 <= len(reason) <= ev.REPARENT_REASON_MAX or any(
+            (ord(c) < 32 and c != "\n") or ord(c) == 127 for c in reason):
+        shown = reason if len(reason) <= 40 else reason[:40] + "…"
+        return refuse(Code.REPARENT_REASON_INVALID, "reason", shown, member=event.member)
+    if member.referrer == event.referrer:
+        return refuse(Code.REPARENT_SAME_REFERRER, "referrer", event.referrer, member=event.member)
+    above: str | None = event.referrer
+    while above is not None:  # the new referrer's line up to its root must not pass through the member
+        if above == event.member:
+            return refuse(Code.REPARENT_CYCLE, "referrer", event.referrer, member=event.member)
+        above = engine.members[above].referrer
+    return None
+
+
+def apply_reparent(engine: Engine, event: ev.ReparentMember) -> None:
+    """Move the member (its subtree comes with it) under the new referrer; each module adjusts what it derives
+    from the tree (``Module.on_reparent``). No posting: what was earned stays where it is."""
+    member = engine.members[event.member]
+    previous = member.referrer
+    if previous is not None:
+        engine.members[previous].children.remove(member.id)
+    member.referrer = event.referrer
+    engine.members[event.referrer].children.append(member.id)
+    for module in engine.modules.values():
+        module.on_reparent(engine, member, previous)
+    engine.fact("reparented", member=member.id, previous=previous, referrer=event.referrer, reason=event.reason)
+
+
 def check_product(engine: Engine, event: ev.SetProduct) -> Refusal | None:
     """A gift pack is never priced below a reward it pays: ``{product: GIFT, price: "0.01", gift_pack: true}``
     under chain21's defaults is refused ``reward_above_price`` naming ``direct_reward.agent 100.00`` and the rest."""
@@ -826,4 +864,8 @@ class Core(Module):
              permission="decide_withdrawal", example={"withdrawal": "w5k2c9", "reference": "bank-2026-0301-17"}),
         Verb(ev.ConfigurePlan, check_configure_plan, apply_configure_plan, senders=("operator",),
              permission="configure_plan", example={"plan": "chain21", "config": {"team_reward": "150.00"}}),
+        # who earns on a member's later purchases changes: the owner's (configure_plan), as transposition is
+        Verb(ev.ReparentMember, check_reparent, apply_reparent, senders=("operator",), permission="configure_plan",
+             example={"member": "m8hx2", "referrer": "m3kq7",
+                      "reason": "registered through the wrong invite link; the shop's ticket 4411"}),
     )

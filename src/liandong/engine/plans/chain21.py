@@ -204,6 +204,40 @@ class Chain21(Module):
     def on_join(self, engine: Engine, member: Member) -> None:
         self.standing[member.id] = Standing(team=self._team_from(member.referrer))
 
+    def on_reparent(self, engine: Engine, member: Member, previous: str | None) -> None:
+        """``reparent_member`` moved ``member`` under a new referrer (docs/reparenting.md): its rank counts as a
+        direct agent of the new referrer instead of the old one (and a promoted member among the new referrer's
+        promoted referrals); members of the moved subtree who were in a team led from outside it take the team a
+        member joining there would get (top-down: the parent if it is a partner, else the parent's team); teams
+        led from inside the subtree stay; seeds, help funds, weights and earned rewards stay. Then the new referrer
+        is promoted if it now has ``promote_after`` direct agents."""
+        standing = self.standing
+        moved = standing[member.id]
+        new = member.referrer
+        assert new is not None
+        if moved.rank != "member":
+            if previous is not None:
+                standing[previous].direct_agents -= 1
+            standing[new].direct_agents += 1
+        if moved.promoted_at is not None:
+            if previous is not None and member.id in standing[previous].promoted_referrals:
+                standing[previous].promoted_referrals.remove(member.id)
+            standing[new].promoted_referrals.append(member.id)
+        inside: set[str] = set()
+        order: list[str] = []
+        stack = [member.id]
+        while stack:  # the subtree, each member after its referrer
+            current = stack.pop()
+            inside.add(current)
+            order.append(current)
+            stack.extend(engine.members[current].children)
+        for d in order:
+            ds = standing[d]
+            if ds.promoted_at is not None or (ds.team is not None and ds.team in inside):
+                continue
+            ds.team = self._team_from(engine.members[d].referrer)
+        self._check_promotion(engine, new)
+
     def _freezes(self, s: Standing) -> bool:
         return s.promoted_at is not None and not s.released
 
@@ -261,6 +295,7 @@ class Chain21(Module):
                 x.team = self._team_from(referrer)
             if referrer is not None:
                 self.standing[referrer].direct_agents += 1
+            engine.fact("rank_gained", member=buyer, rank=x.rank, order=order.id)
         if first or cfg.reward_repeat_purchases:
             if referrer is not None:
                 r_rank = self.standing[referrer].rank
