@@ -58,6 +58,7 @@ class Member:
     children: list[str] = field(default_factory=list)
     birth_date: dt.date | None = None
     guardian_consent: bool = False
+    descendants: int = 0  # members in its referral subtree, itself excluded (kept at join and re-parenting)
 
 
 @dataclass(slots=True)
@@ -162,6 +163,9 @@ class Engine:
         self.config_version = 1
         self.facts: list[dict[str, Any]] = []
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
+        # members whose referral counts (children, descendants) changed, when the caller asks to know (the worker
+        # sets a set and empties it at each batch); None: nobody keeps them (replay, the simulator)
+        self.recounted: set[str] | None = None
         self.modules: dict[str, Module] = {}
         # ``shop.plans`` names the plans the shop runs, and may also configure an always-on module (a campaign
         # module's shop-wide config, such as the blind box's seed coupons); those run in every shop regardless
@@ -425,8 +429,24 @@ class Engine:
                 view.update(module.member_view(self, member_id))
         return view
 
+    def _ancestors_add(self, start: str | None, amount: int) -> None:
+        """Add ``amount`` to the descendants of ``start`` and of every member above it."""
+        members, recounted = self.members, self.recounted
+        above = start
+        while above is not None:
+            m = members[above]
+            m.descendants += amount
+            if recounted is not None:
+                recounted.add(above)
+            above = m.referrer
+
     def check_invariants(self) -> list[str]:
         problems = self.ledger.check_invariants()
+        members = self.members
+        for m in members.values():  # the referral counts the back office's tree shows
+            counted = sum(1 + members[c].descendants for c in m.children)
+            if counted != m.descendants:
+                problems.append(f"{m.id} counts {m.descendants} descendants but has {counted}")
         for module in self.modules.values():
             problems.extend(module.check_invariants(self))
         return problems
@@ -504,6 +524,7 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
     engine.members[member.id] = member
     if event.referrer is not None:
         engine.members[event.referrer].children.append(member.id)
+        engine._ancestors_add(event.referrer, 1)
     for module in engine._join_hooks:
         module.on_join(engine, member)
 
@@ -537,10 +558,13 @@ def apply_reparent(engine: Engine, event: ev.ReparentMember) -> None:
     from the tree (``Module.on_reparent``). No posting: what was earned stays where it is."""
     member = engine.members[event.member]
     previous = member.referrer
+    moved = 1 + member.descendants
     if previous is not None:
         engine.members[previous].children.remove(member.id)
+        engine._ancestors_add(previous, -moved)
     member.referrer = event.referrer
     engine.members[event.referrer].children.append(member.id)
+    engine._ancestors_add(event.referrer, moved)
     for module in engine.modules.values():
         module.on_reparent(engine, member, previous)
     engine.fact("reparented", member=member.id, previous=previous, referrer=event.referrer, reason=event.reason)

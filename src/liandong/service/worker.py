@@ -10,6 +10,8 @@ in ``service.feed``), and commit in ONE database transaction:
     LedgerEntry rows             every entry, with the account's balance after it
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
     MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
+    MemberHistory rows           the facts about ranks, referrers and bindings (``service.member_history``)
+    ReferralCount rows           the referral counts the batch changed (``Engine.recounted``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
@@ -42,7 +44,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,6 +57,8 @@ from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
+from .member_history import COLUMNS as HISTORY_COLUMNS
+from .member_history import history_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
@@ -291,6 +295,7 @@ class Worker:
             raise ReplayMismatch(
                 f"replaying events up to position {mark.position} gives {engine.ledger.count} transactions, "
                 f"the database holds {mark.transactions}: run `liandong verify`")
+        engine.recounted = set()  # from here on, the members whose referral counts change are written
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
         self._campaign_views, self._member_hashes = {}, {}
         self._fingerprint = self._read_fingerprint()
@@ -444,6 +449,8 @@ class Batch:
     notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
+    history: list[tuple[Any, ...]] = field(default_factory=list)  # ``service.member_history``
+    counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants)
 
 
 class _Pipeline:
@@ -524,8 +531,14 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (CampaignState, campaigns, "campaign"),
         (ModuleState, modules, "kind"),
     ]
+    history = history_rows((a.position, a.event.at, a.facts) for a in applied if a.event is not None and a.facts)
+    counts: list[tuple[Any, ...]] = []
+    if engine.recounted:
+        members = engine.members
+        counts = [(m, len(members[m].children), members[m].descendants) for m in sorted(engine.recounted)]
+        engine.recounted.clear()
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, projections)
+                 balances, notices, months, projections, history, counts)
 
 
 @dataclass
@@ -596,6 +609,9 @@ def write_batch(batch: Batch, using: str) -> None:
                 crash.reached("balances", batch)
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
+            insert_rows(connection, "store_memberhistory", HISTORY_COLUMNS, batch.history)
+            upsert_rows(connection, "store_referralcount", ("member", "referrals", "descendants"), ("member",),
+                        batch.counts)
             if crash is not None:
                 crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(
