@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, home, promoters, withdrawals
+from .views import audit, auth, home, members, promoters, withdrawals
 
 app_name = "office"
 
@@ -20,4 +20,10 @@ urlpatterns = [
     path("promoters/<str:member>/approve", promoters.approve, name="promoters_approve"),
     path("promoters/<str:member>/reject", promoters.reject, name="promoters_reject"),
     path("audit", audit.audit_log, name="audit"),
+    path("promoters/<str:member>/revoke", promoters.revoke, name="promoters_revoke"),
+    path("members", members.search, name="members"),
+    path("members/<str:member>", members.member, name="members_member"),
+    path("members/<str:member>/tree", members.tree, name="members_tree"),
+    path("members/<str:member>/team", members.team, name="members_team"),
+    path("members/<str:member>/reparent", members.reparent, name="members_reparent"),
 ]
