@@ -57,9 +57,9 @@ from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
+from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .member_history import COLUMNS as HISTORY_COLUMNS
 from .member_history import history_rows
-from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
 from .projections import (

@@ -19,7 +19,6 @@ from ...engine.money import format_fen
 from ...scenario import describe_entry
 from ...service.store.models import (
     Balance,
-    LedgerEntry,
     LoggedEvent,
     MemberHistory,
     MemberState,
@@ -108,8 +107,8 @@ def team(member: str, after: int | None) -> dict[str, Any]:
 
 
 def counts(member: str) -> dict[str, int]:
-    row = ReferralCount.objects.filter(member=member).values("referrals", "descendants").first()
-    return row or {"referrals": 0, "descendants": 0}
+    row = ReferralCount.objects.filter(member=member).values_list("referrals", "descendants").first()
+    return {"referrals": row[0], "descendants": row[1]} if row else {"referrals": 0, "descendants": 0}
 
 
 def balances(member: str) -> dict[str, int]:
