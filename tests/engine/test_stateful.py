@@ -222,7 +222,7 @@ class EngineMachine(RuleBasedStateMachine):
 
 
 class Chain21Machine(EngineMachine):
-    """A shop running chain21 with a random config, plus ``transpose`` and ``configure_plan``.
+    """A shop running chain21 with a random config, plus ``transpose``, ``reparent_member`` and ``configure_plan``.
 
     After refunding every order, for each member M: nothing is pending, and
     ``available + help_fund + withdrawing + withdrawn == the bonus shares M was credited``.
@@ -291,6 +291,15 @@ class Chain21Machine(EngineMachine):
             partner, seed, with_ = (self.some_member(data) for _ in range(3))
         self.apply(ev.EVENT_TYPES["transpose"].model_validate(
             {"at": self.at(data), "partner": partner, "seed": seed, "with": with_}))
+
+    @rule(data=st.data())
+    def reparent(self, data: st.DataObject) -> None:
+        """The operator moves a member under another (docs/reparenting.md): mostly a move the engine accepts, else
+        anyone under anyone, or without a reason (every refusal)."""
+        member, referrer = self.some_member(data), self.some_member(data)
+        reason = data.draw(st.sampled_from(["wrong invite link", "wrong invite link", "  ", "x" * 201]),
+                           label="reason")
+        self.apply(ev.ReparentMember(at=self.at(data), member=member, referrer=referrer, reason=reason))
 
     @rule(data=st.data())
     def configure_plan(self, data: st.DataObject) -> None:
@@ -389,6 +398,9 @@ class Chain21ModelMachine(Chain21Machine):
 
     def configure_plan(self, data: st.DataObject) -> None:
         """Not a rule here: the model has one config for the whole run."""
+
+    def reparent(self, data: st.DataObject) -> None:
+        """Not a rule here: the model (written from the rulebook) has no re-parenting."""
 
     def a_replay_gives_the_same_ledger_and_refunds_undo_the_orders(self) -> None:
         """Not an invariant here: see the class docstring."""

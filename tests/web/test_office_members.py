@@ -154,3 +154,19 @@ def test_a_promoter_is_revoked_with_a_reason_from_the_member_page(shop: dict[str
         "oscar", True, False, "misleading claims")
     assert shop["cat"].get("/api/me/plans/distribution").body["revoked"]["reason"] == "misleading claims"
     assert office_browser("read-only").post(f"/office/promoters/{cat}/revoke", {"reason": "x"}).status_code == 403
+
+
+def test_the_approved_promoters_list_offers_the_revoke(shop: dict[str, Caller]) -> None:
+    owner = office_browser("owner")
+    ben = shop["ben"].member
+    assert ben is not None
+    post(owner, f"/office/promoters/{ben}/approve")
+    _status, html = page(owner, "/office/promoters?list=approved", "en")
+    assert f'action="/office/promoters/{ben}/revoke"' in row_of(html, "member", ben)
+    _status, html = page(office_browser("read-only"), "/office/promoters?list=approved", "en")
+    assert "data-revoke" not in html
+    _status, html = post(owner, f"/office/promoters/{ben}/revoke", reason="no longer sells here",
+                         next="/office/promoters?list=approved")
+    assert messages_of(html)[0][0] == "success" and f'data-member="{ben}"' not in html
+    _status, html = post(owner, f"/office/promoters/{ben}/revoke", reason="again")
+    assert messages_of(html)[0][0] == "error" and "not an approved promoter" in messages_of(html)[0][1]
