@@ -85,9 +85,8 @@ def owner_client() -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    user = get_user_model().objects.create_superuser("bench-owner", password="!")
-    user.is_staff = True
-    user.save()
+    users = get_user_model().objects
+    user = users.filter(username="bench-owner").first() or users.create_superuser("bench-owner", password="!")
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(user)
     return client
@@ -95,13 +94,17 @@ def owner_client() -> Any:
 
 def run(args: argparse.Namespace, home: Path, url: str | None) -> None:
     pages.set_up_django(home, url)
-    built = build(args)
-    from liandong.service.store.models import MemberState, ReferralCount
+    from liandong.service.store.models import LoggedEvent, MemberState, ReferralCount
+
+    if args.reuse:  # a database an earlier run kept: measure it again
+        last = MemberState.objects.order_by("-join_index").values_list("member", flat=True).first()
+        built = {"events": LoggedEvent.objects.count(), "apply_seconds": float("nan"), "ids": [last]}
+    else:
+        built = build(args)
 
     star = ReferralCount.objects.get(member="star")
     team_size = MemberState.objects.filter(team="star").count()
-    leaf = MemberState.objects.exclude(member__in=ReferralCount.objects.values("member")).order_by("-join_index") \
-        .values_list("member", flat=True).first()
+    leaf = built["ids"][-1]  # the last to join referred nobody (every referrer joined before its referral)
     client = owner_client()
     paths = [("member page", "/office/members/star", f"/office/members/{leaf}"),
              ("tree, first level", "/office/members/star/tree", f"/office/members/{leaf}/tree"),
@@ -129,10 +132,13 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=5)
     parser.add_argument("--database-url", default="", help="a PostgreSQL server (postgres://user@host:port)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", default="", help="measure a database an earlier run kept (--keep), on the server")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="liandong-officebench-") as home:
-        if args.database_url:
+        if args.database_url and args.reuse:
+            run(args, Path(home), f"{args.database_url.rstrip('/')}/{args.reuse}")
+        elif args.database_url:
             with pages.postgres_database(args.database_url.rstrip("/"), args.keep) as url:
                 run(args, Path(home), url)
         else:

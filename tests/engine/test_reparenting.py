@@ -174,3 +174,15 @@ def test_revoking_a_member_who_is_not_approved_is_refused() -> None:
         ("promoter_not_approved", "revoke_promoter", "P"), ("member_unknown", "revoke_promoter", "NOBODY")]
     assert result.engine.refused[0][1].message("en") == (
         "revoke_promoter P is not an approved promoter: there is no approval to revoke")
+
+
+def test_a_seed_moved_away_still_releases_its_partners_help_fund_when_promoted(run_chain21: Run) -> None:
+    # R partner, seeds S1 and S2; S2 is moved under K; S1 and then S2 become partners: R's help fund is released
+    events = [*_agents(("R", None), ("S1", "R"), ("S2", "R"), ("B", "R"), ("K", None)),
+              {"reparent_member": "S2", "referrer": "K", "reason": REASON},
+              *_agents(("S1a", "S1"), ("S1b", "S1"), ("S2a", "S2"), ("S2b", "S2"))]
+    result = run_chain21(events)
+    plan = _chain21(result)
+    assert plan.standing["R"].seeds == ["S1", "S2"] and plan.standing["R"].released
+    assert result.engine.balance("R", "help_fund") == 0
+    assert result.engine.check_invariants() == []

@@ -48,6 +48,7 @@ from .store.models import (
     ModuleState,
     OrderState,
     ProductState,
+    ReferralCount,
     ShopSetup,
     StatementMonth,
     WithdrawalState,
@@ -114,6 +115,7 @@ def verify(using: str = "default") -> Report:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)
     _compare_projections(engine, using, report)
+    _compare_referral_counts(engine, using, report)
     _compare_statement_months(months, using, report)
     return report
 
@@ -253,6 +255,22 @@ def _compare_projections(engine: Engine, using: str, report: Report) -> None:
                     value = jsonable(value)
                 if s.get(name) != value:
                     report.differ(f"{label} {ident}: expected {name} {value!r}, the database has {s.get(name)!r}")
+
+
+def _compare_referral_counts(engine: Engine, using: str, report: Report) -> None:
+    """Each member's referrals and subtree size (``ReferralCount``) against the replay's tree; a member who referred
+    nobody may have no row (or one with zeros, after its referrals were moved away)."""
+    stored = {m: (r, d) for m, r, d in ReferralCount.objects.using(using).values_list("member", "referrals",
+                                                                                       "descendants")}
+    for member in sorted(set(engine.members) | set(stored)):
+        m = engine.members.get(member)
+        expected = (len(m.children), m.descendants) if m is not None else None
+        actual = stored.get(member, (0, 0))
+        if expected is None:
+            report.differ(f"referral count of {member} is in the database but {member} is not in the replay")
+        elif expected != actual:
+            report.differ(f"referral count of {member}: expected {expected[0]} referrals and {expected[1]} in its "
+                          f"tree, the database has {actual[0]} and {actual[1]}")
 
 
 def _compare_statement_months(months: MonthTotals, using: str, report: Report) -> None:

@@ -185,6 +185,9 @@ class Chain21(Module):
         self.standing: dict[str, Standing] = {}
         self.weights: dict[str, int] = {}  # bonus-pool weight since the last close, by partner
         self.orders: dict[str, OrderFacts] = {}  # every order the plan saw
+        # seeds re-parented away from the partner whose seeds they are: seed -> those partners (its promotion
+        # must still release their help funds, as its referrer's)
+        self.seed_elsewhere: dict[str, list[str]] = {}
 
     # --- ranks and teams ---------------------------------------------------------------------------------------
     def rank(self, member: str) -> str:
@@ -219,6 +222,8 @@ class Chain21(Module):
             if previous is not None:
                 standing[previous].direct_agents -= 1
             standing[new].direct_agents += 1
+        if previous is not None and member.id in standing[previous].seeds:
+            self.seed_elsewhere.setdefault(member.id, []).append(previous)
         if moved.promoted_at is not None:
             if previous is not None and member.id in standing[previous].promoted_referrals:
                 standing[previous].promoted_referrals.remove(member.id)
@@ -340,6 +345,9 @@ class Chain21(Module):
             standing[above].promoted_referrals.append(member)
             if member in standing[above].seeds:
                 self._check_release(engine, above)
+        for holder in self.seed_elsewhere.get(member, ()):  # a seed re-parented away still releases its partner
+            if holder != above and member in standing[holder].seeds:
+                self._check_release(engine, holder)
 
     def _check_release(self, engine: Engine, member: str) -> None:
         s = self.standing[member]
