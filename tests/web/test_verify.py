@@ -97,5 +97,5 @@ def test_a_referral_count_that_differs_is_named(applied_tree: None) -> None:
     assert row is not None
     ReferralCount.objects.filter(id=row.id).update(descendants=row.descendants + 1)
     report = verify()
-    assert not report.ok and any(f"referral count of {row.member}: expected {row.referrals} referrals and "
+    assert not report.ok and any(f"referral count of {row.member}: expected {row.referrals} referrals, "
                                  f"{row.descendants} in its tree" in d for d in report.differences)

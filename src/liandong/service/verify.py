@@ -260,17 +260,20 @@ def _compare_projections(engine: Engine, using: str, report: Report) -> None:
 def _compare_referral_counts(engine: Engine, using: str, report: Report) -> None:
     """Each member's referrals and subtree size (``ReferralCount``) against the replay's tree; a member who referred
     nobody may have no row (or one with zeros, after its referrals were moved away)."""
-    stored = {m: (r, d) for m, r, d in ReferralCount.objects.using(using).values_list("member", "referrals",
-                                                                                       "descendants")}
+    stored = {m: (r, d, t) for m, r, d, t in ReferralCount.objects.using(using).values_list(
+        "member", "referrals", "descendants", "team_size")}
+    team_size = engine.ask("team_size")
     for member in sorted(set(engine.members) | set(stored)):
         m = engine.members.get(member)
-        expected = (len(m.children), m.descendants) if m is not None else None
-        actual = stored.get(member, (0, 0))
+        expected = ((len(m.children), m.descendants, team_size(engine, member) if team_size else 0)
+                    if m is not None else None)
+        actual = stored.get(member, (0, 0, 0))
         if expected is None:
             report.differ(f"referral count of {member} is in the database but {member} is not in the replay")
         elif expected != actual:
-            report.differ(f"referral count of {member}: expected {expected[0]} referrals and {expected[1]} in its "
-                          f"tree, the database has {actual[0]} and {actual[1]}")
+            report.differ(f"referral count of {member}: expected {expected[0]} referrals, {expected[1]} in its "
+                          f"tree and a team of {expected[2]}, the database has {actual[0]}, {actual[1]} and "
+                          f"{actual[2]}")
 
 
 def _compare_statement_months(months: MonthTotals, using: str, report: Report) -> None:

@@ -450,7 +450,7 @@ class Batch:
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
     history: list[tuple[Any, ...]] = field(default_factory=list)  # ``service.member_history``
-    counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants)
+    counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants, team)
 
 
 class _Pipeline:
@@ -534,8 +534,9 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     history = history_rows((a.position, a.event.at, a.facts) for a in applied if a.event is not None and a.facts)
     counts: list[tuple[Any, ...]] = []
     if engine.recounted:
-        members = engine.members
-        counts = [(m, len(members[m].children), members[m].descendants) for m in sorted(engine.recounted)]
+        members, team_size = engine.members, engine.ask("team_size")
+        counts = [(m, len(members[m].children), members[m].descendants, team_size(engine, m) if team_size else 0)
+                  for m in sorted(engine.recounted)]
         engine.recounted.clear()
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
                  balances, notices, months, projections, history, counts)
@@ -610,8 +611,8 @@ def write_batch(batch: Batch, using: str) -> None:
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
             insert_rows(connection, "store_memberhistory", HISTORY_COLUMNS, batch.history)
-            upsert_rows(connection, "store_referralcount", ("member", "referrals", "descendants"), ("member",),
-                        batch.counts)
+            upsert_rows(connection, "store_referralcount", ("member", "referrals", "descendants", "team_size"),
+                        ("member",), batch.counts)
             if crash is not None:
                 crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(

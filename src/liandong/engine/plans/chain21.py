@@ -177,7 +177,7 @@ class Chain21(Module):
     rules = RULES
     codes = CODES
     accounts = (POOL, POOL_FUNDING)
-    provides = {"team_leader": "team_leader_of"}
+    provides = {"team_leader": "team_leader_of", "team_size": "team_size_of"}
     sim_adapter = Chain21Adapter
 
     def __init__(self, config: ModuleConfig) -> None:
@@ -188,6 +188,7 @@ class Chain21(Module):
         # seeds re-parented away from the partner whose seeds they are: seed -> those partners (its promotion
         # must still release their help funds, as its referrer's)
         self.seed_elsewhere: dict[str, list[str]] = {}
+        self.team_sizes: dict[str, int] = {}  # members whose team is each leader (promoted or not now)
 
     # --- ranks and teams ---------------------------------------------------------------------------------------
     def rank(self, member: str) -> str:
@@ -204,8 +205,30 @@ class Chain21(Module):
         r = self.standing[referrer]
         return referrer if r.rank == "partner" else r.team
 
+    def team_size_of(self, engine: Engine, member: str) -> int:
+        """The ``team_size`` capability: how many members have ``member`` as their team (its ``team`` column)."""
+        return self.team_sizes.get(member, 0)
+
+    def _set_team(self, engine: Engine, s: Standing, leader: str | None) -> None:
+        """Every change of a member's team goes through here: it keeps the team sizes (and tells the engine whose
+        counts changed, ``Engine.recounted``)."""
+        old = s.team
+        if old == leader:
+            return
+        sizes, recounted = self.team_sizes, engine.recounted
+        if old is not None:
+            sizes[old] -= 1
+            if recounted is not None:
+                recounted.add(old)
+        if leader is not None:
+            sizes[leader] = sizes.get(leader, 0) + 1
+            if recounted is not None:
+                recounted.add(leader)
+        s.team = leader
+
     def on_join(self, engine: Engine, member: Member) -> None:
-        self.standing[member.id] = Standing(team=self._team_from(member.referrer))
+        s = self.standing[member.id] = Standing()
+        self._set_team(engine, s, self._team_from(member.referrer))
 
     def on_reparent(self, engine: Engine, member: Member, previous: str | None) -> None:
         """``reparent_member`` moved ``member`` under a new referrer (docs/reparenting.md): its rank counts as a
@@ -240,7 +263,7 @@ class Chain21(Module):
             ds = standing[d]
             if ds.promoted_at is not None or (ds.team is not None and ds.team in inside):
                 continue
-            ds.team = self._team_from(engine.members[d].referrer)
+            self._set_team(engine, ds, self._team_from(engine.members[d].referrer))
         self._check_promotion(engine, new)
 
     def _freezes(self, s: Standing) -> bool:
@@ -297,7 +320,7 @@ class Chain21(Module):
         if first:
             x.agent_since = engine.seq
             if x.promoted_at is None:
-                x.team = self._team_from(referrer)
+                self._set_team(engine, x, self._team_from(referrer))
             if referrer is not None:
                 self.standing[referrer].direct_agents += 1
             engine.fact("rank_gained", member=buyer, rank=x.rank, order=order.id)
@@ -329,14 +352,14 @@ class Chain21(Module):
         agents.sort(key=lambda c: (standing[c].agent_since, engine.members[c].index))
         s.seeds = agents[: self.config.seed_count]
         if s.team is not None:
-            s.team = None  # it leads its own team now; its seeds stay in the team above (the "2" slides up)
+            self._set_team(engine, s, None)  # it leads its own team now; its seeds stay in the team above
         else:
             stack = list(engine.members[member].children)
             while stack:  # no team above: the teamless, unpromoted part of its subtree joins its team
                 d = stack.pop()
                 ds = standing[d]
                 if ds.team is None and ds.promoted_at is None:
-                    ds.team = member
+                    self._set_team(engine, ds, member)
                 stack.extend(engine.members[d].children)
         engine.fact("promoted", member=member, seeds=list(s.seeds))
         self._check_release(engine, member)
@@ -507,6 +530,12 @@ class Chain21(Module):
                 problems.append(f"{m} counts {s.direct_agents} direct agents but has {agents}")
         if engine.ledger.balances.get(POOL, 0) < 0:
             problems.append("the bonus pool is below zero")
+        counted: dict[str, int] = {}
+        for s in self.standing.values():
+            if s.team is not None:
+                counted[s.team] = counted.get(s.team, 0) + 1
+        if counted != {k: v for k, v in self.team_sizes.items() if v}:
+            problems.append("the team sizes kept are not the members' teams counted")
         return problems
 
 

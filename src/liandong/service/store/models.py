@@ -244,15 +244,17 @@ class MemberNotice(models.Model):
 class ReferralCount(models.Model):
     """How many members a member referred (``referrals``) and how many are in its whole referral subtree
     (``descendants``, itself excluded), as the engine counts them at each join and re-parenting
-    (``Member.descendants``). Written by the worker for the members whose counts a batch changed; a member with no
+    (``Member.descendants``), and how many members have it as their team (``team_size``, chain21's capability). Written by the worker for the members whose counts a batch changed; a member with no
     row has referred nobody. The back office's referral tree reads it per node instead of counting a subtree.
 
-    Example: A referred B and C, and B referred D -> ``ReferralCount(member="A", referrals=2, descendants=3)``.
+    Example: A referred B and C, and B referred D -> ``ReferralCount(member="A", referrals=2, descendants=3)``
+    (and ``team_size=3`` once A is a partner leading all three).
     """
 
     member = models.CharField(max_length=64, unique=True)
     referrals = models.IntegerField(default=0)
     descendants = models.IntegerField(default=0)
+    team_size = models.IntegerField(default=0, help_text="members whose team it is (chain21's team_size)")
 
 
 class MemberHistory(models.Model):

@@ -14,9 +14,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ...engine.ledger import Transaction
 from ...engine.money import format_fen
-from ...scenario import describe_entry
 from ...service.store.models import (
     Balance,
     LoggedEvent,
@@ -29,6 +27,7 @@ from ...service.store.models import (
 from ..accounts.models import MemberLogin
 from ..api import reads as api_reads
 from ..pages.people import display_names
+from ..pages.views.earnings import named_lines
 
 #: How many members one page of the search, of a tree level or of a team shows.
 PEOPLE_PAGE = 50
@@ -49,18 +48,34 @@ def phone_digits(query: str) -> str | None:
     return re.sub(r"\D", "", found.group(1)) if found else None
 
 
+#: The most members a name matches that the search lists (a query as short as "1" matches most of a big shop).
+NAME_MATCHES_MAX = 2000
+
+
 def search_filter(query: str) -> Q:
-    """Members matching ``query``: its member id, its invite code, its display name (a username holding the query,
-    or "Member No. 12"), or its phone number (the digits held in the username: members often register with their
-    phone number as the username; the shop keeps no other phone)."""
+    """Members matching ``query``: its member id, its invite code (any case), its display name (a username holding
+    the query, or "Member No. 12" for a member without a login), or its phone number written with spaces, dashes or
+    +86 (its digits held in the username: members often register with their phone number; the shop keeps no other
+    phone). Each way is its own small query (the member and invite-code indexes, one pass over the logins), so the
+    members table is read by its member index only, never scanned through an OR of subqueries."""
     query = query.strip()
-    found = Q(member=query) | api_reads._named(query)
-    code = query.upper()
-    if code:
-        found |= Q(member__in=MemberLogin.objects.filter(invite_code=code).values("member"))
+    logins = MemberLogin.objects.all()
+    wanted: set[str] = {query}
+    wanted.update(logins.filter(invite_code=query.upper()).values_list("member", flat=True)[:1])
+    texts = {query}
     digits = phone_digits(query)
-    if digits and digits != query:
-        found |= Q(member__in=MemberLogin.objects.filter(user__username__contains=digits).values("member"))
+    if digits:
+        texts.add(digits)
+    for text in texts:
+        wanted.update(logins.filter(user__username__icontains=text).values_list("member", flat=True)
+                      [:NAME_MATCHES_MAX])
+    found = Q(member__in=sorted(wanted))
+    number = api_reads.MEMBER_NUMBER.fullmatch(query)
+    if number is not None:  # "Member No. 12": the 12th to join, when it has no login (else it shows its username)
+        index = int(number.group(1)) - 1
+        nth = MemberState.objects.filter(join_index=index).values_list("member", flat=True).first()
+        if nth is not None and not logins.filter(member=nth).exists():
+            found |= Q(join_index=index)
     return found
 
 
@@ -99,16 +114,15 @@ def children(member: str, after: int | None) -> dict[str, Any]:
 
 def team(member: str, after: int | None) -> dict[str, Any]:
     """The chain21 team ``member`` leads, a page at a time (the team column's index), with its size on the first
-    page only (an index count, once per opening of the team)."""
-    rows = MemberState.objects.filter(team=member)
-    page = people(rows, after)
-    page["size"] = rows.count() if after is None else None
+    page (``ReferralCount.team_size``: no count of the team)."""
+    page = people(MemberState.objects.filter(team=member), after)
+    page["size"] = counts(member)["team_size"] if after is None else None
     return page
 
 
 def counts(member: str) -> dict[str, int]:
-    row = ReferralCount.objects.filter(member=member).values_list("referrals", "descendants").first()
-    return {"referrals": row[0], "descendants": row[1]} if row else {"referrals": 0, "descendants": 0}
+    row = ReferralCount.objects.filter(member=member).values_list("referrals", "descendants", "team_size").first()
+    return dict(zip(("referrals", "descendants", "team_size"), row or (0, 0, 0), strict=True))
 
 
 def balances(member: str) -> dict[str, int]:
@@ -118,18 +132,12 @@ def balances(member: str) -> dict[str, int]:
     return out
 
 
-def statement(member: str, before: int | None, lang: str) -> dict[str, Any]:
+def statement(member: str, before: int | None) -> dict[str, Any]:
     """The member's money statement, newest first, ``LINES`` at a time (older than entry ``before``), each line in
-    the engine's words (``describe_entry``) in ``lang``."""
+    the page's words as the member's own statement words it (``pages.views.earnings.named_lines``: the rule's label,
+    the book, the order and the buyer by display name, the rule's note, the shop's time)."""
     page = api_reads.money_statement_page(member, after=before, limit=LINES)
-    engine = api_reads.wording_engine()
-    lines = []
-    for line in page["lines"]:
-        txn = Transaction(0, 0, line["rule"], (), line["plan"] or "", line["order"], line["source"], line["reverses"],
-                          line["ref"], line["at"])
-        lines.append({**line, "text": describe_entry(engine, txn, member, line["book"], line["amount"],
-                                                     line["balance_after"], lang)})
-    return {"lines": lines, "next_before": page["next_after"]}
+    return {"lines": named_lines(page["lines"], member), "next_before": page["next_after"]}
 
 
 def orders(member: str, limit: int = LINES) -> list[OrderState]:

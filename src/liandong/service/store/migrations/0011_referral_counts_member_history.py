@@ -1,5 +1,5 @@
-"""The back office's member page reads two worker projections: ``ReferralCount`` (each member's referrals and the
-size of its referral subtree, per node of the tree) and ``MemberHistory`` (the facts about ranks, referrers,
+"""The back office's member page reads two worker projections: ``ReferralCount`` (each member's referrals, the
+size of its referral subtree and of the team it leads, per node of the tree) and ``MemberHistory`` (the facts about ranks, referrers,
 bindings and promoter decisions). Filled here from what is already written: the counts from the members' referrers,
 the history from the applied events' facts (facts this version adds, ``rank_gained``, start with it)."""
 
@@ -29,8 +29,12 @@ def fill(apps: Any, schema_editor: Any) -> None:
             seen.add(above)
             descendants[above] = descendants.get(above, 0) + 1
             above = referrer.get(above, "")
+    teams: dict[str, int] = {}
+    for team in MemberState.objects.using(alias).exclude(team="").values_list("team", flat=True).iterator():
+        teams[team] = teams.get(team, 0) + 1
     ReferralCount.objects.using(alias).bulk_create(
-        [ReferralCount(member=m, referrals=n, descendants=descendants.get(m, 0)) for m, n in referrals.items()],
+        [ReferralCount(member=m, referrals=referrals.get(m, 0), descendants=descendants.get(m, 0),
+                       team_size=teams.get(m, 0)) for m in sorted(referrals.keys() | teams.keys())],
         batch_size=2000)
     outcomes = (EventOutcome.objects.using(alias).filter(applied=True).order_by("event_id")
                 .values_list("event_id", "facts", "event__payload", "event__created_at"))
@@ -61,6 +65,7 @@ class Migration(migrations.Migration):
                 ("member", models.CharField(max_length=64, unique=True)),
                 ("referrals", models.IntegerField(default=0)),
                 ("descendants", models.IntegerField(default=0)),
+                ("team_size", models.IntegerField(default=0, help_text="members whose team it is (chain21's team_size)")),
             ],
         ),
         migrations.CreateModel(

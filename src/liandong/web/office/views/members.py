@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ....engine.labels import book_label
 from ....service.store.models import MemberState
 from ...accounts.models import MemberLogin
 from ...pages.people import display_names
@@ -80,7 +81,7 @@ def member(request: HttpRequest, member: str) -> HttpResponse:
     bindings = _history_rows(member_reads.history(member, member_reads.BINDING_KINDS), tz)
     decisions = _history_rows(member_reads.history(member, member_reads.PROMOTER_KINDS), tz)
     moves = member_reads.reparentings(member)
-    statement = member_reads.statement(member, _cursor(request, "before"), "zh-hans" if _zh() else "en")
+    statement = member_reads.statement(member, _cursor(request, "before"))
     orders = member_reads.orders(member)
     withdrawals = member_reads.withdrawals(member)
     named = {member, state.referrer, state.team, *(b.get("promoter") for b in bindings),
@@ -100,13 +101,17 @@ def member(request: HttpRequest, member: str) -> HttpResponse:
         for key in ("promoter", "previous", "referrer"):
             row[f"{key}_name"] = names.get(row.get(key) or "", "")
     seeds = [{**seed, "name": names.get(seed["member"], "")} for seed in chain21.get("seeds", [])]
+    balances = member_reads.balances(member)
+    lang = "zh-hans" if _zh() else "en"
+    balance_rows = [(book, book_label(book, lang), balances[book]) for book in member_reads.MEMBER_BOOKS]
+    balance_rows.append(("debt", _("owes"), balances["debt"]))
     context = {
-        "referrer_name": names.get(state.referrer, ""), "team_name": names.get(state.team, ""), "seeds": seeds,
+        "balance_rows": balance_rows, "referrer_name": names.get(state.referrer, ""), "team_name": names.get(state.team, ""), "seeds": seeds,
         "state": state, "name": names[member], "login": login, "rank": state.rank or "member",
         "joined_at": state.joined_at.astimezone(tz), "names": names, "chain21": chain21,
         "promoted_at": _when(chain21.get("promoted_at"), tz), "distribution": distribution, "bound_to": bound_to,
         "revoked": revoked, "revoked_at": _when(revoked["at"], tz) if revoked else None,
-        "balances": member_reads.balances(member), "counts": member_reads.counts(member),
+        "balances": balances, "counts": member_reads.counts(member),
         "ranks": ranks, "bindings": bindings, "decisions": decisions,
         "moves": [{**m, "at": m["at"].astimezone(tz)} for m in moves],
         "statement": statement, "orders": [{"order": o.order, "sku": o.sku, "quantity": o.quantity,
