@@ -170,3 +170,33 @@ def test_the_approved_promoters_list_offers_the_revoke(shop: dict[str, Caller]) 
     assert messages_of(html)[0][0] == "success" and f'data-member="{ben}"' not in html
     _status, html = post(owner, f"/office/promoters/{ben}/revoke", reason="again")
     assert messages_of(html)[0][0] == "error" and "not an approved promoter" in messages_of(html)[0][1]
+
+
+def test_the_migration_fills_the_counts_and_the_history_the_worker_writes(shop: dict[str, Caller]) -> None:
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from liandong.service.verify import verify
+
+    post(office_browser("owner"), f"/office/members/{shop['ben'].member}/reparent", referrer=shop["eve"].member or "",
+         reason="wrong link")
+    fill = __import__("liandong.service.store.migrations.0011_referral_counts_member_history",
+                      fromlist=["fill"]).fill
+
+    def counts() -> list[tuple[Any, ...]]:
+        return sorted(row for row in ReferralCount.objects.values_list("member", "referrals", "descendants",
+                                                                       "team_size") if any(row[1:]))
+
+    def history() -> list[tuple[Any, ...]]:
+        return sorted((m, p, k, str(d)) for m, p, k, d in MemberHistory.objects.values_list("member", "position",
+                                                                                           "kind", "detail"))
+
+    written, told = counts(), history()
+    assert written and any(kind == "reparented" for _m, _p, kind, _d in told)
+    ReferralCount.objects.all().delete()
+    MemberHistory.objects.all().delete()
+    fill(apps, SimpleNamespace(connection=connection))  # what the migration's RunPython hands it
+    assert (counts(), history()) == (written, told)
+    assert verify().differences == []

@@ -244,8 +244,9 @@ class MemberNotice(models.Model):
 class ReferralCount(models.Model):
     """How many members a member referred (``referrals``) and how many are in its whole referral subtree
     (``descendants``, itself excluded), as the engine counts them at each join and re-parenting
-    (``Member.descendants``), and how many members have it as their team (``team_size``, chain21's capability). Written by the worker for the members whose counts a batch changed; a member with no
-    row has referred nobody. The back office's referral tree reads it per node instead of counting a subtree.
+    (``Member.descendants``), and how many members have it as their team (``team_size``, chain21's capability).
+    Written by the worker for the members whose counts a batch changed; a member with no row has referred nobody
+    and leads nobody. The back office's referral tree and team read it instead of counting a subtree or a team.
 
     Example: A referred B and C, and B referred D -> ``ReferralCount(member="A", referrals=2, descendants=3)``
     (and ``team_size=3`` once A is a partner leading all three).

@@ -106,7 +106,8 @@ def member(request: HttpRequest, member: str) -> HttpResponse:
     balance_rows = [(book, book_label(book, lang), balances[book]) for book in member_reads.MEMBER_BOOKS]
     balance_rows.append(("debt", _("owes"), balances["debt"]))
     context = {
-        "balance_rows": balance_rows, "referrer_name": names.get(state.referrer, ""), "team_name": names.get(state.team, ""), "seeds": seeds,
+        "balance_rows": balance_rows, "referrer_name": names.get(state.referrer, ""),
+        "team_name": names.get(state.team, ""), "seeds": seeds,
         "state": state, "name": names[member], "login": login, "rank": state.rank or "member",
         "joined_at": state.joined_at.astimezone(tz), "names": names, "chain21": chain21,
         "promoted_at": _when(chain21.get("promoted_at"), tz), "distribution": distribution, "bound_to": bound_to,
