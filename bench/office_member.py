@@ -19,6 +19,7 @@ referrals: the same count means no page grows with the team).
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import random
 import tempfile
@@ -112,9 +113,10 @@ def run(args: argparse.Namespace, home: Path, url: str | None) -> None:
              ("search by name", "/office/members?q=u00042", "/office/members?q=u00043")]
     counts = {name: (pages.queries(client, big), pages.queries(client, small)) for name, big, small in paths}
     times = pages.measure(client, [(name, big) for name, big, _small in paths], args.renders, args.warm_up)
-    print(f"shop: {built['events']} events applied in {built['apply_seconds']:.1f} s "
-          f"({'PostgreSQL' if url else 'SQLite'}); star: {star.referrals} referrals, {star.descendants} in its "
-          f"tree, a team of {team_size}")
+    applied = "kept from an earlier run" if args.reuse else f"applied in {built['apply_seconds']:.1f} s"
+    print(f"shop: {built['events']} events {applied} ({'PostgreSQL' if url else 'SQLite'}, load "
+          f"{os.getloadavg()[0]:.1f}); star: {star.referrals} referrals, {star.descendants} in its tree, a team of "
+          f"{team_size} (ReferralCount.team_size {star.team_size})")
     print(f"{'page':<20} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'queries star/leaf':>18}")
     for name, samples in times.items():
         p50, p99, top = pages.cut(samples)
