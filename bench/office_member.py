@@ -19,8 +19,8 @@ referrals: the same count means no page grows with the team).
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import random
 import tempfile
 import time
