@@ -5,6 +5,7 @@ owner's) and the promoter revoke, each an event with its audit row; who may see 
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -200,3 +201,23 @@ def test_the_migration_fills_the_counts_and_the_history_the_worker_writes(shop: 
     fill(apps, SimpleNamespace(connection=connection))  # what the migration's RunPython hands it
     assert (counts(), history()) == (written, told)
     assert verify().differences == []
+
+
+def test_a_level_and_the_search_page_by_keyset(shop: dict[str, Caller], monkeypatch: pytest.MonkeyPatch) -> None:
+    from liandong.web.office import member_reads
+
+    monkeypatch.setattr(member_reads, "PEOPLE_PAGE", 1)
+    owner = office_browser("owner")
+    ann, ben, cat = shop["ann"].member, shop["ben"].member, shop["cat"].member
+    _status, html = page(owner, f"/office/members/{ann}/tree", "en")
+    assert re.findall(r'<li data-member="([^"]+)"', html) == [ben]
+    more = re.search(r'data-more href="([^"]+)"', html)
+    assert more is not None
+    _status, html = page(owner, unescape(more.group(1)), "en")
+    assert re.findall(r'<li data-member="([^"]+)"', html) == [cat] and "data-more" not in html
+    _status, html = page(owner, "/office/members", "en")
+    assert found(html) == {ann}
+    after = re.search(r'rel="next" href="([^"]+)"', html)
+    assert after is not None
+    _status, html = page(owner, "/office/members" + unescape(after.group(1)), "en")
+    assert found(html) == {ben}

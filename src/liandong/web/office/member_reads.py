@@ -79,9 +79,10 @@ def search_filter(query: str) -> Q:
     return found
 
 
-def people(rows: QuerySet[MemberState], after: int | None, limit: int = PEOPLE_PAGE) -> dict[str, Any]:
-    """One page of members in join order after join index ``after``, each with its name, rank, invite code and
-    referral counts; and the next page's cursor (None on the last)."""
+def people(rows: QuerySet[MemberState], after: int | None, limit: int | None = None) -> dict[str, Any]:
+    """One page of members (``PEOPLE_PAGE`` unless ``limit``) in join order after join index ``after``, each with its
+    name, rank, invite code and referral counts; and the next page's cursor (None on the last)."""
+    limit = limit or PEOPLE_PAGE
     window = rows.filter(join_index__gt=after) if after is not None else rows
     got = list(window.order_by("join_index").only("member", "rank", "team", "referrer", "joined_at", "join_index")
                [: limit + 1])
