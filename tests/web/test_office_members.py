@@ -221,3 +221,37 @@ def test_a_level_and_the_search_page_by_keyset(shop: dict[str, Caller], monkeypa
     assert after is not None
     _status, html = page(owner, "/office/members" + unescape(after.group(1)), "en")
     assert found(html) == {ben}
+
+
+@pytest.mark.parametrize(("role", "status", "acts"), [("owner", 200, {"reparent", "revoke"}),
+                                                      ("operator", 200, {"revoke"}), ("read-only", 200, set()),
+                                                      ("finance", 403, set())])
+def test_each_role_opens_a_members_page_and_its_levels_as_its_permissions_allow(
+        shop: dict[str, Caller], role: str, status: int, acts: set[str]) -> None:
+    ann, cat = shop["ann"].member, shop["cat"].member
+    post(office_browser("owner", "approver"), f"/office/promoters/{cat}/approve")
+    browser = office_browser(role)
+    for path in (f"/office/members/{ann}", f"/office/members/{ann}/tree", f"/office/members/{ann}/team",
+                 f"/office/members?q={ann}"):
+        assert browser.get(path).status_code == status, path
+    if status == 200:
+        _status, html = page(browser, f"/office/members/{cat}", "en")
+        assert {act for act in ("reparent", "revoke") if f"data-{act}" in html} == acts
+        _status, html = page(browser, "/office/", "en")
+        assert 'data-nav="members"' in html
+    else:
+        _status, html = page(browser, "/office/", "en")
+        assert 'data-nav="members"' not in html
+
+
+def test_a_member_without_a_login_is_found_by_its_number(shop: dict[str, Caller]) -> None:
+    from liandong.service.log import append_event
+    from liandong.service.worker import drain
+
+    append_event("join", {"member": "imported-7"}, key="import:7", request_hash="h", actor="system")
+    drain()
+    number = MemberState.objects.get(member="imported-7").join_index + 1
+    _status, html = page(office_browser("owner"), f"/office/members?q=Member+No.+{number}", "en")
+    assert found(html) == {"imported-7"}
+    _status, html = page(office_browser("owner"), f"/office/members?q=Member+No.+{number - 1}", "en")
+    assert found(html) == set()  # the member before it has a login: it shows (and is found) by its username
