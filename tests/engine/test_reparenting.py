@@ -186,3 +186,21 @@ def test_a_seed_moved_away_still_releases_its_partners_help_fund_when_promoted(r
     assert plan.standing["R"].seeds == ["S1", "S2"] and plan.standing["R"].released
     assert result.engine.balance("R", "help_fund") == 0
     assert result.engine.check_invariants() == []
+
+
+def test_referral_counts_are_kept_once_asked_for_and_follow_the_moves(run_chain21: Run) -> None:
+    result = run_chain21([{"join": "A"}, {"join": "B", "referrer": "A"}, {"join": "C", "referrer": "B"},
+                          {"join": "D"}, {"reparent_member": "B", "referrer": "D", "reason": REASON}])
+    engine = result.engine
+    assert engine.recounted is None and engine.members["D"].descendants == 0  # a replay keeps no counts
+    engine.track_referral_counts()  # as the worker does after its replay: one pass over the moved tree
+    assert [engine.members[m].descendants for m in "ABCD"] == [0, 1, 0, 2]
+    for event in ({"join": "E", "referrer": "C"}, {"reparent_member": "B", "referrer": "A", "reason": REASON}):
+        verb = next(iter(event))
+        fields = {k: v for k, v in event.items() if k != verb}
+        cls = __import__("liandong.engine.events", fromlist=["EVENT_TYPES"]).EVENT_TYPES[verb]
+        assert engine.apply(cls(at=engine.clock, **{cls.primary: event[verb]}, **fields)).applied
+    assert [engine.members[m].descendants for m in "ABCDE"] == [3, 2, 1, 0, 0]
+    assert engine.recounted == {"A", "B", "C", "D"} and engine.check_invariants() == []
+    engine.members["A"].descendants += 1
+    assert engine.check_invariants() == ["A counts 4 descendants but has 3"]

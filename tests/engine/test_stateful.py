@@ -94,10 +94,14 @@ class EngineMachine(RuleBasedStateMachine):
     def open_shop(self, data: st.DataObject) -> None:
         self.shop = self.make_shop(data)
         self.engine = new_engine(self.shop)
+        if data.draw(st.booleans(), label="referral counts kept (as the worker keeps them)"):
+            self.engine.track_referral_counts()
 
     def apply(self, event: ev.Event) -> None:
         self.log.append(event)
         self.engine.apply(event)
+        if self.engine.recounted is not None:
+            self.engine.recounted.clear()  # as the worker does at each batch
 
     def at(self, data: st.DataObject) -> dt.datetime:
         return self.engine.clock + dt.timedelta(seconds=data.draw(CLOCK_STEPS, label="seconds after the clock"))

@@ -58,7 +58,7 @@ class Member:
     children: list[str] = field(default_factory=list)
     birth_date: dt.date | None = None
     guardian_consent: bool = False
-    descendants: int = 0  # members in its referral subtree, itself excluded (kept at join and re-parenting)
+    descendants: int = 0  # members in its referral subtree, itself excluded (kept once track_referral_counts ran)
 
 
 @dataclass(slots=True)
@@ -163,8 +163,9 @@ class Engine:
         self.config_version = 1
         self.facts: list[dict[str, Any]] = []
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
-        # members whose referral counts (children, descendants) changed, when the caller asks to know (the worker
-        # sets a set and empties it at each batch); None: nobody keeps them (replay, the simulator)
+        # members whose referral counts (children, descendants, a team's size) changed, once the caller asked for
+        # them (``track_referral_counts``: the worker, which empties it at each batch); None: nobody keeps them, and
+        # a join costs no walk up the tree (replay, the simulator, a million-deep chain)
         self.recounted: set[str] | None = None
         self.modules: dict[str, Module] = {}
         # ``shop.plans`` names the plans the shop runs, and may also configure an always-on module (a campaign
@@ -429,21 +430,41 @@ class Engine:
                 view.update(module.member_view(self, member_id))
         return view
 
+    def track_referral_counts(self) -> None:
+        """From now on keep each member's ``descendants`` (counted here once for the whole tree, in one pass) and
+        note in ``recounted`` whose counts change. Each join then walks up its referrer's line (O(depth), as many
+        counts as ancestors to write): the worker's price for the back office's tree, which a shop's tree (tens of
+        levels) pays easily; replays and the simulator do not ask for it."""
+        members = self.members
+        for m in members.values():
+            m.descendants = 0
+        order: list[Member] = []
+        stack = [m for m in members.values() if m.referrer is None]
+        while stack:  # referrers before their referrals, whatever moves re-parenting made
+            m = stack.pop()
+            order.append(m)
+            stack.extend(members[c] for c in m.children)
+        for m in reversed(order):
+            if m.referrer is not None:
+                members[m.referrer].descendants += 1 + m.descendants
+        self.recounted = set()
+
     def _ancestors_add(self, start: str | None, amount: int) -> None:
-        """Add ``amount`` to the descendants of ``start`` and of every member above it."""
+        """Add ``amount`` to the descendants of ``start`` and of every member above it (when counts are kept)."""
         members, recounted = self.members, self.recounted
+        if recounted is None:
+            return
         above = start
         while above is not None:
             m = members[above]
             m.descendants += amount
-            if recounted is not None:
-                recounted.add(above)
+            recounted.add(above)
             above = m.referrer
 
     def check_invariants(self) -> list[str]:
         problems = self.ledger.check_invariants()
         members = self.members
-        for m in members.values():  # the referral counts the back office's tree shows
+        for m in members.values() if self.recounted is not None else ():  # the back office's referral counts
             counted = sum(1 + members[c].descendants for c in m.children)
             if counted != m.descendants:
                 problems.append(f"{m.id} counts {m.descendants} descendants but has {counted}")

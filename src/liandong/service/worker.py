@@ -295,7 +295,7 @@ class Worker:
             raise ReplayMismatch(
                 f"replaying events up to position {mark.position} gives {engine.ledger.count} transactions, "
                 f"the database holds {mark.transactions}: run `liandong verify`")
-        engine.recounted = set()  # from here on, the members whose referral counts change are written
+        engine.track_referral_counts()  # from here on, the members whose referral counts change are written
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
         self._campaign_views, self._member_hashes = {}, {}
         self._fingerprint = self._read_fingerprint()
