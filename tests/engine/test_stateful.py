@@ -438,7 +438,7 @@ TestChain21Model.settings = settings(_QUICK, max_examples=60)
 #: The long runs: at least LONG_RUN_STEPS steps per machine in all (Hypothesis ends some runs before
 #: ``stateful_step_count``, so the test counts the steps it ran), replaying after every 7th step and the last.
 LONG_RUN_STEPS = 10_000
-_LONG = {EngineMachine: (120, 100), Chain21Machine: (120, 100), Chain21RefundsMachine: (120, 100),
+_LONG = {EngineMachine: (120, 100), Chain21Machine: (130, 100), Chain21RefundsMachine: (130, 100),
          Chain21ModelMachine: (130, 100)}
 
 
