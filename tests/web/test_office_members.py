@@ -235,6 +235,7 @@ def test_each_role_opens_a_members_page_and_its_levels_as_its_permissions_allow(
                  f"/office/members?q={ann}"):
         assert browser.get(path).status_code == status, path
     if status == 200:
+        assert page(browser, f"/office/members/{cat}", "zh-hans")[0] == 200  # the default language renders too
         _status, html = page(browser, f"/office/members/{cat}", "en")
         assert {act for act in ("reparent", "revoke") if f"data-{act}" in html} == acts
         _status, html = page(browser, "/office/", "en")
