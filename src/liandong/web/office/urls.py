@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, home, promoters, withdrawals
+from .views import audit, auth, dashboard, home, promoters, withdrawals
 
 app_name = "office"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("promoters/<str:member>/approve", promoters.approve, name="promoters_approve"),
     path("promoters/<str:member>/reject", promoters.reject, name="promoters_reject"),
     path("audit", audit.audit_log, name="audit"),
+    path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
 ]
