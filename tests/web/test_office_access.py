@@ -114,6 +114,8 @@ PAGES = {
     "/office/withdrawals/payouts.csv": (200, 403, 200, 403),  # payee accounts: only who decides withdrawals
     "/office/promoters": (200, 200, 403, 200),
     "/office/audit": (200, 200, 403, 200),
+    "/office/dashboard": (200, 200, 403, 200),
+    "/office/dashboard/sales.csv": (200, 200, 403, 200),
 }
 
 

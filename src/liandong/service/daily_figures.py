@@ -17,9 +17,11 @@ One ``DailyFigure`` row per (day, figure, plan, key):
     joined     ""      ""          0                                                members who joined
     rank       a plan  a rank      0                                                members who reached the rank
     rank_lost  a plan  a rank      0                                                members who lost the rank
+    rank_held  a plan  a rank      0                    the change of the members holding the rank (above the lowest)
 
 A balance now is the sum of its figure over every day (``book`` help_fund: the help funds frozen; ``owing``: the
-debts). Example: on 2026-03-01 B (referred by agent A) buys the 699.00 gift pack and becomes an agent::
+debts; ``rank_held``: the agents and partners now). Example: on 2026-03-01 B (referred by agent A) buys the 699.00
+gift pack and becomes an agent::
 
     (2026-03-01, sales,  "",      "",              69900, 1)
     (2026-03-01, reward, chain21, direct_reward,   10000, 1)
@@ -27,6 +29,7 @@ debts). Example: on 2026-03-01 B (referred by agent A) buys the 699.00 gift pack
     (2026-03-01, book,   "",      available,       10000, 0)
     (2026-03-01, joined, "",      "",                  0, 1)      (B's join, if it was that day)
     (2026-03-01, rank,   chain21, agent,               0, 1)
+    (2026-03-01, rank_held, chain21, agent,            0, 1)
 
 Ranks are read per event right after the engine applied it (``observe``): the members an event names, or that a
 fact it recorded names, are compared with the rank this keeps for them (``RankMemory``, built from the engine when
@@ -147,6 +150,10 @@ class DayFigures:
                     self.add(day, "rank", adapter.plan_kind, new, 0, 1)
                 else:
                     self.add(day, "rank_lost", adapter.plan_kind, old, 0, 1)
+                if new != lowest:
+                    self.add(day, "rank_held", adapter.plan_kind, new, 0, 1)
+                if old != lowest:
+                    self.add(day, "rank_held", adapter.plan_kind, old, 0, -1)
 
     # --- money ------------------------------------------------------------------------------------------------
     def add_entry(self, transaction: int, rule: str, plan: str, reverses: int | None, at: dt.datetime, owner: str,

@@ -228,11 +228,8 @@ def now() -> Now:
               DailyFigure.objects.filter(figure__in=("book", "owing", "joined")).values_list("figure", "key")
               .annotate(amount=Sum("amount"), count=Sum("count")).values_list("figure", "key", "amount", "count")}
     held = {(plan, key): int(count or 0) for plan, key, count in
-            DailyFigure.objects.filter(figure="rank").values_list("plan", "key").annotate(count=Sum("count"))
+            DailyFigure.objects.filter(figure="rank_held").values_list("plan", "key").annotate(count=Sum("count"))
             .values_list("plan", "key", "count")}
-    for plan, key, count in (DailyFigure.objects.filter(figure="rank_lost").values_list("plan", "key")
-                             .annotate(count=Sum("count")).values_list("plan", "key", "count")):
-        held[(plan, key)] = held.get((plan, key), 0) - int(count or 0)
     pools = sorted(Balance.objects.filter(owner="@pool").values_list("book", "amount"))
     escrow = Balance.objects.filter(owner="@escrow").aggregate(amount=Sum("amount"), campaigns=Count("id"))
     points = api_reads.shop_read("points") if "points" in api_reads.running_plans() else None

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -90,8 +91,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "period": period, "periods": d.PERIODS, "query": request.GET, "totals": totals,
         "payout_text": d.ratio_text(totals["payout_ratio"]), "rewards": rewards, "ranks": ranks, "now": now,
         "pools": [{"book": book, "name": pool_name(book), "amount": amount} for book, amount in now.pools],
-        "charts": [{"name": name, "csv_query": period.query} for name in d.CHARTS],
-        "chart_specs": json.dumps(chart_specs(f, tables), ensure_ascii=False),
+        "charts": [{"name": name,
+                    "csv_url": reverse("office:dashboard_csv", args=[name]) + "?" + urlencode(period.query)}
+                   for name in d.CHARTS],
+        "chart_specs": chart_specs(f, tables),
     }
     return render(request, "office/dashboard.html", context)
 
