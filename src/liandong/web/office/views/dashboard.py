@@ -60,7 +60,7 @@ def chart_specs(f: d.Figures, tables: dict[str, tuple[list[str], list[list[str]]
         {"name": f"{rule_name(rule)} · {plan_name(plan)}", "y": column("rewards", f"{plan}:{rule}"), "type": "bar"}
         for plan, rule in f.rewards]}
     members = {"x": days, "kind": "count", "barmode": "group", "series": [
-        {"name": _("Joined"), "y": column("members", "joined"), "type": "bar"},
+        {"name": _("New members"), "y": column("members", "joined"), "type": "bar"},
         *[{"name": _("Reached %(rank)s") % {"rank": rank_name(rank)}, "y": column("members", f"{plan}:{rank}"),
            "type": "bar"} for plan, rank in f.ranks]]}
     payout = {"x": days, "kind": "ratio", "barmode": "group", "series": [
