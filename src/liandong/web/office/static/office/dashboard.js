@@ -21,7 +21,7 @@
                    tickprefix: spec.kind === "money" ? "¥" : "", automargin: true};
       if (spec.kind === "count") { yaxis.tickformat = ",d"; }
       var layout = {barmode: spec.barmode, height: 300, margin: {l: 50, r: 10, t: 10, b: 40},
-                    legend: {orientation: "h", y: -0.2}, xaxis: {type: "category", automargin: true}, yaxis: yaxis,
+                    showlegend: true, legend: {orientation: "h", y: -0.2}, xaxis: {type: "category", automargin: true}, yaxis: yaxis,
                     font: {size: 12}};
       area.setAttribute("data-drawn", "1");
       window.Plotly.newPlot(area, traces, layout, {displaylogo: false, responsive: true,
