@@ -97,13 +97,15 @@ class DayFigures:
         self.tz = tz
         self.ranks = ranks
         self.totals: dict[Key, list[int]] = {}
-        self._days: dict[dt.datetime, dt.date] = {}
+        self._last: tuple[dt.datetime | None, dt.date] = (None, dt.date.min)  # the last instant and its day
         self._counted: int | None = None  # the last reward transaction counted
 
     def day_of(self, at: dt.datetime) -> dt.date:
-        day = self._days.get(at)
-        if day is None:
-            day = self._days[at] = at.astimezone(self.tz).date()
+        """The business day of ``at``; the transactions of one event share their instant (the same object)."""
+        last, day = self._last
+        if at is not last:
+            day = at.astimezone(self.tz).date()
+            self._last = (at, day)
         return day
 
     def add(self, day: dt.date, figure: str, plan: str, key: str, amount: int, count: int) -> None:
@@ -120,22 +122,23 @@ class DayFigures:
         event = applied.event
         if event is None or not applied.applied:
             return
-        day = self.day_of(event.at)
         if isinstance(event, Join):
-            self.add(day, "joined", "", "", 0, 1)
+            self.add(self.day_of(event.at), "joined", "", "", 0, 1)
         if not self.ranks.adapters:
             return
         members = engine.members
-        named = {value for name in type(event).model_fields
-                 if isinstance(value := getattr(event, name), str) and value in members}
+        # the members the event's fields name (a pydantic model keeps its fields' values in __dict__)
+        named = {value for value in event.__dict__.values() if value.__class__ is str and value in members}
         for adapter in self.ranks.adapters:
-            candidates = set(named)
-            for fact in applied.facts:
-                member = adapter.touched_by(fact)
-                if member is not None and member in members:
-                    candidates.add(member)
+            candidates = named
+            if applied.facts:
+                candidates = set(named)
+                for fact in applied.facts:
+                    member = adapter.touched_by(fact)
+                    if member is not None and member in members:
+                        candidates.add(member)
             lowest, above, order = adapter.ranks[0], self.ranks.above[adapter.plan_kind], adapter.ranks
-            for member in sorted(candidates):
+            for member in sorted(candidates) if len(candidates) > 1 else candidates:
                 new = _rank(adapter, engine, member)
                 if new is None:
                     continue
@@ -146,6 +149,7 @@ class DayFigures:
                     del above[member]
                 else:
                     above[member] = new
+                day = self.day_of(event.at)
                 if order.index(new) > order.index(old):
                     self.add(day, "rank", adapter.plan_kind, new, 0, 1)
                 else:
@@ -156,12 +160,12 @@ class DayFigures:
                     self.add(day, "rank_held", adapter.plan_kind, old, 0, -1)
 
     # --- money ------------------------------------------------------------------------------------------------
-    def add_entry(self, transaction: int, rule: str, plan: str, reverses: int | None, at: dt.datetime, owner: str,
+    def add_entry(self, transaction: int, rule: str, plan: str, reverses: int | None, day: dt.date, owner: str,
                   book: str, amount: int, balance_after: int) -> None:
-        """One ledger entry, in entry order, with its account's balance after it."""
+        """One ledger entry, in entry order, with its account's balance after it (``day``: its transaction's
+        business day, ``day_of`` its instant)."""
         if book in NON_CASH_UNITS or not amount:
             return
-        day = self.day_of(at)
         if owner[0] == "@":
             if (owner, book) == SALES:
                 if amount > 0:
@@ -187,10 +191,11 @@ class DayFigures:
     def add_batch(self, entries: Iterable[tuple[Any, ...]], transactions: Iterable[tuple[Any, ...]]) -> None:
         """A worker batch's rows: ``entries`` as ``(transaction_id, owner, book, unit, amount, balance_after)`` and
         ``transactions`` as ``(id, event, rule, plan, order, source, reverses, ref, at)`` (``worker.ledger_rows``)."""
-        of = {t[0]: (t[2], t[3], t[6], t[8]) for t in transactions}
+        day_of = self.day_of
+        of = {t[0]: (t[2], t[3], t[6], day_of(t[8])) for t in transactions}
         for transaction, owner, book, _unit, amount, after in entries:
-            rule, plan, reverses, at = of[transaction]
-            self.add_entry(transaction, rule, plan, reverses, at, owner, book, amount, after)
+            rule, plan, reverses, day = of[transaction]
+            self.add_entry(transaction, rule, plan, reverses, day, owner, book, amount, after)
 
     def rows(self) -> list[tuple[Any, ...]]:
         """The rows in ``COLUMNS`` order (the day as ISO text, which both databases take for a date), leaving out
@@ -212,10 +217,10 @@ def replay(engine: Engine, log: Iterable[tuple[int, str, dict[str, Any], dt.date
         applied = apply_logged(engine, position, verb, payload, created, auto_close_days)
         figures.observe(engine, applied)
         for txn in applied.transactions:
-            at = transaction_instant(txn, engine.clock)
+            day = figures.day_of(transaction_instant(txn, engine.clock))
             for account, amount in txn.entries:
                 after = running[account] = running.get(account, 0) + amount
-                figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, at, account[0], account[1],
+                figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, day, account[0], account[1],
                                   amount, after)
         engine.ledger.transactions.clear()
     return figures

@@ -172,8 +172,9 @@ def _compare_transactions(applied: list[Applied], running: dict[Account, int], m
                     if isinstance(txn.at, dt.datetime):
                         months.add(txn.id, txn.rule, txn.at, account[0], account[1], amount, running[account])
                         if figures is not None:
-                            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, txn.at, account[0],
-                                              account[1], amount, running[account])
+                            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses,
+                                              figures.day_of(txn.at), account[0], account[1], amount,
+                                              running[account])
                 continue
             _compare_transaction(txn, a.position, row, report)
             at = txn.at if isinstance(txn.at, dt.datetime) else row.at  # the instant the worker stamped on it
@@ -197,11 +198,12 @@ def _compare_entries(txn: Transaction, rows: list[LedgerEntry], running: dict[Ac
     """Compare a transaction's entries, and add each expected one to the monthly totals (posted at ``at``)."""
     if len(rows) != len(txn.entries):
         report.differ(f"transaction {txn.id}: expected {len(txn.entries)} entries, the database has {len(rows)}")
+    day = figures.day_of(at) if figures is not None else None
     for i, (account, amount) in enumerate(txn.entries):
         running[account] = running.get(account, 0) + amount
         months.add(txn.id, txn.rule, at, account[0], account[1], amount, running[account])
-        if figures is not None:
-            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, at, account[0], account[1], amount,
+        if figures is not None and day is not None:
+            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, day, account[0], account[1], amount,
                               running[account])
         report.entries += 1
         if i >= len(rows):
