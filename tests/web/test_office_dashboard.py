@@ -311,3 +311,20 @@ def test_the_page_reads_a_constant_number_of_queries(shop: dict[str, Any], djang
         status, _html = get(browser, "/office/dashboard?period=30")
     assert status == 200
 
+
+
+def test_the_migration_builds_the_figures_of_a_log_applied_before_it(shop: dict[str, Any]) -> None:
+    """Migration 0011 on a database whose log the worker applied before the table existed: the rows it builds are
+    the ones the worker kept."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("liandong.service.store.migrations.0011_daily_figures")
+    kept = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
+    DailyFigure.objects.all().delete()
+    migration.fill_daily_figures(apps, SimpleNamespace(connection=connection))
+    built = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
+    assert built == [row for row in kept if row[4] or row[5]] and len(built) > 10
