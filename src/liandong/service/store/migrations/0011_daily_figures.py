@@ -1,7 +1,8 @@
 """The dashboard reads the shop's figures per business day: ``DailyFigure``, which the worker adds to in the same
 transaction as the entries. Built here for the events already applied by replaying the log up to the worker's
 position with the engine, exactly as the worker builds them (``service.daily_figures``); a large log takes about as
-long as the worker's own restart replay."""
+long as the worker's own restart replay. And an index of the withdrawals still open (waiting for a decision or a
+payout), which the dashboard and the overview count."""
 
 from typing import Any
 
@@ -66,6 +67,11 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('day', 'figure', 'plan', 'key'),
                                                         name='one_daily_figure')],
             },
+        ),
+        migrations.AddIndex(
+            model_name='withdrawalstate',
+            index=models.Index(condition=models.Q(('status__in', ['requested', 'approved'])), fields=['status'],
+                               name='withdrawal_open'),
         ),
         migrations.RunPython(fill_daily_figures, migrations.RunPython.noop),
     ]
