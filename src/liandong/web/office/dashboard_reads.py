@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from ...engine.money import format_fen
@@ -231,13 +231,14 @@ def now() -> Now:
             DailyFigure.objects.filter(figure="rank_held").values_list("plan", "key").annotate(count=Sum("count"))
             .values_list("plan", "key", "count")}
     pools = sorted(Balance.objects.filter(owner="@pool").values_list("book", "amount"))
-    escrow = Balance.objects.filter(owner="@escrow").aggregate(amount=Sum("amount"), campaigns=Count("id"))
+    escrow = Balance.objects.filter(owner="@escrow").aggregate(held=Sum("amount"),
+                                                               campaigns=Count("id", filter=~Q(amount=0)))
     points = api_reads.shop_read("points") if "points" in api_reads.running_plans() else None
     owing = totals.get(("owing", ""), (0, 0))
     return Now(members=totals.get(("joined", ""), (0, 0))[1], help_funds=totals.get(("book", "help_fund"), (0, 0))[0],
                owing=owing[0], owing_members=owing[1], pools=[(b, a) for b, a in pools],
-               escrow=int(escrow["amount"] or 0),
-               escrow_campaigns=Balance.objects.filter(owner="@escrow").exclude(amount=0).count(),
+               escrow=int(escrow["held"] or 0),
+               escrow_campaigns=int(escrow["campaigns"] or 0),
                points=points, ranks=held,
                pending_withdrawals=reads.pending_withdrawals(), payouts_due=reads.payouts_due())
 
