@@ -328,3 +328,16 @@ def test_the_migration_builds_the_figures_of_a_log_applied_before_it(shop: dict[
     migration.fill_daily_figures(apps, SimpleNamespace(connection=connection))
     built = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
     assert built == [row for row in kept if row[4] or row[5]] and len(built) > 10
+
+
+def test_a_campaigns_escrow_is_the_ledgers(db: None, api_settings: Any, register_member: Register) -> None:
+    """A group-buy seat paid and waiting for its group: its price is in the campaign's escrow."""
+    import group_campaigns as gc
+
+    make_shop(plans={}, start=timezone.now() - dt.timedelta(days=1), products=gc.PRODUCTS)
+    gc.create_group_buy()
+    gc.act(register_member("alice"), "start_group_buy", campaign="gb1")
+    held = Balance.objects.get(owner="@escrow", book="gb1").amount
+    assert held == 9900
+    _status, html = get(office_browser("owner"), "/office/dashboard")
+    assert figure(html, "escrow") == "¥99.00" and "1 campaign" in html
