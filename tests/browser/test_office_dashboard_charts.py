@@ -55,3 +55,13 @@ def test_the_four_charts_draw_with_the_projects_plotly(live: Live, width: int, l
     assert not problems and not outside, (problems, outside)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/office-dashboard-{width}-{lang}.png", full_page=True)
+    # choosing a first day makes the period a custom one, from that day to the shown last day
+    assert page.input_value("#period") == "7"
+    first = page.input_value("#from")
+    page.fill("#from", first)
+    page.dispatch_event("#from", "change")
+    assert page.input_value("#period") == "custom"
+    page.click("[data-period-form] button[type=submit]")
+    page.wait_for_selector('[data-period="custom"]')
+    page.wait_for_selector("#chart-sales[data-drawn] svg.main-svg")
+    assert not problems and not outside, (problems, outside)

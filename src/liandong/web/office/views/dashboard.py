@@ -74,8 +74,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         period = _period(request)
     except d.BadPeriod as bad:
-        return render(request, "office/dashboard.html", {"bad": bad, "query": request.GET,
-                                                         "periods": d.PERIODS}, status=400)
+        return render(request, "office/dashboard.html", {
+            "bad": bad, "query": request.GET, "periods": d.PERIODS, "from_value": request.GET.get("from", "")[:20],
+            "to_value": request.GET.get("to", "")[:20]}, status=400)
     f = d.figures(period)
     tables = d.chart_tables(f)
     totals = f.totals
@@ -89,6 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
              for plan, rank in sorted(set(f.ranks) | set(f.ranks_lost) | set(now.ranks))]
     context = {
         "period": period, "periods": d.PERIODS, "query": request.GET, "totals": totals,
+        "from_value": period.start.isoformat(), "to_value": period.end.isoformat(),
         "payout_text": d.ratio_text(totals["payout_ratio"]), "rewards": rewards, "ranks": ranks, "now": now,
         "pools": [{"book": book, "name": pool_name(book), "amount": amount} for book, amount in now.pools],
         "charts": [{"name": name,

@@ -28,5 +28,13 @@
                                                    modeBarButtonsToRemove: ["sendDataToCloud"]});
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
+  function customOnDates() {  // choosing a day means a custom period
+    var form = document.querySelector("[data-period-form]");
+    if (!form) { return; }
+    ["from", "to"].forEach(function (name) {
+      form.elements[name].addEventListener("change", function () { form.elements.period.value = "custom"; });
+    });
+  }
+  function start() { customOnDates(); draw(); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 }());
