@@ -29,4 +29,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("withdrawals", gettext_lazy("Withdrawals"), "decide_withdrawal", "¥"),
     NavEntry("promoters", gettext_lazy("Promoter applications"), "manage_promoters", "★"),
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),
+    NavEntry("campaigns", gettext_lazy("Campaigns"), "run_campaigns", "◎"),
 )
