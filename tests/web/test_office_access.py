@@ -114,6 +114,10 @@ PAGES = {
     "/office/withdrawals/payouts.csv": (200, 403, 200, 403),  # payee accounts: only who decides withdrawals
     "/office/promoters": (200, 200, 403, 200),
     "/office/audit": (200, 200, 403, 200),
+    "/office/campaigns": (200, 200, 403, 200),
+    "/office/campaigns/new/group_buy": (200, 200, 403, 200),
+    "/office/campaigns/new/blind_box": (200, 200, 403, 200),
+    "/office/campaigns/no-such-campaign": (404, 404, 403, 404),
 }
 
 

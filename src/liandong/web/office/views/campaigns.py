@@ -229,6 +229,7 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "campaign": view, "campaign_id": campaign, "kind": kind, "kind_name": KIND_NAMES.get(kind, kind),
         "status": _status(row.status), "draft": row.status == "draft", "can_run": office.may_act(PERMISSION),
+        "readonly": not office.may_act(PERMISSION),
         "terms": sorted((view.get("params") or {}).items()), "escrow": view.get("escrow"),
         "paid_out": [(PAID_OUT_LABELS.get(w, w), a) for w, a in cr.paid_out(kind, view)],
         "participants": cr.participants(kind, view), "expiry": cr.expiry(kind, view, reads.shop_tz()),
