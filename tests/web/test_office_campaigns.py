@@ -59,7 +59,7 @@ def create_draft(browser: Client, **fields: str) -> tuple[int, str]:
     return post(browser, "/office/campaigns/new/group_buy", **{**GROUP_BUY, **fields})
 
 
-# --- a draft ------------------------------------------------------------------------------------------------------------
+# --- a draft ----------------------------------------------------------------------------------------------------------
 
 
 def test_an_operator_saves_a_draft_and_sees_what_members_will_see_and_the_audits_checks(operator: Client) -> None:
@@ -169,7 +169,7 @@ def test_blind_box_terms_are_checked_but_not_saved(operator: Client) -> None:
     assert LoggedEvent.objects.count() == events and not AuditLog.objects.exists()
 
 
-# --- a published campaign ------------------------------------------------------------------------------------------------
+# --- a published campaign ---------------------------------------------------------------------------------------------
 
 
 def test_a_campaigns_page_shows_its_groups_by_name_and_closing_pays_them_back(
@@ -211,7 +211,7 @@ def test_the_list_shows_every_campaign_with_its_figures_and_filters(operator: Cl
     assert page(operator, "/office/campaigns/nope", "en")[0] == 404
 
 
-# --- who may ----------------------------------------------------------------------------------------------------------------
+# --- who may ----------------------------------------------------------------------------------------------------------
 
 
 def test_read_only_sees_the_pages_but_cannot_act(shop: None) -> None:
