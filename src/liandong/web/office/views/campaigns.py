@@ -14,6 +14,7 @@ a pre-sale early (docs/office.md).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from typing import Any
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ....service.store.models import ProductState
+from ...api.events import public_view
 from ...pages.people import display_names
 from ...pages.views.campaigns import rules_context
 from ...pages.views.draws import KIND_NAMES
@@ -235,9 +237,16 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
         "participants": cr.participants(kind, view), "expiry": cr.expiry(kind, view, reads.shop_tz()),
         "close_verb": cr.CLOSE_VERBS.get(kind), "draws": view.get("draws") or [],
         "refunds": [{**r, "name": names.get(r.get("member") or "", "")} for r in cr.refunds(kind, view)],
+        "published_at": _moment(view.get("published_at")),
+        "published_rules": None if row.status == "draft" else rules_context(
+            kind, public_view(kind, copy.deepcopy(view))),
         **_people(kind, view, campaign),
     }
     return context
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text).astimezone(reads.shop_tz()) if text else None
 
 
 def _draft_form(kind: str, view: dict[str, Any]) -> list[cr.ParamField]:
