@@ -233,3 +233,13 @@ def test_finance_cannot_see_campaigns(shop: None) -> None:
         assert status == 403 and 'data-forbidden="run_campaigns"' in html, path
     assert 'data-nav="campaigns"' not in page(finance, "/office/", "en")[1]
     assert 'data-nav="campaigns"' in page(office_browser("operator"), "/office/", "en")[1]
+
+
+def test_a_draft_on_a_product_the_shop_does_not_sell_says_what_the_engine_refuses(operator: Client) -> None:
+    """A draft may name any product (the engine checks it at publishing): its page says why nothing can be shown."""
+    status, html = create_draft(operator, sku="NOPE")
+    assert status == 200 and status_of("gb1") == "draft"
+    assert "data-preview-refused" in html and "NOPE" in html.split("data-preview-refused", 1)[1][:400]
+    assert "data-audit-problem" in html
+    status, html = post(operator, "/office/campaigns/gb1/publish")
+    assert status_of("gb1") == "draft" and any(kind == "error" for kind, _text in messages_of(html))

@@ -116,6 +116,10 @@ def _checked(kind: str, params: dict[str, Any], commitment: str = "") -> dict[st
         preview = rules_context(kind, view)
         preview["campaign"] = {**preview["campaign"], "commitment": commitment}
         context["preview"] = preview
+    if view is None:  # the engine would not create it: nothing to probe
+        context["audit"] = {"problem": _("The engine refuses these terms, so the probe cannot run them: %(why)s")
+                            % {"why": refused}, "checks": []}
+        return context
     found = cr.audit_checks(kind, params)
     context["audit"] = {"problem": found.problem, "draws": found.draws, "seconds": found.seconds,
                         "probe": found.probe.to_json() if found.probe else None,
