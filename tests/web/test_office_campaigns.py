@@ -22,7 +22,7 @@ from liandong.service.store.models import CampaignState, LoggedEvent
 from liandong.web.accounts.models import AuditLog
 
 pytest_plugins = ["api_fixtures"]
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=False)
 
 #: TEA (99.00, a 10.00 red envelope) and a car worth more than the 50,000-yuan prize cap.
 PRODUCTS: list[dict[str, Any]] = [*gc.PRODUCTS, {"sku": "CAR", "price": "60000.00", "name": "A small car"}]
@@ -243,3 +243,11 @@ def test_a_draft_on_a_product_the_shop_does_not_sell_says_what_the_engine_refuse
     assert "data-audit-problem" in html
     status, html = post(operator, "/office/campaigns/gb1/publish")
     assert status_of("gb1") == "draft" and any(kind == "error" for kind, _text in messages_of(html))
+
+
+def test_the_probe_runs_fewer_draws_for_large_groups_and_box_sets() -> None:
+    from liandong.web.office.campaign_reads import draws_for
+
+    assert draws_for("group_buy", {"group_size": "5"}) == 400 and draws_for("blind_box", {"win_to": 24}) == 400
+    assert draws_for("group_buy", {"group_size": 100}) == 100 and draws_for("blind_box", {"win_to": "1000"}) == 20
+    assert draws_for("red_envelope", {}) == 400 and draws_for("group_buy", {"group_size": "x"}) == 400

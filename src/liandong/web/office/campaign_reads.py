@@ -45,10 +45,11 @@ CLOSE_VERBS = {"group_buy": "close_group_buy", "red_envelope": "close_red_envelo
 GROUP_KINDS = ("group_buy", "red_envelope")
 #: Parameters the form never shows: the draw's secret is made by the service when the event is logged.
 HIDDEN_PARAMS = ("secret",)
-#: What one probe may cost: draws x (seats of a group, or boxes of a set) — about 0.6 s on the reference machine
-#: (400 groups of 5: 0.17 s; 400 of 100: 1.1 s; 400 sets of 24 boxes: 0.26 s; 400 sets of 1000 boxes: 7 s).
-PROBE_BUDGET = 20_000
-MIN_DRAWS = 40
+#: What one probe may cost: draws x (seats of a group, or the window's last box of a set). Measured in a request on
+#: the shared 2-core machine: 400 groups of 5 0.40 s, 400 sets of 24 boxes 0.55 s, 200 groups of 100 1.03 s,
+#: 40 sets of 1000 boxes 2.61 s; so at most 400 draws and about 10,000 seats or boxes (0.5 s to 1.3 s).
+PROBE_BUDGET = 10_000
+MIN_DRAWS = 20
 PAGE_SIZE = 50
 
 _YUAN_FUNC = get_args(Yuan)[1].func
