@@ -22,7 +22,7 @@ from liandong.service.store.models import CampaignState, LoggedEvent
 from liandong.web.accounts.models import AuditLog
 
 pytest_plugins = ["api_fixtures"]
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = pytest.mark.django_db
 
 #: TEA (99.00, a 10.00 red envelope) and a car worth more than the 50,000-yuan prize cap.
 PRODUCTS: list[dict[str, Any]] = [*gc.PRODUCTS, {"sku": "CAR", "price": "60000.00", "name": "A small car"}]
