@@ -19,6 +19,7 @@ from office_client import cell, messages_of, office_browser, post, row_of
 from page_client import page
 
 from liandong.service.store.models import CampaignState, LoggedEvent
+from liandong.service.worker import drain
 from liandong.web.accounts.models import AuditLog
 
 pytest_plugins = ["api_fixtures"]
@@ -251,3 +252,27 @@ def test_the_probe_runs_fewer_draws_for_large_groups_and_box_sets() -> None:
     assert draws_for("group_buy", {"group_size": "5"}) == 400 and draws_for("blind_box", {"win_to": 24}) == 400
     assert draws_for("group_buy", {"group_size": 100}) == 100 and draws_for("blind_box", {"win_to": "1000"}) == 20
     assert draws_for("red_envelope", {}) == 400 and draws_for("group_buy", {"group_size": "x"}) == 400
+
+
+def test_a_presales_and_a_blind_boxs_pages_show_who_takes_part_by_name(
+        operator: Client, register_member: Register, log_event: Any) -> None:
+    deadline = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0).isoformat()
+    log_event("create_presale", campaign="p1", params={"sku": "TEA", "price": "99.00", "tier_size": 2,
+                                                        "tier_rebate": "5.00", "max_tiers": 2, "free_every": 3,
+                                                        "target": 5, "deadline": deadline, "secret": gc.SECRET})
+    drain()
+    alice = register_member("alice", birth_date="1990-05-01")
+    bob = register_member("bob", birth_date="1990-05-01")
+    gc.act(alice, "join_presale", campaign="p1")
+    status, html = page(operator, "/office/campaigns/p1", "en")
+    assert status == 200 and "data-entries" in html and 'data-figure="participants">1<' in html
+    assert cell(html, "name") == "alice" and "data-close" not in html and "data-no-close" in html
+    log_event("start_blind_box", member=alice.member, campaign="b1", order="ord-b1-start",
+              params={"prize_sku": "TEA", "secret": gc.SECRET})
+    drain()
+    gc.act(bob, "open_blind_box", campaign="b1", take="prize")
+    status, html = page(operator, "/office/campaigns/b1", "en")
+    assert status == 200 and cell(html, "starter") == "alice" and "<td>bob</td>" in html
+    assert 'data-rules="blind_box"' in html and "data-no-close" in html
+    _status, html = page(operator, "/office/campaigns?kind=blind_box", "en")
+    assert cell(row_of(html, "campaign", "b1"), "participants") == "1"
