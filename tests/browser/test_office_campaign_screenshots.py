@@ -64,6 +64,7 @@ def test_the_campaign_pages_at_desktop_size(live: Live, campaigns_shop: None) ->
         folder = ARTIFACTS / "screenshots" / "office" / lang
         folder.mkdir(parents=True, exist_ok=True)
         for name, path, seen in (("campaigns", "/office/campaigns", "[data-campaigns]"),
+                                 ("campaign-new", "/office/campaigns/new/presale", "[data-campaign-form]"),
                                  ("campaign-draft", "/office/campaigns/gb-car", "[data-audit-checks]"),
                                  ("campaign-published", "/office/campaigns/gb-tea", "[data-groups]")):
             page.goto(live.url + path)
