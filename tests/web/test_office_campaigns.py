@@ -210,6 +210,7 @@ def test_the_list_shows_every_campaign_with_its_figures_and_filters(operator: Cl
     status, html = page(operator, "/office/campaigns?kind=lottery", "en")
     assert status == 400 and 'data-bad-filter="kind"' in html and "“lottery”" in html
     assert page(operator, "/office/campaigns/nope", "en")[0] == 404
+    assert page(operator, "/office/campaigns/new/lottery", "en")[0] == 404
 
 
 # --- who may ----------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -144,7 +144,7 @@ def new_campaign(request: HttpRequest, kind: str) -> HttpResponse:
     """GET: the kind's form with the rulebook's defaults (a blind box: its terms checked when ``check`` is given).
     POST: the draft, created by the kind's create event with ``publish: false``."""
     if kind not in cr.KINDS:
-        return render(request, "office/forbidden.html", {"not_found": True}, status=404)
+        raise Http404(kind)
     tz = reads.shop_tz()
     creatable = kind in cr.CREATE_VERBS
     context: dict[str, Any] = {"creatable": creatable, "campaign_id": ""}
