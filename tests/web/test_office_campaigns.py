@@ -277,3 +277,18 @@ def test_a_presales_and_a_blind_boxs_pages_show_who_takes_part_by_name(
     assert 'data-rules="blind_box"' in html and "data-no-close" in html
     _status, html = page(operator, "/office/campaigns?kind=blind_box", "en")
     assert cell(row_of(html, "campaign", "b1"), "participants") == "1"
+
+
+def test_a_drawn_groups_records_are_listed_with_the_link_to_the_public_page(
+        operator: Client, register_member: Register) -> None:
+    gc.create_group_buy("gb1", group_size=2, winners=1)
+    alice, bob = register_member("alice"), register_member("bob")
+    gc.act(alice, "start_group_buy", campaign="gb1")
+    gc.act(bob, "join_group_buy", group=gc.group_ids("gb1")[0])
+    status, html = page(operator, "/office/campaigns/gb1", "en")
+    group = row_of(html, "group", gc.group_ids("gb1")[0])
+    assert status == 200 and cell(group, "members") == "alice, bob" and cell(group, "winners") in ("alice", "bob")
+    assert html.count("data-draw-record") == 1 and "1 draw record published." in html
+    assert 'href="/draws/gb1"' in html
+    paid = re.search(r'data-figure="paid_out">(.*?)</div>', html, re.S)
+    assert paid is not None and "Shopping funds" in paid.group(1) and "¥99.00" in paid.group(1)
