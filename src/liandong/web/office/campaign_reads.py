@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, cast, get_args
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from ...engine.campaigns.base import CampaignModule, CampaignParams, DrawProbe, parse_params
 from ...engine.config_types import Rate, Yuan
@@ -320,14 +321,14 @@ def audit_checks(kind: str, params: dict[str, Any]) -> CampaignChecks:
     audit's own checks (``lottery_prize``, ``draw_odds``, ``frozen_rules``)."""
     preset = shop_preset()
     if preset is None:
-        return CampaignChecks(problem="the shop has no active product to probe with")
+        return CampaignChecks(problem=_("The shop has no active product to probe with."))
     plan = PlanSpec("", {}, [{"kind": kind, "params": _probe_params(params)}])
     draws = draws_for(kind, params)
     started = time.perf_counter()
     try:
         found = probe_campaigns(plan, preset, draws=draws)[0]
     except (AssertionError, AttributeError, KeyError, TypeError) as exc:  # the probe could not create the campaign
-        return CampaignChecks(problem=f"the probe could not run these parameters: {exc}")
+        return CampaignChecks(problem=_("The probe could not run these terms: %(error)s") % {"error": exc})
     seconds = time.perf_counter() - started
     evidence = cast(Evidence, SimpleNamespace(campaigns=[found]))  # these three checks read only the campaigns
     return CampaignChecks([lottery_prize(evidence), draw_odds(evidence), frozen_rules(evidence)], found, draws,
@@ -343,7 +344,7 @@ def preview_view(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | No
     published in a probe shop on the shop's products now; or None and the engine's refusal."""
     preset = shop_preset()
     if preset is None:
-        return None, "the shop has no active product"
+        return None, _("the shop has no active product")
     shop = ProbeShop(PlanSpec("", {}, []), preset)
     probe = _probe(kind)
     if not probe.create(shop, {"kind": kind, "params": _probe_params(params)}, "preview",
