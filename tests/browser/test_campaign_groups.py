@@ -12,29 +12,36 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from api_client import Caller, make_operator, make_shop
+from campaign_pages import (
+    LANGS,
+    LIVE_MS,
+    create_campaign,
+    mark_not_reloaded,
+    no_problems,
+    pay_on_the_order_page,
+    quick_streams,
+    screenshot,
+    second_tab,
+    still_open,
+    streams_end_with_the_test,  # noqa: F401  (an autouse fixture)
+)
 from django.db.models import Sum
 from django.utils import timezone, translation
-from live_pages import ARTIFACTS, PHONE, Live, MemberPage
+from live_pages import Live, MemberPage
 
 from every_page import register, shop_clock, take_seat
 from liandong.engine.money import format_fen
 from liandong.service.store.models import CampaignState, EventOutcome, LedgerEntry, LoggedEvent
 from liandong.web.pages.views.campaigns import GROUP_STATUS, LIVE_TEXTS
 
-SCREENSHOTS = ARTIFACTS / "screenshots"
-LANGS = ("zh-hans", "en")
 #: TEA sells at 99.00 with a 10.00 red envelope (the rulebook's example).
 PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"}]
-#: How long an open page may take to show a change (the stream looks at the worker's position each second).
-LIVE_MS = 5000
 
 
 # --- the shop -------------------------------------------------------------------------------------------------------
@@ -46,32 +53,6 @@ class GroupShop:
     bob: Caller
     carol: Caller
     dave: Caller
-
-
-def create_campaign(operator: Caller, verb: str, campaign: str, **params: Any) -> None:
-    created = operator.post(f"/api/operator/actions/{verb}", {"campaign": campaign, "params": {"sku": "TEA",
-                                                                                               **params}})
-    assert created.status == 200, created.body
-
-
-@pytest.fixture(autouse=True)
-def streams_end_with_the_test(live: Live) -> Iterator[None]:
-    """After the test, close its pages and give their streams' server threads the moment they need to notice
-    (``quick_streams``), so none polls the database once the test has gone."""
-    yield
-    for context in live.contexts:
-        context.close()
-    deadline = time.monotonic() + 3.0
-    while time.monotonic() < deadline and any("process_request" in t.name for t in threading.enumerate()):
-        time.sleep(0.05)
-
-
-def quick_streams(settings: Any) -> None:
-    """One group stream per page for the whole test, and a keep-alive each half second of quiet, so that a stream
-    whose page was closed notices it (at its next write) and frees its server thread before the test's database
-    goes away."""
-    settings.GROUP_STREAM_LIFETIME_SECONDS = 30.0
-    settings.GROUP_STREAM_KEEPALIVE_SECONDS = 0.5
 
 
 @pytest.fixture
@@ -163,16 +144,12 @@ def figures(opened: MemberPage) -> dict[str, Any]:
 def keep_open(opened: MemberPage) -> None:
     """Mark the page: a reload (or leaving it) loses the mark, so the updates it shows came without one. Also note
     when its status changes (``window.__statusChanged``, the browser's clock)."""
+    mark_not_reloaded(opened)
     opened.page.evaluate("""() => {
-      window.__notReloaded = true;
       const root = document.querySelector('[data-live-status]');
       new MutationObserver(() => { window.__statusChanged = Date.now(); })
         .observe(root, {attributes: true, attributeFilter: ['data-status']});
     }""")
-
-
-def still_open(opened: MemberPage) -> bool:
-    return bool(opened.page.evaluate("window.__notReloaded === true"))
 
 
 def wait_live(opened: MemberPage, condition: str, since: float, limit_ms: int = LIVE_MS) -> float:
@@ -182,40 +159,17 @@ def wait_live(opened: MemberPage, condition: str, since: float, limit_ms: int = 
     return time.monotonic() - since
 
 
-def status_label(status: str, lang: str) -> str:
-    with translation.override(lang):
-        return str(GROUP_STATUS[status][0])
-
-
-def pay_on_the_order_page(opened: MemberPage) -> str:
-    """The order page the start/join form went to: pay it with the demo provider; the order's id."""
-    page = opened.page
-    page.wait_for_url(re.compile(r"/orders/[A-Za-z0-9_-]+$"))
-    with page.expect_response(lambda r: "/api/payments/demo/" in r.url and r.request.method == "POST") as paid:
-        page.click("form[data-api^='/api/payments/demo/'] button[type=submit]")
-    assert paid.value.ok, paid.value.text()
-    page.locator("[data-pay]").wait_for(state="detached")  # paid: the page reloaded without the payment form
-    return opened.path().rsplit("/", 1)[-1]
-
-
-def second_tab(opened: MemberPage) -> MemberPage:
-    """Another tab of the same member's browser (the same login)."""
-    tab = MemberPage(opened.page.context.new_page(), opened.base)
-    tab.watch()
-    return tab
-
-
-def no_problems(*pages: MemberPage) -> None:
-    for opened in pages:
-        assert opened.problems == [], opened.problems
-
-
 def api_group(opened: MemberPage, campaign: str, group: str) -> dict[str, Any]:
     """The group as ``GET /api/campaigns/<id>`` shows it to anyone."""
     answer = opened.page.request.get(f"{opened.base}/api/campaigns/{campaign}")
     assert answer.ok, answer.text()
     found: dict[str, Any] = next(g for g in answer.json()["group_views"] if g["group"] == group)
     return found
+
+
+def status_label(status: str, lang: str) -> str:
+    with translation.override(lang):
+        return str(GROUP_STATUS[status][0])
 
 
 # --- 1. three members fill a group-buy group through its share link -------------------------------------------------
@@ -445,27 +399,6 @@ def test_a_group_not_full_at_its_deadline_is_dissolved_and_paid_back_by_the_work
 
 
 # --- 4. every campaign page in both languages ---------------------------------------------------------------------
-
-
-def screenshot(opened: MemberPage, lang: str, name: str) -> list[str]:
-    """A full-page screenshot to ``screenshots/<lang>/<name>.png``; what is wrong with the page (its language, an
-    element past the phone's width)."""
-    folder = SCREENSHOTS / lang
-    folder.mkdir(parents=True, exist_ok=True)
-    page = opened.page
-    page.wait_for_load_state("load")  # (not "networkidle": the pages' event streams stay open)
-    page.evaluate("document.fonts.ready.then(() => true)")
-    problems = []
-    if page.get_attribute("html", "lang") != lang:
-        problems.append(f"{name} is not in {lang}")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if width > PHONE["width"]:
-        wide = page.evaluate("""(limit) => Array.from(document.querySelectorAll('body *'))
-            .filter(e => e.getBoundingClientRect().right > limit + 0.5)
-            .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""", PHONE["width"])
-        problems.append(f"{name} is {width} px wide (> {PHONE['width']}): {wide}")
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-    return problems
 
 
 @pytest.mark.parametrize("lang", LANGS)
