@@ -41,7 +41,10 @@ from liandong.service.store.models import CampaignState, EventOutcome, LedgerEnt
 from liandong.web.pages.views.campaigns import GROUP_STATUS, LIVE_TEXTS
 
 #: TEA sells at 99.00 with a 10.00 red envelope (the rulebook's example).
-PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"}]
+PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"},
+                                  {"sku": "BOX", "price": "99.00", "name": "Tea chest"}]
+#: Members give a birth date (a blind box needs the age known).
+ADULT = "1990-05-01"
 
 
 # --- the shop -------------------------------------------------------------------------------------------------------
@@ -58,14 +61,16 @@ class GroupShop:
 @pytest.fixture
 def group_shop(live: Live, browser_settings: Any) -> GroupShop:
     """A shop (no plan) selling TEA; a group-buy lottery gb1 (groups of 3, 1 winner) and a red-envelope campaign
-    re1, published; four members (bob invited by alice). Made before any page opens (applied in its requests)."""
+    re1, published; four adult members (bob invited by alice). Made before any page opens (applied in its
+    requests)."""
     quick_streams(browser_settings)
     make_shop(plans={}, start=timezone.now() - dt.timedelta(days=1), products=PRODUCTS)
     operator = make_operator()
     create_campaign(operator, "create_group_buy", "gb1", group_size=3, winners=1)
     create_campaign(operator, "create_red_envelope", "re1", max_size=5)
-    alice = register("alice")
-    return GroupShop(alice, register("bob", inviter=alice), register("carol"), register("dave"))
+    alice = register("alice", birth_date=ADULT)
+    return GroupShop(alice, register("bob", inviter=alice, birth_date=ADULT), register("carol", birth_date=ADULT),
+                     register("dave", birth_date=ADULT))
 
 
 # --- what the engine says ---------------------------------------------------------------------------------------------
@@ -417,10 +422,20 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
     envelope = groups_of("re1")[1]
     take_seat(shop.carol, "join_red_envelope", {"group": envelope})
     assert engine_group("gb1", full_group)["status"] == engine_group("re1", envelope)["status"] == "drawn"
+    # a pre-sale bob takes part in, and a blind box alice started and carol opened a box of: the list has every kind
+    deadline = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0).isoformat()
+    create_campaign(make_operator("operator2"), "create_presale", "p1", deadline=deadline, tier_size=2, free_every=3,
+                    target=10)
+    take_seat(shop.bob, "join_presale", {"campaign": "p1"})
+    take_seat(shop.carol, "join_presale", {"campaign": "p1"})
+    take_seat(shop.alice, "start_blind_box", {"params": {"prize_sku": "BOX"}})
+    [box] = CampaignState.objects.filter(kind="blind_box").values_list("campaign", flat=True)
+    take_seat(shop.carol, "open_blind_box", {"campaign": box, "take": "prize"})
 
     member = live.open(shop.alice, None, lang)
     stranger = live.open(shop.dave, None, lang)
     visitor = live.open(None, None, lang)
+    participant = live.open(shop.bob, None, lang)
     walk = [
         (visitor, "/campaigns", "campaign-list"),
         (member, "/campaigns/gb1", "campaign-group-buy"),
@@ -432,6 +447,11 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
         (member, f"/campaigns/re1/groups/{private}", "campaign-group-private"),
         (stranger, f"/campaigns/re1/groups/{private}?code={code}", "campaign-group-private-join"),
         (member, f"/campaigns/re1/groups/{envelope}", "campaign-group-red-envelope-drawn"),
+        (participant, "/campaigns/p1", "campaign-presale-participant"),
+        (visitor, "/campaigns/p1", "campaign-presale-visitor"),
+        (stranger, f"/campaigns/{box}", "campaign-blind-box-opener"),
+        (member, f"/campaigns/{box}", "campaign-blind-box-own-set"),
+        (visitor, f"/campaigns/{box}", "campaign-blind-box-visitor"),
     ]
     found: dict[str, list[str]] = {}
     for opened, path, name in walk:
