@@ -33,7 +33,8 @@ from django.utils import timezone
 from live_pages import Live, MemberPage
 
 from every_page import take_seat
-from liandong.service.store.models import CampaignState
+from liandong.service.store.models import CampaignState, MemberState
+from liandong.web.pages.templatetags.liandong import yuan
 
 PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "name": "Spring tea"}]
 #: 99.00, 5.00 off for everyone every 2 participants (2 tiers at most), a free draw every 3, closing at 5.
@@ -143,6 +144,10 @@ def test_the_presale_page_updates_live_as_others_join_until_the_close(live: Live
     pay_on_the_order_page(dave)
     took = wait_for_count(carol, 3)
     assert took < LIVE_MS / 1000 and still_open(carol), "shown without a reload"
+    dave.page.click("[data-campaign-link]")  # back to the pre-sale: his entry, kept open until the close
+    dave.page.wait_for_url("**/campaigns/p1")
+    mark_not_reloaded(dave)
+    assert dave.page.get_attribute("[data-entry]", "data-entry-status") == "in"
     live.settle()
     carol.page.wait_for_function(f"(() => ({READ_PRESALE})().free.length === 1)()", timeout=LIVE_MS)
     figures = shown(carol)
@@ -175,6 +180,14 @@ def test_the_presale_page_updates_live_as_others_join_until_the_close(live: Live
     assert numbers(figures["closed"])[:4] == ["5", "2", v["rebate_now"], v["price_now"]] == ["5", "2", "10.00",
                                                                                               "89.00"]
     screenshot(carol, lang, "campaign-presale-closed")
+    # dave's open page: the close, and his own entry read again (the rebate he got back, what it cost him)
+    dave.page.wait_for_selector("[data-entry][data-entry-status=delivered]", timeout=LIVE_MS)
+    assert still_open(dave) and shown(dave)["closed"] == figures["closed"]
+    entry = MemberState.objects.get(member=shop.members["dave"].member).view["presales"]["p1"]
+    assert dave.page.inner_text("[data-figure=entry-rebate]") == yuan(entry["rebate"]) == "¥10.00"
+    for figure in ("paid", "returned", "net"):  # (a free entry's net is below zero: the rebate on top)
+        assert dave.page.inner_text(f"[data-figure=entry-{figure}]") == yuan(entry[figure])
+    screenshot(dave, lang, "campaign-presale-closed-entry")
     mine.goto("/campaigns/p1")  # carol's own entry at the close: her rebate, what it cost her
     entry = mine.page.inner_text("[data-entry]")
     assert "¥10.00" in entry and "¥89.00" in entry, entry
