@@ -31,4 +31,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),
     NavEntry("orders", gettext_lazy("Orders and refunds"), "refund_order", "▤"),
     NavEntry("days", gettext_lazy("Day close"), "close_day", "◷"),
+    NavEntry("plans", gettext_lazy("Plan settings"), "configure_plan", "⚙"),
 )

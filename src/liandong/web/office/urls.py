@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, day_close, home, orders, promoters, withdrawals
+from .views import audit, auth, day_close, home, orders, plans, promoters, withdrawals
 
 app_name = "office"
 
@@ -20,10 +20,15 @@ urlpatterns = [
     path("promoters/<str:member>/approve", promoters.approve, name="promoters_approve"),
     path("promoters/<str:member>/reject", promoters.reject, name="promoters_reject"),
     path("audit", audit.audit_log, name="audit"),
-    # orders and refunds, the day's close (docs/office.md)
+    # orders and refunds, the day's close, plan settings (docs/office.md)
     path("orders", orders.orders, name="orders"),
     path("orders/<str:order>", orders.order, name="orders_order"),
     path("orders/<str:order>/refund", orders.refund, name="orders_refund"),
     path("days", day_close.days, name="days"),
     path("days/close", day_close.close, name="days_close"),
+    path("plans", plans.plans, name="plans"),
+    path("plans/previews/<int:preview>", plans.preview_status, name="plans_preview_status"),
+    path("plans/<str:plan>", plans.plan, name="plans_plan"),
+    path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
+    path("plans/<str:plan>/save", plans.save, name="plans_save"),
 ]
