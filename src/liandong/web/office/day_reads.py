@@ -98,7 +98,7 @@ def days_page(before: dt.date | None) -> tuple[list[dt.date], dt.date | None]:
     ``before`` of the next (older) page, None on the last."""
     start, today = first_day(), api_reads.today()
     top = min(today, before - dt.timedelta(days=1)) if before else today
-    days = []
+    days: list[dt.date] = []
     day = top
     while day >= start and len(days) < DAYS_PER_PAGE:
         days.append(day)

@@ -57,7 +57,7 @@ def _ratio(value: Any) -> str:
 def preview_view(preview: PlanPreview) -> dict[str, Any]:
     """A preview as the page shows it: the progress, or the figures beside each other."""
     out: dict[str, Any] = {"id": preview.id, "status": preview.status, "progress": preview.progress,
-                           "percent": int(round(preview.progress * 100)), "stage": preview.stage,
+                           "percent": round(preview.progress * 100), "stage": preview.stage,
                            "changes": preview.changes, "by": preview.requested_by, "at": preview.created_at,
                            "version": preview.version, "error": preview.error}
     result = preview.result or {}
@@ -87,7 +87,8 @@ def _page(request: HttpRequest, plan: str, *, values: dict[str, Any] | None = No
     previews = PlanPreview.objects.filter(plan=plan).order_by("-id")[:PREVIEWS_LISTED]
     return render(request, "office/plan.html", {
         "plan": plan, "current": now, "fields": plan_reads.form_fields(now["config"], values),
-        "problem": problem, "changed": review if review is not None else (preview.changes if preview else None), "preview": preview_view(preview) if preview else None,
+        "problem": problem, "changed": review if review is not None else (preview.changes if preview else None),
+        "preview": preview_view(preview) if preview else None,
         "previews": previews, "versions": plan_reads.versions_with_changes(plan),
         "can_configure": office.may_act(PERMISSION), "audit_command": plan_preview.audit_command()}, status=status)
 
