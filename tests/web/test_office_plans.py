@@ -68,6 +68,12 @@ def test_the_form_shows_every_key_and_a_review_shows_each_change(shop: dict[str,
     assert len(re.findall(r"<tr data-change=", html)) == 1
     r = owner.post("/office/plans/chain21", form(team_reward="abc"), HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400 and 'data-problem="team_reward"' in r.content.decode()
+    assert 'value="abc"' in r.content.decode()  # what was typed comes back with the problem
+    r = owner.post("/office/plans/chain21", {**form(), "j.skus": '["GIFT"]'}, HTTP_ACCEPT_LANGUAGE="en")
+    skus = row_of(r.content.decode(), "change", "skus")
+    assert (cell(skus, "old"), cell(skus, "new")) == ("–", '["GIFT"]')
+    r = owner.post("/office/plans/chain21", {**form(), "j.skus": "["}, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and 'data-problem="skus"' in r.content.decode()
     assert LoggedEvent.objects.count() == before
 
 

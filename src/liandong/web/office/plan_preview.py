@@ -9,7 +9,8 @@ Two pieces of evidence, both the engine's and the simulator's own, nothing estim
    two differ by the config alone. From each engine: sales, rewards and money committed in pools (the simulator's
    definitions: ``metrics._totals``), the payout ratio, and each member's rewards (the simulator's
    ``rewards_of``: its books plus the withdrawal fees it paid) and net result (rewards less its orders not
-   refunded); the share of members (who bought or earned) at a net loss.
+   refunded); the members whose rewards differ (ids: the page names them); the share of members (who bought or
+   earned) at a net loss.
 2. **The audit** (``sim.audit.gather`` / ``audit_doc``) of the shop's plans with the proposed config, and with the
    current one, on the default preset (``sim/presets/default.yaml``) with the members, days and stall day of
    ``settings.OFFICE_PREVIEW_AUDIT``: exactly ``liandong audit plans.yaml --members M --days D --stall-day S``
@@ -40,12 +41,11 @@ from ...sim.metrics import ratio
 from ...sim.planfile import PlanFileError, PlanSpec, parse_plan_doc
 from ...sim.plans import adapter_for
 from ...sim.preset import Preset, load_preset
-from ..pages.people import display_names
 from .models import PlanPreview
 
 log = logging.getLogger("liandong.office.preview")
 DEFAULT_AUDIT = {"members": 20000, "days": 400, "stall_day": 90}
-MEMBERS_SHOWN = 200
+MEMBERS_SHOWN = 50
 HISTORY_SHARE = 0.2
 SAVE_EVERY = 0.5  # seconds between progress writes
 
@@ -122,13 +122,11 @@ def history(kind: str, current: dict[str, Any], proposed: dict[str, Any],
         figures[side] = history_figures(engine, members, plans)
         progress((step + 1) / 2)
     cur, new = figures["current"].pop("by_member"), figures["proposed"].pop("by_member")
-    names = display_names(members)
-    rows = [{"member": m, "name": names.get(m, m), "current": cur[m], "proposed": new[m],
-             "difference": new[m] - cur[m]} for m in members]
+    rows = [{"member": m, "current": cur[m], "proposed": new[m], "difference": new[m] - cur[m]} for m in members]
     rows.sort(key=lambda r: (-abs(r["difference"]), -r["proposed"], r["member"]))
     changed = sum(1 for r in rows if r["difference"])
     shown = [{**r, "current": format_fen(r["current"]), "proposed": format_fen(r["proposed"]),
-              "difference": format_fen(r["difference"])} for r in rows[:MEMBERS_SHOWN]]
+              "difference": format_fen(r["difference"])} for r in rows[:MEMBERS_SHOWN] if r["difference"]]
     return {"position": up_to, **figures, "members": shown, "members_total": len(rows), "members_changed": changed}
 
 

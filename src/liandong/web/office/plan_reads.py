@@ -2,11 +2,12 @@
 
 A plan's config is its config model's keys (``reads.normalised_config``: every key, defaults filled in, money and
 rates as strings). The form has one input per key: a scalar (``c.<key>``), each key of a mapping of scalars one level
-down (``c.<key>.<sub>``, as ``direct_reward.agent``), and anything deeper as JSON (``j.<key>``: member groups'
-``groups``). ``proposed_config`` reads the form over the current config and validates it with the plan's own model
-(the API's ``validate_config``); ``changes`` lists each changed key as (key, old, new), a mapping's keys one by one.
-The versions are the API's (``reads.plan_versions``: 1 is the shop's initial config, then each applied
-``configure_plan``), each with its changes against the one before and who made it.
+down (``c.<key>.<sub>``, as ``direct_reward.agent``), and anything deeper, or a key now unset, as JSON
+(``j.<key>``: member groups' ``groups``, ``skus`` as ``["GIFT"]``). ``proposed_config`` reads the form over the
+current config and validates it with the plan's own model (the API's ``validate_config``); ``changes`` lists each
+changed key as (key, old, new), a mapping's keys one by one. The versions are the API's (``reads.plan_versions``:
+1 is the shop's initial config, then each applied ``configure_plan``), each with its changes against the one before
+and who made it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from ..accounts.models import AuditLog
 from ..api import reads as api_reads
 
 Scalar = str | int | float | bool | None
+#: Config keys the form leaves out: ``plan`` only lets a plan file name its plan.
+HIDDEN_KEYS = frozenset({"plan"})
 
 
 def configurable_plans() -> list[str]:
@@ -74,13 +77,15 @@ def form_fields(config: dict[str, Any], values: dict[str, Any] | None = None) ->
     shown_config = values if values is not None else config
     fields = []
     for key, value in config.items():
+        if key in HIDDEN_KEYS:
+            continue
         proposed = shown_config.get(key, value)
         if isinstance(value, dict) and value and all(_scalar(v) for v in value.values()):
             for sub, sub_value in value.items():
                 p = proposed.get(sub, sub_value) if isinstance(proposed, dict) else sub_value
                 fields.append(FormField(f"c.{key}.{sub}", f"{key}.{sub}", sub_value, shown(p),
                                         "bool" if isinstance(sub_value, bool) else "text"))
-        elif _scalar(value):
+        elif _scalar(value) and value is not None:
             fields.append(FormField(f"c.{key}", key, value, shown(proposed), "bool" if isinstance(value, bool)
                                     else "text"))
         else:
@@ -148,6 +153,12 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[list[Any]]:
     return out
 
 
+def shown_changes(found: list[list[Any]]) -> list[tuple[str, str, str]]:
+    """Changes as the page shows them: a value as the form shows it (a list or mapping as JSON), unset as "–"."""
+    return [(str(key), shown(old) if old is not None else "–", shown(new) if new is not None else "–")
+            for key, old, new in found]
+
+
 def versions_with_changes(kind: str) -> list[dict[str, Any]]:
     """The versions newest first, each with its changes against the version before and who made it (the
     operator's username from the event's actor; its audit row when there is one)."""
@@ -158,7 +169,8 @@ def versions_with_changes(kind: str) -> list[dict[str, Any]]:
     for i, v in enumerate(found):
         actor = str(v["actor"] or "")
         who = audited.get(v["position"]) or (actor.split(":", 1)[1] if actor.startswith("operator:") else actor)
-        out.append({**v, "who": who, "changes": changes(found[i - 1]["config"], v["config"]) if i else [],
+        out.append({**v, "who": who,
+                    "changes": shown_changes(changes(found[i - 1]["config"], v["config"])) if i else [],
                     "tz_at": v["at"].astimezone(api_reads.wording_engine().tz) if v["at"] else None})
     return list(reversed(out))
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ....sim.audit import pct
 from ...api.errors import ApiError
+from ...pages.people import display_names
 from .. import plan_preview, plan_reads
 from ..access import office_of, office_view
 from ..audit import office_act
@@ -66,7 +67,8 @@ def preview_view(preview: PlanPreview) -> dict[str, Any]:
         out["history"] = {side: {**history[side], "payout": _ratio(history[side]["payout_ratio"]),
                                  "loss": _ratio(history[side]["at_loss_share"])}
                           for side in ("current", "proposed")}
-        out["members"] = history["members"]
+        names = display_names(m["member"] for m in history["members"])
+        out["members"] = [{**m, "name": names.get(m["member"], "")} for m in history["members"]]
         out["members_total"], out["members_changed"] = history["members_total"], history["members_changed"]
         out["audit"] = {"command": audit["command"], "options": audit["options"]}
         for side in ("current", "proposed"):
@@ -87,7 +89,9 @@ def _page(request: HttpRequest, plan: str, *, values: dict[str, Any] | None = No
     previews = PlanPreview.objects.filter(plan=plan).order_by("-id")[:PREVIEWS_LISTED]
     return render(request, "office/plan.html", {
         "plan": plan, "current": now, "fields": plan_reads.form_fields(now["config"], values),
-        "problem": problem, "changed": review if review is not None else (preview.changes if preview else None),
+        "problem": problem,
+        "changed": plan_reads.shown_changes(review if review is not None else preview.changes) if (
+            review is not None or preview is not None) else None,
         "preview": preview_view(preview) if preview else None,
         "previews": previews, "versions": plan_reads.versions_with_changes(plan),
         "can_configure": office.may_act(PERMISSION), "audit_command": plan_preview.audit_command()}, status=status)
