@@ -79,6 +79,13 @@ def preview_view(preview: PlanPreview) -> dict[str, Any]:
     return out
 
 
+def _shown_changes(review: list[list[Any]] | None, preview: PlanPreview | None) -> list[tuple[str, str, str]] | None:
+    """The changes the page shows: the form's under review, else the preview's; None when there are none to show."""
+    if review is not None:
+        return plan_reads.shown_changes(review)
+    return plan_reads.shown_changes(preview.changes) if preview is not None else None
+
+
 def _page(request: HttpRequest, plan: str, *, values: dict[str, Any] | None = None,
           problem: plan_reads.FormProblem | None = None, review: list[list[Any]] | None = None,
           preview: PlanPreview | None = None, status: int = 200) -> HttpResponse:
@@ -90,8 +97,7 @@ def _page(request: HttpRequest, plan: str, *, values: dict[str, Any] | None = No
     return render(request, "office/plan.html", {
         "plan": plan, "current": now, "fields": plan_reads.form_fields(now["config"], values),
         "problem": problem,
-        "changed": plan_reads.shown_changes(review if review is not None else preview.changes) if (
-            review is not None or preview is not None) else None,
+        "changed": _shown_changes(review, preview),
         "preview": preview_view(preview) if preview else None,
         "previews": previews, "versions": plan_reads.versions_with_changes(plan),
         "can_configure": office.may_act(PERMISSION), "audit_command": plan_preview.audit_command()}, status=status)
