@@ -32,6 +32,17 @@ SHOP_OWNERS = {"@platform": gettext_lazy("The shop"), "@pool": gettext_lazy("Bon
                "@external": gettext_lazy("Payments (outside)")}
 
 
+#: The shop's own books as the pages name them (the engine labels the members' books only).
+SHOP_BOOKS = {"sales": gettext_lazy("sales"), "payments": gettext_lazy("payments received"),
+              "reward_expense": gettext_lazy("reward expense"), "pool_contribution": gettext_lazy("pool funding"),
+              "bonus": gettext_lazy("bonus pool"), "withdrawal_fees": gettext_lazy("withdrawal fees")}
+
+
+def shop_book_label(owner: str, book: str, lang: str) -> str:
+    found = SHOP_BOOKS.get(book) if not is_member(owner) else None
+    return str(found) if found is not None else book_label(book, lang)
+
+
 def _lang() -> str:
     return "zh" if (get_language() or "zh-hans").startswith("zh") else "en"
 
@@ -99,7 +110,8 @@ class Movement:
 
 
 def _line(owner: str, book: str, amount: int, unit: str, names: dict[str, str], lang: str) -> Line:
-    return Line(owner, account_owner_label(owner, names), book, book_label(book, lang), amount, unit, is_member(owner))
+    return Line(owner, account_owner_label(owner, names), book, shop_book_label(owner, book, lang), amount, unit,
+                is_member(owner))
 
 
 def order_movements(order: str) -> list[Movement]:
