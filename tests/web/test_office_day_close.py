@@ -55,6 +55,8 @@ def test_the_days_are_listed_newest_first_closed_or_not_and_how(shop: dict[str, 
     assert 'data-closed="no"' in row_of(html, "day", today.isoformat())
     assert f'data-close-day="{today.isoformat()}"' in html
     assert f'data-close-day="{first.isoformat()}"' not in html  # closed: no button
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert f'data-close-day="{yesterday}"' not in html  # behind the engine's clock (today's orders): no button
 
 
 def test_closing_a_day_shows_what_it_shared_from_the_ledger(shop: dict[str, Any]) -> None:

@@ -144,6 +144,16 @@ def test_saving_logs_the_plans_update_event_as_a_new_version_for_later_events(sh
     assert stale.status_code == 409 and LoggedEvent.objects.filter(verb="configure_plan").count() == 1
 
 
+def test_one_preview_runs_at_a_time(shop: dict[str, Any]) -> None:
+    busy = PlanPreview.objects.create(plan="chain21", config={}, current={}, version=1, requested_by="x",
+                                      status="running")
+    r = shop["owner"].post("/office/plans/chain21/preview", form(team_reward="150.00"), follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert messages_of(r.content.decode())[0] == ("error", f"Preview {busy.id} is still running: wait for it to "
+                                                           "finish, then preview again.")
+    assert PlanPreview.objects.count() == 1
+
+
 def test_saving_nothing_changed_logs_nothing(shop: dict[str, Any]) -> None:
     r = shop["owner"].post("/office/plans/chain21/save", form(), follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert messages_of(r.content.decode())[0][0] == "info"

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Max
 from django.utils.translation import get_language
 
 from ...engine.labels import label
@@ -111,6 +112,13 @@ def last_closed_day() -> dt.date | None:
             .values_list("event__payload__day", flat=True))
     found = [dt.date.fromisoformat(str(d)) for d in days if d]
     return max(found) if found else None
+
+
+def clock_floor_day() -> dt.date | None:
+    """A day the engine's clock has certainly reached: that of the latest ledger transaction (the instant of the
+    event that posted it). A close of an earlier day is the engine's ``day_before_clock``: the page offers none."""
+    latest = LedgerTransaction.objects.aggregate(latest=Max("at"))["latest"]
+    return latest.astimezone(api_reads.wording_engine().tz).date() if latest else None
 
 
 def day_snapshot(day: dt.date) -> dict[str, Any]:

@@ -22,6 +22,7 @@ Progress: the history replays are the first fifth, the four simulations the rest
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -191,6 +192,17 @@ def run_preview(preview_id: int) -> None:
         log.exception("plan preview %s failed", preview_id)
         PlanPreview.objects.filter(id=preview_id).update(status=PlanPreview.FAILED, error=str(exc)[:2000],
                                                          finished_at=timezone.now())
+
+
+#: A preview running longer than this is taken for one whose process stopped: it no longer blocks a new one.
+STALE_AFTER = dt.timedelta(minutes=30)
+
+
+def running_preview() -> PlanPreview | None:
+    """The preview running now, if any: one at a time for the shop (each replays the log and runs four
+    simulations)."""
+    return (PlanPreview.objects.filter(status__in=(PlanPreview.QUEUED, PlanPreview.RUNNING),
+                                       created_at__gte=timezone.now() - STALE_AFTER).order_by("-id").first())
 
 
 def start(preview: PlanPreview) -> None:

@@ -44,12 +44,13 @@ def days(request: HttpRequest) -> HttpResponse:
     listed, next_before = day_reads.days_page(before)
     found = day_reads.closes(listed)
     last = day_reads.last_closed_day()
+    floor = day_reads.clock_floor_day()
     setup = api_reads.shop_setup()
     rows: list[dict[str, Any]] = []
     for day in listed:
         close = found.get(day)
         rows.append({"day": day, "close": close,
-                     "closable": close is None and (last is None or day > last)})
+                     "closable": close is None and (last is None or day > last) and (floor is None or day >= floor)})
     return render(request, "office/days.html", {
         "rows": rows, "next_before": next_before, "today": api_reads.today(), "last_closed": last,
         "auto": bool(setup and setup.auto_close_days), "can_close": office.may_act(PERMISSION),

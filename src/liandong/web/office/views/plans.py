@@ -158,6 +158,11 @@ def start_preview(request: HttpRequest, plan: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     current, proposed, changed = found
+    running = plan_preview.running_preview()
+    if running is not None:
+        messages.error(request, _("Preview %(id)s is still running: wait for it to finish, then preview again.") % {
+            "id": running.id})
+        return HttpResponseRedirect(reverse("office:plans_plan", args=[running.plan]) + f"?preview={running.id}")
     preview = PlanPreview.objects.create(plan=plan, config=proposed, current=current["config"],
                                          version=current["version"], changes=changed,
                                          requested_by=request.user.get_username())
