@@ -126,3 +126,21 @@ def test_who_may_not_refund_cannot(shop: dict[str, Any], role: str) -> None:
     if role == "read-only":
         html = page(browser, f"/office/orders/{shop['bob_order']}/refund", "en")[1]
         assert "data-take-back" in html and "data-confirm-refund" not in html
+
+
+def test_the_preview_is_exactly_what_the_refund_then_posts(shop: dict[str, Any]) -> None:
+    from liandong.service.store.models import LedgerTransaction
+    from liandong.web.office.order_reads import refund_preview
+
+    order = shop["bob_order"]
+    first, second = refund_preview(order), refund_preview(order)  # a dry run changes nothing, not even its cache
+    previewed = [(m.rule, m.reverses, [(line.owner, line.book, line.amount) for line in m.lines])
+                 for m in first.movements]
+    assert previewed == [(m.rule, m.reverses, [(line.owner, line.book, line.amount) for line in m.lines])
+                         for m in second.movements]
+    assert previewed and {rule for rule, _r, _l in previewed} >= {"sale", "direct_reward"}
+    post(shop["owner"], f"/office/orders/{order}/refund")
+    refund = LoggedEvent.objects.get(verb="refund")
+    posted = [(t.rule, t.reverses, [(e.owner, e.book, e.amount) for e in t.entries.order_by("id")])
+              for t in LedgerTransaction.objects.filter(event=refund).order_by("id")]
+    assert posted == previewed
