@@ -199,3 +199,26 @@ def test_the_preview_runs_in_the_background_and_the_page_polls_its_progress(
     assert polled["status"] == "done", PlanPreview.objects.get().error
     html = page(owner, r["Location"], "en")[1]
     assert cell(row_of(html, "member", found["alice"].member), "difference") == "+¥10.00"
+
+
+@pytest.mark.django_db
+def test_every_plan_of_the_shop_has_its_form_and_preview(preview_settings: Any, register_member: Register) -> None:
+    make_shop(plans={"chain21": {}, "distribution": {}, "points": {}, "member_groups": {}},
+              start=timezone.now() - timezone.timedelta(days=1))
+    alice = register_member("alice")
+    buy(alice)
+    buy(register_member("bob", inviter=alice))
+    owner = office_browser("owner", "owen")
+    html = page(owner, "/office/plans", "en")[1]
+    assert re.findall(r'<tr data-plan="([a-z0-9_]+)"', html) == ["chain21", "distribution", "points", "member_groups"]
+    for plan in ("chain21", "distribution", "points", "member_groups"):
+        status, html = page(owner, f"/office/plans/{plan}", "en")
+        assert status == 200 and "data-plan-form" in html, plan
+    assert 'name="j.groups"' in page(owner, "/office/plans/member_groups", "en")[1]  # a mapping of mappings: JSON
+    r = owner.post("/office/plans/points/preview", form(mint_ratio="0.50"))
+    preview = PlanPreview.objects.get()
+    assert preview.status == "done", preview.error
+    history = preview.result["history"]
+    assert history["current"]["committed"] == history["proposed"]["committed"]  # the reserve: same rate
+    html = page(owner, r["Location"], "en")[1]
+    assert 'data-preview-status="done"' in html and "data-history" in html
