@@ -222,3 +222,25 @@ def test_every_plan_of_the_shop_has_its_form_and_preview(preview_settings: Any, 
     assert history["current"]["committed"] == history["proposed"]["committed"]  # the reserve: same rate
     html = page(owner, r["Location"], "en")[1]
     assert 'data-preview-status="done"' in html and "data-history" in html
+
+
+@pytest.mark.django_db
+def test_the_historys_current_side_is_the_shop_as_it_happened_when_another_plan_changed(
+        preview_settings: Any, register_member: Register) -> None:
+    """chain21 paid alice 100.00, then 120.00 after its change: previewing distribution, the current side's replay
+    keeps chain21's change where it happened (alice 220.00, as the ledger says), not its latest config from the
+    start."""
+    make_shop(plans={"chain21": {}, "distribution": {"eligibility": "approved"}},
+              start=timezone.now() - timezone.timedelta(days=1))
+    alice = register_member("alice")
+    buy(alice)
+    buy(register_member("bob", inviter=alice))
+    owner = office_browser("owner", "owen")
+    owner.post("/office/plans/chain21/save", form(direct_reward__agent="120.00"))
+    buy(register_member("carl", inviter=alice))
+    assert Balance.objects.get(owner=alice.member, book="available").amount == 22000
+    owner.post("/office/plans/distribution/preview", {**form(), "j.rates": '["0.20"]'})
+    preview = PlanPreview.objects.get()
+    assert preview.status == "done", preview.error
+    assert preview.result["history"]["current"]["rewards"] == "220.00"
+    assert preview.result["history"]["members_changed"] == 0  # nobody is an approved promoter: no commission

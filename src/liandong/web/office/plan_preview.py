@@ -6,7 +6,8 @@ Two pieces of evidence, both the engine's and the simulator's own, nothing estim
 1. **The shop's own history.** The log is replayed (``service.dryrun.replayed``) into a fresh engine whose
    config of the plan is the proposed one from the shop's start, leaving out the plan's own ``configure_plan``
    events (the proposal stands for the whole history), and again with the current config the same way, so the
-   two differ by the config alone. From each engine: sales, rewards and money committed in pools (the simulator's
+   two differ by the config alone (the shop's other plans start from their initial configs and change as they
+   did). From each engine: sales, rewards and money committed in pools (the simulator's
    definitions: ``metrics._totals``), the payout ratio, and each member's rewards (the simulator's
    ``rewards_of``: its books plus the withdrawal fees it paid) and net result (rewards less its orders not
    refunded); the members whose rewards differ (ids: the page names them); the share of members (who bought or
@@ -65,12 +66,13 @@ def audit_command(plan_file: str = "plans.yaml") -> str:
     return f"liandong audit {plan_file} --members {o['members']} --days {o['days']} --stall-day {o['stall_day']}"
 
 
-def shop_plans(kind: str, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The shop's plans (their current configs) with ``kind``'s replaced by ``config``: the plan file the audit
-    reads (``plans:``)."""
+def shop_plans(kind: str, config: dict[str, Any], *, initial: bool = False) -> dict[str, dict[str, Any]]:
+    """The shop's plans with ``kind``'s config replaced by ``config``; the others' current configs (the plan file
+    the audit reads, ``plans:``), or with ``initial`` their configs at the shop's start (the history's replay, in
+    which their own later changes apply as they happened)."""
     from . import plan_reads
 
-    plans = {k: plan_reads.current(k)["config"] for k in plan_reads.configurable_plans()}
+    plans = {k: plan_reads.versions(k)[0 if initial else -1]["config"] for k in plan_reads.configurable_plans()}
     plans[kind] = config
     return plans
 
@@ -118,7 +120,7 @@ def history(kind: str, current: dict[str, Any], proposed: dict[str, Any],
     members = list(MemberState.objects.order_by("join_index").values_list("member", flat=True))
     figures = {}
     for step, (side, config) in enumerate((("current", current), ("proposed", proposed))):
-        plans = shop_plans(kind, config)
+        plans = shop_plans(kind, config, initial=True)
         engine, _position = dryrun.replayed(plans, skip=skip, up_to=up_to)
         figures[side] = history_figures(engine, members, plans)
         progress((step + 1) / 2)
