@@ -144,3 +144,17 @@ def test_the_preview_is_exactly_what_the_refund_then_posts(shop: dict[str, Any])
     posted = [(t.rule, t.reverses, [(e.owner, e.book, e.amount) for e in t.entries.order_by("id")])
               for t in LedgerTransaction.objects.filter(event=refund).order_by("id")]
     assert posted == previewed
+
+
+def test_the_dry_run_follows_the_log_after_its_first_replay(shop: dict[str, Any], register_member: Register) -> None:
+    """The replay is cached per process: a later preview catches up with the events applied since."""
+    from liandong.web.office.order_reads import refund_preview
+
+    assert refund_preview(shop["bob_order"]).refusal is None
+    dora = register_member("dora", inviter=shop["bob"])
+    later = buy(dora)
+    preview = refund_preview(later)
+    assert preview.refusal is None
+    assert {(r["owner"], r["amount"]) for r in preview.members} == {(shop["bob"].member, -10000)}
+    post(shop["owner"], f"/office/orders/{shop['bob_order']}/refund")
+    assert refund_preview(shop["bob_order"]).code == "order_refunded"  # the refund applied: the engine says so
