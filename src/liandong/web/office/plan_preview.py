@@ -72,7 +72,7 @@ def shop_plans(kind: str, config: dict[str, Any], *, initial: bool = False) -> d
     which their own later changes apply as they happened)."""
     from . import plan_reads
 
-    plans = {k: plan_reads.versions(k)[0 if initial else -1]["config"] for k in plan_reads.configurable_plans()}
+    plans = {k: plan_reads.versions(k)[0 if initial else -1]["config"] for k in plan_reads.setup_plans()}
     plans[kind] = config
     return plans
 

@@ -29,10 +29,19 @@ Scalar = str | int | float | bool | None
 HIDDEN_KEYS = frozenset({"plan"})
 
 
-def configurable_plans() -> list[str]:
-    """The plans (and configurable modules) the shop's setup names, in its order."""
+def setup_plans() -> list[str]:
+    """The plans (and configurable modules) the shop's setup names, in the order the worker's engine runs them
+    (``ShopSetup.plans`` as the database returns it)."""
     setup = ShopSetup.objects.first()
     return [kind for kind in (setup.plans if setup else {}) if REGISTRY.configurable(kind) is not None]
+
+
+def configurable_plans() -> list[str]:
+    """The plans of ``setup_plans`` as the pages list them: in the registry's order, then the modules by name (a
+    JSON column does not keep the order of its keys on PostgreSQL)."""
+    named = setup_plans()
+    order = {kind: i for i, kind in enumerate(REGISTRY.plans)}
+    return sorted(named, key=lambda kind: (order.get(kind, len(order)), kind))
 
 
 def versions(kind: str) -> list[dict[str, Any]]:
