@@ -42,7 +42,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,11 +51,13 @@ from django.utils import timezone
 
 from ..engine import tune_gc
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
 from .projections import (
@@ -338,10 +340,15 @@ class Worker:
         if not rows:
             return None
         try:
-            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
-                       for pos, verb, payload, created, _key in rows]
+            applied, proofs = [], []
+            for pos, verb, payload, created, _key in rows:
+                item = apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
+                applied.append(item)
+                if item.applied and isinstance(item.event, CloseDay):  # the proof of liabilities at the close
+                    proofs.append(day_proof(engine, item.event.day, pos, liabilities_secret()))
             batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views,
                                   self._member_hashes)
+            batch.liabilities = proofs
         except BaseException:
             self.engine = None
             raise
@@ -444,6 +451,8 @@ class Batch:
     notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
+    # the proof of liabilities of each day closed in the batch (``service.liability_days``)
+    liabilities: list[DayProof] = field(default_factory=list)
 
 
 class _Pipeline:
@@ -596,6 +605,7 @@ def write_batch(batch: Batch, using: str) -> None:
                 crash.reached("balances", batch)
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
+            write_day_proofs(connection, batch.liabilities, using)
             if crash is not None:
                 crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(

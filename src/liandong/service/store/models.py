@@ -239,3 +239,48 @@ class MemberNotice(models.Model):
         indexes = [models.Index(fields=["member", "-id"], name="notice_member_newest"),
                    models.Index(fields=["member", "id"], condition=models.Q(read_at__isnull=True),
                                 name="notice_member_unread")]
+
+
+class LiabilityDay(models.Model):
+    """The proof of liabilities of one closed business day (``service.liabilities``, docs/proof-of-liabilities.md):
+    the root of the Merkle sum tree over what the shop owed every member right after the day's close, and the root's
+    sums (fen; ``debt`` apart, never netted). Written by the worker in the same database transaction as the close,
+    once per day (a day closed again keeps its first proof).
+
+    Example: two members, A with 100.00 available, B owing 20.00 with 5.00 pending -> ``members=2,
+    available=10000, pending=500, debt=2000`` (the shop owes 105.00) and the root's hash."""
+
+    day = models.DateField(unique=True)
+    root = models.CharField(max_length=64, help_text="the tree's root hash, hex")
+    members = models.IntegerField(help_text="the leaves: every member at the close")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    points = models.BigIntegerField(help_text="the members' points at the close's NAV, fen")
+    debt = models.BigIntegerField(help_text="what members owe the shop (negative balances), never netted")
+    position = models.BigIntegerField(help_text="the log position of the close_day event")
+    closed_at = models.DateTimeField(help_text="the close's instant")
+
+    class Meta:
+        ordering = ["-day"]
+
+
+class LiabilityLeaf(models.Model):
+    """One member's leaf of a day's tree: its salt and amounts (fen), from which the page rebuilds the tree and
+    serves the member its path."""
+
+    day = models.DateField()
+    member = models.CharField(max_length=64)
+    salt = models.CharField(max_length=64, help_text="HMAC-SHA256(secret, day and member), hex")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    points = models.BigIntegerField()
+    debt = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "member"], name="one_liability_leaf_per_day")]
