@@ -8,9 +8,10 @@ the browser.
 
 A leaf is one member: its amounts in integer fen, every one of them non-negative::
 
-    available pending help_fund withdrawing locked_fund points | debt
+    available pending help_fund withdrawing locked_fund other points | debt
 
-The first six are what the shop owes the member (``points`` at the close's NAV, floored to the fen); a balance
+The first seven are what the shop owes the member (``other``: any money book a module adds; ``points`` at the
+close's NAV, floored to the fen); a balance
 below zero (a debt that later income repays) is never netted against them: it is ``debt``, a field of its own.
 Each node carries the per-field sums of its leaves and how many leaves it holds (``members``), and its hash
 commits to both children's hashes and sums; verification recomputes every sum, refuses any negative one, and
@@ -28,21 +29,25 @@ import hmac
 import json
 import re
 import struct
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..engine.ledger import NON_CASH_UNITS
 
 if TYPE_CHECKING:
     from ..engine.core import Engine
 
 FORMAT = "liandong-liabilities/1"
 #: A leaf's amounts, in this order in every hash.
-FIELDS = ("available", "pending", "help_fund", "withdrawing", "locked_fund", "points", "debt")
+FIELDS = ("available", "pending", "help_fund", "withdrawing", "locked_fund", "other", "points", "debt")
 #: The fields the shop owes; their sum is the published total.
 OWED = FIELDS[:-1]
-#: The member books whose balances are owed (``points`` is valued at the NAV, not a book of fen).
-OWED_BOOKS = ("available", "pending", "help_fund", "withdrawing", "locked_fund")
+#: Any other money book a module keeps for members (a cashback balance) is owed in this field.
+OTHER = "other"
+#: The members' points, valued at the NAV (their book is in points, not fen).
+POINTS_FIELD = "points"
 #: Member money books that are not owed: money already paid out.
 PAID_BOOKS = ("withdrawn",)
 #: The capability (``Engine.ask``) that values a member's points at the NAV, in fen.
@@ -98,13 +103,13 @@ def _check(values: Sequence[int], what: str) -> None:
 
 
 def leaf_hash(day: str, salt: bytes, member: str, amounts: Sequence[int]) -> bytes:
-    """``SHA-256(LEAF_TAG ‖ text(day) ‖ salt ‖ text(member) ‖ u64 × 7)``; ``text`` is a u32 length and UTF-8."""
+    """``SHA-256(LEAF_TAG ‖ text(day) ‖ salt ‖ text(member) ‖ u64 × 8)``; ``text`` is a u32 length and UTF-8."""
     _check(amounts, f"the leaf of {member}")
     return hashlib.sha256(LEAF_TAG + _text(day) + salt + _text(member) + _U64F.pack(*amounts)).digest()
 
 
 def node_hash(left: bytes, left_sums: Sums, right: bytes, right_sums: Sums) -> bytes:
-    """``SHA-256(NODE_TAG ‖ left hash ‖ u64 × 8 left sums ‖ right hash ‖ u64 × 8 right sums)``."""
+    """``SHA-256(NODE_TAG ‖ left hash ‖ u64 × 9 left sums ‖ right hash ‖ u64 × 9 right sums)``."""
     return hashlib.sha256(NODE_TAG + left + _U64S.pack(*left_sums) + right + _U64S.pack(*right_sums)).digest()
 
 
@@ -247,29 +252,33 @@ def totals_json(sums: Sums) -> dict[str, Any]:
 # --- from the engine -------------------------------------------------------------------------------------------------
 
 
-def member_amounts(balances: Mapping[tuple[str, str], int], member: str,
-                   points_value: Callable[[str], int] | None) -> tuple[int, ...]:
-    """A member's leaf amounts from the ledger's balances: each owed book's positive balance, its points at the NAV,
-    and the negative balances as ``debt`` (never netted)."""
-    owed: list[int] = []
+def member_amounts(books: Mapping[str, int], points_value: int = 0) -> tuple[int, ...]:
+    """A member's leaf amounts from its balances by book (money books; ``NON_CASH_UNITS`` and ``PAID_BOOKS`` are
+    left out): each book's positive balance in its field (a module's own money book in ``other``), its points'
+    value at the NAV, and every negative balance added to ``debt`` (never netted)."""
+    owed = dict.fromkeys(OWED, 0)
     debt = 0
-    for book in OWED_BOOKS:
-        balance = balances.get((member, book), 0)
-        owed.append(max(balance, 0))
-        debt += max(-balance, 0)
-    value = points_value(member) if points_value is not None else 0
-    owed.append(max(value, 0))
-    debt += max(-value, 0)
-    return (*owed, debt)
+    held = [(OTHER if book in (POINTS_FIELD, OTHER) or book not in owed else book, balance)
+            for book, balance in books.items() if book not in PAID_BOOKS and book not in NON_CASH_UNITS]
+    for name, balance in [*held, (POINTS_FIELD, points_value)]:
+        if balance > 0:
+            owed[name] += balance
+        else:
+            debt -= balance
+    return (*owed.values(), debt)
 
 
 def snapshot(engine: Engine, day: str, secret: bytes) -> LiabilityTree:
     """The tree of what the shop owes every member of ``engine`` now (right after the close of ``day``)."""
     ask = engine.ask(POINTS_VALUE)
-    value = (lambda member: int(ask(engine, member))) if ask is not None else None
-    balances = engine.ledger.balances
-    leaves = [Leaf(member, salt_for(secret, day, member), member_amounts(balances, member, value))
-              for member in engine.members]
+    books: dict[str, dict[str, int]] = {member: {} for member in engine.members}
+    for (owner, book), balance in engine.ledger.balances.items():
+        held = books.get(owner)
+        if held is not None and book not in NON_CASH_UNITS:
+            held[book] = balance
+    leaves = [Leaf(member, salt_for(secret, day, member),
+                   member_amounts(held, int(ask(engine, member)) if ask is not None else 0))
+              for member, held in books.items()]
     return LiabilityTree.build(day, leaves)
 
 

@@ -258,6 +258,7 @@ class LiabilityDay(models.Model):
     help_fund = models.BigIntegerField()
     withdrawing = models.BigIntegerField()
     locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField(help_text="the members' other money books (a module's own), fen")
     points = models.BigIntegerField(help_text="the members' points at the close's NAV, fen")
     debt = models.BigIntegerField(help_text="what members owe the shop (negative balances), never netted")
     position = models.BigIntegerField(help_text="the log position of the close_day event")
@@ -279,6 +280,7 @@ class LiabilityLeaf(models.Model):
     help_fund = models.BigIntegerField()
     withdrawing = models.BigIntegerField()
     locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField()
     points = models.BigIntegerField()
     debt = models.BigIntegerField()
 
