@@ -185,3 +185,23 @@ def test_each_close_has_its_own_tree(demo_shop: DemoShop, api_settings: Any) -> 
     path = json.loads(logged_in(demo_shop.ann).get(f"/liabilities/proof.json?day={second_day}").content)
     assert path["day"] == second_day.isoformat() and path["leaf"]["withdrawing"] == "50.00"
     assert verify_proof(path, second.root).ok
+
+
+def test_liandong_verify_recomputes_each_days_proof(demo_shop: DemoShop) -> None:
+    from liandong.service.verify import verify
+
+    assert verify().ok, verify().differences
+    day = LiabilityDay.objects.get()
+    ann = demo_shop.ann.member
+    kept = LiabilityLeaf.objects.get(day=day.day, member=ann).available
+    LiabilityLeaf.objects.filter(day=day.day, member=ann).update(available=1)
+    differences = verify().differences
+    assert any(f"leaf of {ann}: expected" in d for d in differences), differences
+    LiabilityLeaf.objects.filter(day=day.day, member=ann).update(available=kept)
+    assert verify().ok
+    LiabilityDay.objects.filter(id=day.id).update(pending=0)  # a published sum lowered
+    differences = verify().differences
+    assert differences == [differences[0]] and "liabilities" in differences[0], differences
+    assert "the database has" in differences[0]
+    LiabilityDay.objects.filter(id=day.id).update(position=day.position + 1)
+    assert any("where the replay closed no day" in d for d in verify().differences)

@@ -114,3 +114,44 @@ def day_totals(day: LiabilityDay) -> dict[str, int]:
     out["owed"] = sum(out[name] for name in FIELDS[:-1])
     out["members"] = day.members
     return out
+
+
+# --- liandong verify -------------------------------------------------------------------------------------------------
+
+
+def compare_day(engine: Engine, day: dt.date, position: int, using: str = "default") -> list[str]:
+    """``liandong verify`` at a replayed close: the stored proof of ``day`` (when this close made it) must hold the
+    replay's amounts for every member, and its root and sums must be the tree of those amounts under the stored salts
+    (the salts themselves depend on the secret, which ``verify`` may not have)."""
+    stored = LiabilityDay.objects.using(using).filter(day=day, position=position).first()
+    if stored is None:
+        return []
+    replayed = snapshot(engine, day.isoformat(), b"")  # salts aside: the amounts are what is compared
+    leaves = {member: (salt, tuple(amounts)) for member, salt, *amounts in LiabilityLeaf.objects.using(using)
+              .filter(day=day).values_list("member", "salt", *FIELDS)}
+    problems = []
+    rebuilt = []
+    for leaf in replayed.leaves:
+        found = leaves.pop(leaf.member, None)
+        if found is None:
+            problems.append(f"liabilities {day}: member {leaf.member} has no leaf")
+            continue
+        if found[1] != leaf.amounts:
+            problems.append(f"liabilities {day}: leaf of {leaf.member}: expected {list(leaf.amounts)}, the database "
+                            f"has {list(found[1])}")
+        rebuilt.append(Leaf(leaf.member, bytes.fromhex(found[0]), leaf.amounts))
+    problems += [f"liabilities {day}: {member} is not a member at the close but has a leaf" for member in leaves]
+    tree = LiabilityTree.build(day.isoformat(), rebuilt)
+    expected = (tree.root.hex(), tree.members, *tree.sums[: len(FIELDS)])
+    actual = (stored.root, stored.members, *(getattr(stored, name) for name in FIELDS))
+    if not problems and expected != actual:
+        problems.append(f"liabilities {day}: expected root {expected[0]} over {expected[1]} members, sums "
+                        f"{list(expected[2:])}; the database has {actual[0]} over {actual[1]}, {list(actual[2:])}")
+    return problems
+
+
+def unreplayed_days(positions: set[int], up_to: int, using: str = "default") -> list[str]:
+    """Stored proofs that no replayed close made."""
+    return [f"liabilities {day}: a proof at position {position}, where the replay closed no day"
+            for day, position in LiabilityDay.objects.using(using).filter(position__lte=up_to)
+            .exclude(position__in=positions).values_list("day", "position")]

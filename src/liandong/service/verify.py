@@ -7,7 +7,9 @@ up to the worker's committed position, and compares, event by event and then at 
 - each transaction (id, event, rule, plan, order, source, reverses, ref) and its entries in order, each with
   ``balance_after`` recomputed here from zero;
 - every balance, and every projection row (members, products, orders, withdrawals, campaigns), and the members'
-  monthly statement totals (``service.statement_months``, built here from the replayed entries).
+  monthly statement totals (``service.statement_months``, built here from the replayed entries);
+- at each close, the day's proof of liabilities (``service.liability_days``): every member's leaf amounts, and the
+  root and sums those amounts give under the stored salts.
 
 Example output: ``1042 events, 5210 entries verified`` (exit 0), or (exit 1)::
 
@@ -23,10 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.money import format_fen
 from ..engine.registry import new_engine
 from .feed import Applied, apply_logged, jsonable, shop_of
+from .liability_days import compare_day, unreplayed_days
 from .projections import (
     all_campaign_ids,
     campaign_row,
@@ -97,19 +101,28 @@ def verify(using: str = "default") -> Report:
     engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
     running: dict[Account, int] = {}
     months = MonthTotals(engine.tz)
+    closes: set[int] = set()
     after = 0
     while after < up_to:
         rows = list(LoggedEvent.objects.using(using).filter(position__gt=after, position__lte=up_to)
                     .order_by("position").values_list("position", "verb", "payload", "created_at")[:CHUNK])
         if not rows:
             break
-        applied = [apply_logged(engine, *row, setup.auto_close_days) for row in rows]
+        applied = []
+        for row in rows:
+            applied.append(item := apply_logged(engine, *row, setup.auto_close_days))
+            if item.applied and isinstance(item.event, CloseDay):  # the day's proof of liabilities
+                closes.add(item.position)
+                for problem in compare_day(engine, item.event.day, item.position, using):
+                    report.differ(problem)
         engine.ledger.transactions.clear()
         _compare_outcomes(applied, using, report)
         _compare_transactions(applied, running, months, using, report)
         report.events += len(rows)
         after = rows[-1][0]
     _compare_extra_rows(up_to, engine, using, report)
+    for problem in unreplayed_days(closes, up_to, using):
+        report.differ(problem)
     if mark is not None and mark.transactions != engine.ledger.count:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)
