@@ -106,6 +106,7 @@ def test_a_member_sees_its_leaf_and_its_path_verifies(demo_shop: DemoShop, tmp_p
     client = logged_in(ann)
     status, html = page(client, "/liabilities", "en")
     assert status == 200 and "data-my-leaf" in html and "Verify in this browser" in html
+    assert 'href="/liabilities" data-link="liabilities"' in page(client, "/me", "en")[1]  # linked from 我的
     owed = sum(getattr(leaf, name) for name in OWED)
     assert re.search(rf'data-figure="my-owed">{re.escape(fen_text(owed))}<', html)
     assert re.search(rf'data-figure="my-debt">{re.escape(fen_text(leaf.debt))}<', html)

@@ -13,6 +13,7 @@ in ``service.feed``), and commit in ONE database transaction:
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
+    LiabilityDay, LiabilityLeaf  at each applied close_day, the day's proof of liabilities (``service.liability_days``)
     WorkerPosition               the last position applied, and the engine's transaction count there
 
 Killed at any instant, it loses nothing and duplicates nothing: a batch is committed whole or not at all, and the

@@ -5,7 +5,8 @@ Who writes what:
 - the worker (``liandong worker``, one at a time) applies events in ``position`` order and commits, in one database
   transaction per batch: ``EventOutcome`` rows, ``LedgerTransaction`` and ``LedgerEntry`` rows, every changed
   projection (``MemberState``, ``Balance``, ``StatementMonth``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
-  ``CampaignState``) and ``WorkerPosition``.
+  ``CampaignState``), at a day's close its proof of liabilities (``LiabilityDay``, ``LiabilityLeaf``) and
+  ``WorkerPosition``.
 The log, outcomes, transactions and entries are append-only (database triggers refuse UPDATE and DELETE, and a
 transaction whose entries do not sum to zero per unit; see the migrations).
 """
