@@ -28,6 +28,7 @@ from liandong.service.liabilities import (
     MalformedProof,
     NegativeAmount,
     empty_root,
+    fen_text,
     leaf_hash,
     member_amounts,
     node_hash,
@@ -230,6 +231,7 @@ def test_the_snapshot_of_an_engine_after_a_close() -> None:
         leaf = tree.leaf_of(member)
         assert leaf is not None
         assert leaf.amounts[FIELDS.index("points")] == points(engine, member) > 0
+        assert fen_text(points(engine, member)) == engine.modules["points"].holding(engine, member)["value"]
         assert leaf.amounts[0] == max(engine.balance(member, "available"), 0)
     assert tree.totals()["owed"] > 0
     assert snapshot(engine, DAY, SECRET).root == tree.root  # deterministic
