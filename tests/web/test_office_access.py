@@ -114,6 +114,15 @@ PAGES = {
     "/office/withdrawals/payouts.csv": (200, 403, 200, 403),  # payee accounts: only who decides withdrawals
     "/office/promoters": (200, 200, 403, 200),
     "/office/audit": (200, 200, 403, 200),
+    "/office/campaigns": (200, 200, 403, 200),
+    "/office/campaigns/new/group_buy": (200, 200, 403, 200),
+    "/office/campaigns/new/blind_box": (200, 200, 403, 200),
+    "/office/campaigns/no-such-campaign": (404, 404, 403, 404),
+    "/office/orders": (200, 200, 403, 200),
+    "/office/days": (200, 200, 403, 200),
+    "/office/plans": (200, 200, 403, 200),
+    "/office/plans/chain21": (200, 200, 403, 200),
+    "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
 }
 
 
@@ -123,8 +132,9 @@ def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: s
     for path, statuses in PAGES.items():
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    shown = {name for name in ("home", "withdrawals", "promoters", "audit") if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals"} if role == "finance" else {"home", "withdrawals", "promoters", "audit"}
+    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans")
+    shown = {name for name in names if f'data-nav="{name}"' in html}
+    expected = {"home", "withdrawals"} if role == "finance" else set(names)
     assert shown == expected
 
 

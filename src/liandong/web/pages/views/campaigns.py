@@ -109,6 +109,7 @@ def listed_campaign(kind: str, view: dict[str, Any]) -> dict[str, Any]:
         item["participants"] = view.get("participants")
     elif kind == "blind_box":
         item["opened"] = view.get("opened")
+        item["window"] = view.get("window")
     return item
 
 
