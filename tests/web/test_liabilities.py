@@ -188,10 +188,35 @@ def test_each_close_has_its_own_tree(demo_shop: DemoShop, api_settings: Any) -> 
     assert verify_proof(path, second.root).ok
 
 
+def test_a_published_proof_is_append_only(demo_shop: DemoShop) -> None:
+    from django.db import DatabaseError, transaction
+
+    day = LiabilityDay.objects.get()
+    for change in (lambda: LiabilityDay.objects.filter(id=day.id).update(root="0" * 64),
+                   lambda: LiabilityDay.objects.filter(id=day.id).delete(),
+                   lambda: LiabilityLeaf.objects.filter(day=day.day).update(available=0),
+                   lambda: LiabilityLeaf.objects.filter(day=day.day).delete()):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            change()
+    assert LiabilityDay.objects.get().root == day.root
+
+
+def drop_guards() -> None:
+    """For the tampering below: the append-only triggers dropped inside the test's transaction (rolled back)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("store_liabilityday", "store_liabilityleaf"):
+            for suffix in ("no_update", "no_delete", "append_only", "no_truncate"):
+                on = "" if connection.vendor == "sqlite" else f" ON {table}"
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}{on}")
+
+
 def test_liandong_verify_recomputes_each_days_proof(demo_shop: DemoShop) -> None:
     from liandong.service.verify import verify
 
     assert verify().ok, verify().differences
+    drop_guards()
     day = LiabilityDay.objects.get()
     ann = demo_shop.ann.member
     kept = LiabilityLeaf.objects.get(day=day.day, member=ann).available

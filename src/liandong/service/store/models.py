@@ -246,7 +246,7 @@ class LiabilityDay(models.Model):
     """The proof of liabilities of one closed business day (``service.liabilities``, docs/proof-of-liabilities.md):
     the root of the Merkle sum tree over what the shop owed every member right after the day's close, and the root's
     sums (fen; ``debt`` apart, never netted). Written by the worker in the same database transaction as the close,
-    once per day (a day closed again keeps its first proof).
+    once per day (a day closed again keeps its first proof). Append-only, like the ledger (migration 0011).
 
     Example: two members, A with 100.00 available, B owing 20.00 with 5.00 pending -> ``members=2,
     available=10000, pending=500, debt=2000`` (the shop owes 105.00) and the root's hash."""
@@ -271,7 +271,7 @@ class LiabilityDay(models.Model):
 
 class LiabilityLeaf(models.Model):
     """One member's leaf of a day's tree: its salt and amounts (fen), from which the page rebuilds the tree and
-    serves the member its path."""
+    serves the member its path. Append-only (migration 0011)."""
 
     day = models.DateField()
     member = models.CharField(max_length=64)
