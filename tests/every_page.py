@@ -159,6 +159,7 @@ PAGES: dict[str, Page] = {
     # the proof of liabilities of the closed day (public; ann sees her leaf), and her inclusion path in it
     "liabilities": Page(lambda s: "/liabilities"),
     "liabilities_proof": Page(lambda s: "/liabilities/proof.json", kind="json"),
+    "liabilities_roots": Page(lambda s: "/liabilities/roots.json", viewer="visitor", kind="json"),
 }
 
 #: The pages a person looks at: walked in both languages and screenshot.

@@ -231,3 +231,21 @@ def test_liandong_verify_recomputes_each_days_proof(demo_shop: DemoShop) -> None
     assert "the database has" in differences[0]
     LiabilityDay.objects.filter(id=day.id).update(position=day.position + 1)
     assert any("where the replay closed no day" in d for d in verify().differences)
+
+
+def test_every_published_root_can_be_downloaded(demo_shop: DemoShop) -> None:
+    day = LiabilityDay.objects.get()
+    r = Client().get("/liabilities/roots.json")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/json")
+    assert r["Content-Disposition"] == 'attachment; filename="liabilities-roots.json"'
+    body = json.loads(r.content)
+    assert body["format"] == "liandong-liabilities/1"
+    assert body["days"] == [{"day": day.day.isoformat(), "root": day.root, "total": {
+        **{name: fen_text(getattr(day, name)) for name in FIELDS}, "members": day.members,
+        "owed": fen_text(sum(getattr(day, name) for name in OWED))}}]
+    # a member's path checks against the archived figures
+    path = json.loads(logged_in(demo_shop.ann).get("/liabilities/proof.json").content)
+    archived = body["days"][0]
+    assert verify_proof(path, archived["root"], sum(int(archived["total"][n].replace(".", "")) for n in OWED),
+                        archived["total"]["members"]).ok
+    assert 'href="/liabilities/roots.json"' in page(Client(), "/liabilities", "en")[1]

@@ -58,4 +58,5 @@ from .views import liabilities  # noqa: E402
 urlpatterns += [
     path("liabilities", liabilities.liabilities, name="liabilities"),
     path("liabilities/proof.json", liabilities.liabilities_proof, name="liabilities_proof"),
+    path("liabilities/roots.json", liabilities.liabilities_roots, name="liabilities_roots"),
 ]

@@ -1,5 +1,5 @@
 """The public proof of liabilities ``/liabilities`` (no login) and a member's inclusion path
-``/liabilities/proof.json`` (docs/proof-of-liabilities.md).
+``/liabilities/proof.json`` (docs/proof-of-liabilities.md); every published root, ``/liabilities/roots.json``.
 
 Anyone sees, for each closed day, the root of the Merkle sum tree the worker built at the close, what the shop owed
 its members in all (by field: available, pending, help fund, withdrawing, locked shopping fund, points at the NAV),
@@ -24,7 +24,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from ....service.liabilities import FIELDS, OWED, fen_text, totals_json
+from ....service.liabilities import FIELDS, FORMAT, OWED, fen_text, totals_json
 from ....service.liability_days import day_totals, day_tree
 from ....service.store.models import LiabilityDay
 from .common import login_url
@@ -164,4 +164,14 @@ def liabilities_proof(request: HttpRequest) -> HttpResponse:
                             content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="liabilities-{chosen.day.isoformat()}.json"'
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def liabilities_roots(request: HttpRequest) -> HttpResponse:
+    """Every published day (newest first): day, root and total, for anyone to keep a copy and compare later."""
+    days = [published(day) for day in LiabilityDay.objects.only("day", "root", "members", *FIELDS)]
+    response = HttpResponse(json.dumps({"format": FORMAT, "days": days}, indent=1) + "\n",
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="liabilities-roots.json"'
     return response
