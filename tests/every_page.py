@@ -156,6 +156,10 @@ PAGES: dict[str, Page] = {
     "draw": Page(lambda s: f"/draws/{s.campaign}", viewer="visitor"),
     # a draw's record answers 404 until a draw is done (tests/web/test_pages_draws.py reads it after one)
     "draw_record": Page(lambda s: f"/draws/{s.campaign}/record.json", viewer="visitor", kind="json"),
+    # the proof of liabilities of the closed day (public; ann sees her leaf), and her inclusion path in it
+    "liabilities": Page(lambda s: "/liabilities"),
+    "liabilities_proof": Page(lambda s: "/liabilities/proof.json", kind="json"),
+    "liabilities_roots": Page(lambda s: "/liabilities/roots.json", viewer="visitor", kind="json"),
 }
 
 #: The pages a person looks at: walked in both languages and screenshot.

@@ -8,7 +8,9 @@ up to the worker's committed position, and compares, event by event and then at 
   ``balance_after`` recomputed here from zero;
 - every balance, and every projection row (members, products, orders, withdrawals, campaigns), and the members'
   monthly statement totals (``service.statement_months``, built here from the replayed entries), and the shop's
-  daily figures (``service.daily_figures``, built here from the replayed events and entries).
+  daily figures (``service.daily_figures``, built here from the replayed events and entries);
+- at each close, the day's proof of liabilities (``service.liability_days``): every member's leaf amounts, and the
+  root and sums those amounts give under the stored salts.
 
 Example output: ``1042 events, 5210 entries verified`` (exit 0), or (exit 1)::
 
@@ -24,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.money import format_fen
 from ..engine.registry import new_engine
 from .daily_figures import DayFigures, RankMemory, ranked_adapters
 from .feed import Applied, apply_logged, jsonable, shop_of
+from .liability_days import compare_day, unreplayed_days
 from .projections import (
     all_campaign_ids,
     campaign_row,
@@ -101,6 +105,7 @@ def verify(using: str = "default") -> Report:
     running: dict[Account, int] = {}
     months = MonthTotals(engine.tz)
     figures = DayFigures(engine.tz, RankMemory(ranked_adapters(engine)))
+    closes: set[int] = set()
     after = 0
     while after < up_to:
         rows = list(LoggedEvent.objects.using(using).filter(position__gt=after, position__lte=up_to)
@@ -112,12 +117,18 @@ def verify(using: str = "default") -> Report:
             item = apply_logged(engine, *row, setup.auto_close_days)
             figures.observe(engine, item)
             applied.append(item)
+            if item.applied and isinstance(item.event, CloseDay):  # the day's proof of liabilities
+                closes.add(item.position)
+                for problem in compare_day(engine, item.event.day, item.position, using):
+                    report.differ(problem)
         engine.ledger.transactions.clear()
         _compare_outcomes(applied, using, report)
         _compare_transactions(applied, running, months, using, report, figures)
         report.events += len(rows)
         after = rows[-1][0]
     _compare_extra_rows(up_to, engine, using, report)
+    for problem in unreplayed_days(closes, up_to, using):
+        report.differ(problem)
     if mark is not None and mark.transactions != engine.ledger.count:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)

@@ -14,6 +14,7 @@ in ``service.feed``), and commit in ONE database transaction:
     DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
+    LiabilityDay, LiabilityLeaf  at each applied close_day, the day's proof of liabilities (``service.liability_days``)
     WorkerPosition               the last position applied, and the engine's transaction count there
 
 Killed at any instant, it loses nothing and duplicates nothing: a batch is committed whole or not at all, and the
@@ -43,7 +44,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +53,7 @@ from django.utils import timezone
 
 from ..engine import tune_gc
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
@@ -61,6 +63,7 @@ from .daily_figures import COLUMNS as DAY_COLUMNS
 from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
 from .projections import (
@@ -347,13 +350,16 @@ class Worker:
         try:
             assert self._ranks is not None
             figures = DayFigures(engine.tz, self._ranks)
-            applied = []
+            applied, proofs = [], []
             for pos, verb, payload, created, _key in rows:
                 item = apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
                 figures.observe(engine, item)  # the ranks right after each event
                 applied.append(item)
+                if item.applied and isinstance(item.event, CloseDay):  # the proof of liabilities at the close
+                    proofs.append(day_proof(engine, item.event.day, pos, liabilities_secret()))
             batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views,
                                   self._member_hashes, figures)
+            batch.liabilities = proofs
         except BaseException:
             self.engine = None
             raise
@@ -457,6 +463,8 @@ class Batch:
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
     days: list[tuple[Any, ...]]  # what the batch adds to the shop's daily figures (``service.daily_figures``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
+    # the proof of liabilities of each day closed in the batch (``service.liability_days``)
+    liabilities: list[DayProof] = field(default_factory=list)
 
 
 class _Pipeline:
@@ -615,6 +623,7 @@ def write_batch(batch: Batch, using: str) -> None:
                 crash.reached("balances", batch)
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
+            write_day_proofs(connection, batch.liabilities, using)
             if crash is not None:
                 crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(

@@ -5,7 +5,8 @@ Who writes what:
 - the worker (``liandong worker``, one at a time) applies events in ``position`` order and commits, in one database
   transaction per batch: ``EventOutcome`` rows, ``LedgerTransaction`` and ``LedgerEntry`` rows, every changed
   projection (``MemberState``, ``Balance``, ``StatementMonth``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
-  ``CampaignState``) and ``WorkerPosition``.
+  ``CampaignState``), at a day's close its proof of liabilities (``LiabilityDay``, ``LiabilityLeaf``) and
+  ``WorkerPosition``.
 The log, outcomes, transactions and entries are append-only (database triggers refuse UPDATE and DELETE, and a
 transaction whose entries do not sum to zero per unit; see the migrations).
 """
@@ -269,3 +270,50 @@ class DailyFigure(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "figure", "plan", "key"], name="one_daily_figure")]
         indexes = [models.Index(fields=["figure", "day"], name="daily_figure_by_figure")]
+
+
+class LiabilityDay(models.Model):
+    """The proof of liabilities of one closed business day (``service.liabilities``, docs/proof-of-liabilities.md):
+    the root of the Merkle sum tree over what the shop owed every member right after the day's close, and the root's
+    sums (fen; ``debt`` apart, never netted). Written by the worker in the same database transaction as the close,
+    once per day (a day closed again keeps its first proof). Append-only, like the ledger (migration 0012).
+
+    Example: two members, A with 100.00 available, B owing 20.00 with 5.00 pending -> ``members=2,
+    available=10000, pending=500, debt=2000`` (the shop owes 105.00) and the root's hash."""
+
+    day = models.DateField(unique=True)
+    root = models.CharField(max_length=64, help_text="the tree's root hash, hex")
+    members = models.IntegerField(help_text="the leaves: every member at the close")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField(help_text="the members' other money books (a module's own), fen")
+    points = models.BigIntegerField(help_text="the members' points at the close's NAV, fen")
+    debt = models.BigIntegerField(help_text="what members owe the shop (negative balances), never netted")
+    position = models.BigIntegerField(help_text="the log position of the close_day event")
+    closed_at = models.DateTimeField(help_text="the close's instant")
+
+    class Meta:
+        ordering = ["-day"]
+
+
+class LiabilityLeaf(models.Model):
+    """One member's leaf of a day's tree: its salt and amounts (fen), from which the page rebuilds the tree and
+    serves the member its path. Append-only (migration 0012)."""
+
+    day = models.DateField()
+    member = models.CharField(max_length=64)
+    salt = models.CharField(max_length=64, help_text="HMAC-SHA256(secret, day and member), hex")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField()
+    points = models.BigIntegerField()
+    debt = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "member"], name="one_liability_leaf_per_day")]

@@ -51,3 +51,12 @@ urlpatterns += [
     path("campaigns/<str:campaign>/groups/<str:group>", campaigns.group, name="group"),
     path("campaigns/<str:campaign>/groups/<str:group>/poster.png", campaigns.group_poster, name="group_poster"),
 ]
+
+# the public proof of liabilities (no login) and a member's inclusion path for `liandong verify-liabilities`
+from .views import liabilities  # noqa: E402
+
+urlpatterns += [
+    path("liabilities", liabilities.liabilities, name="liabilities"),
+    path("liabilities/proof.json", liabilities.liabilities_proof, name="liabilities_proof"),
+    path("liabilities/roots.json", liabilities.liabilities_roots, name="liabilities_roots"),
+]
