@@ -33,6 +33,7 @@ from ...sim.preset import Preset
 from ...sim.probes import ProbeShop
 from ..api.events import public_view
 from . import reads
+from .param_labels import label_of
 
 #: The campaign kinds, in the order the pages list them.
 KINDS = ("group_buy", "red_envelope", "presale", "blind_box")
@@ -79,6 +80,8 @@ class ParamField:
     maximum: int | None = None
     value: str = ""
     error: str = ""
+    label: Any = ""  # in the page's language (``param_labels``)
+    help: Any = ""
 
 
 def _validator_funcs(info: Any) -> set[Any]:
@@ -122,8 +125,9 @@ def param_fields(kind: str) -> list[ParamField]:
         else:
             shown = "text"
         bounds = {type(m).__name__: getattr(m, type(m).__name__.lower(), None) for m in info.metadata}
+        label, help_text = label_of(name)
         fields.append(ParamField(name, shown, info.is_required(), _shown_default(shown, info.default),
-                                 bounds.get("Ge"), bounds.get("Le")))
+                                 bounds.get("Ge"), bounds.get("Le"), label=label, help=help_text))
     return fields
 
 

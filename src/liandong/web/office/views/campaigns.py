@@ -36,6 +36,7 @@ from .. import campaign_reads as cr
 from .. import reads
 from ..access import office_of, office_view, safe_next
 from ..audit import office_act
+from ..param_labels import check_texts
 from .withdrawals import announce
 
 PERMISSION = "run_campaigns"
@@ -46,11 +47,6 @@ STATUS_LABELS: dict[str, tuple[Any, str]] = {
     "draft": (gettext_lazy("Draft"), "warn"),
     "open": (gettext_lazy("Published, open"), "good"),
     "closed": (gettext_lazy("Closed"), ""),
-}
-CHECK_TITLES = {
-    "largest_prize": gettext_lazy("Largest prize against the 50,000-yuan cap"),
-    "draw_odds": gettext_lazy("Disclosed odds against realised odds"),
-    "frozen_rules": gettext_lazy("Rules frozen once published"),
 }
 PAID_OUT_LABELS = {
     "consolation": gettext_lazy("Bonuses to members not drawn"),
@@ -123,8 +119,8 @@ def _checked(kind: str, params: dict[str, Any], commitment: str = "") -> dict[st
     found = cr.audit_checks(kind, params)
     context["audit"] = {"problem": found.problem, "draws": found.draws, "seconds": found.seconds,
                         "probe": found.probe.to_json() if found.probe else None,
-                        "checks": [{"id": c.id, "title": CHECK_TITLES.get(c.id, c.title), "figure": c.figure,
-                                    "threshold": c.threshold, "status": c.status} for c in found.checks]}
+                        "checks": [{"id": c.id, **check_texts(c.id, c.title, c.threshold, c.figure), "status": c.status}
+                                   for c in found.checks]}
     return context
 
 
