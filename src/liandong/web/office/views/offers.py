@@ -102,7 +102,7 @@ def _page(request: HttpRequest, offer: BlindBoxOffer, fields: list[cr.ParamField
 
 
 def _missing(request: HttpRequest, offer: str) -> HttpResponse:
-    return render(request, "office/blind_box_offer.html", {"missing": offer[:20]}, status=404)
+    return render(request, "office/blind_box_offer.html", {"missing": offer[:20], "tz": reads.shop_tz()}, status=404)
 
 
 @require_GET
