@@ -326,7 +326,7 @@ def audit_checks(kind: str, params: dict[str, Any]) -> CampaignChecks:
     preset = shop_preset()
     if preset is None:
         return CampaignChecks(problem=_("The shop has no active product to probe with."))
-    plan = PlanSpec("", {}, [{"kind": kind, "params": _probe_params(params)}])
+    plan = PlanSpec("", probe_plans(kind, params), [{"kind": kind, "params": _probe_params(params)}])
     draws = draws_for(kind, params)
     started = time.perf_counter()
     try:
@@ -339,6 +339,18 @@ def audit_checks(kind: str, params: dict[str, Any]) -> CampaignChecks:
                           seconds)
 
 
+def probe_plans(kind: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The probe shop's module config: a blind box's probe members are seeded with the coupons a start takes (each
+    probe set is started by a new member; the shop's own seeding decides who may start one, not the terms)."""
+    if kind != "blind_box":
+        return {}
+    try:
+        needed = int(params.get("start_coupons", 0))
+    except (TypeError, ValueError):
+        needed = 0
+    return {"blind_box": {"seed_coupons": max(needed, 100)}}
+
+
 def _probe_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in HIDDEN_PARAMS and v is not None}
 
@@ -349,7 +361,7 @@ def preview_view(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | No
     preset = shop_preset()
     if preset is None:
         return None, _("the shop has no active product")
-    shop = ProbeShop(PlanSpec("", {}, []), preset)
+    shop = ProbeShop(PlanSpec("", probe_plans(kind, params), []), preset)
     probe = _probe(kind)
     if not probe.create(shop, {"kind": kind, "params": _probe_params(params)}, "preview",
                         secret_for(preset.seed, "preview")):
