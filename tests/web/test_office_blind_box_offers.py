@@ -107,7 +107,7 @@ def test_a_draft_is_edited_then_published_then_never_edited(operator: Client) ->
 
 def test_publishing_terms_the_engine_would_refuse_is_refused(operator: Client) -> None:
     offer = new_offer(operator, prize_sku="GONE")
-    status, html = post(operator, f"/office/campaigns/offers/{offer.pk}/publish")
+    _status, html = post(operator, f"/office/campaigns/offers/{offer.pk}/publish")
     offer.refresh_from_db()
     assert offer.status == "draft" and not AuditLog.objects.filter(action="publish_blind_box_offer").exists()
     assert any("is not published" in text for kind, text in messages_of(html) if kind == "error")
@@ -174,7 +174,7 @@ def test_who_may_act(shop: None, role: str) -> None:
 def test_an_unknown_offer(operator: Client) -> None:
     assert page(operator, "/office/campaigns/offers/999", "en")[0] == 404
     assert page(operator, "/office/campaigns/offers/x1", "en")[0] == 404
-    status, html = post(operator, "/office/campaigns/offers/999/publish")
+    _status, html = post(operator, "/office/campaigns/offers/999/publish")
     assert any("no such blind-box offer" in text for _kind, text in messages_of(html))
 
 

@@ -136,7 +136,7 @@ def test_a_retired_offer_is_hidden(operator: Client, register_member: Register) 
     carol: Caller = register_member("carol", birth_date=ADULT)
     gc.act(carol, "start_blind_box", params=offer.params)
     post(operator, f"/office/campaigns/offers/{offer.pk}/retire")
-    status, html = page(Client(), "/campaigns", "en")
+    _status, html = page(Client(), "/campaigns", "en")
     assert f'data-offer="{offer.pk}"' not in html
     assert page(Client(), f"/campaigns/offers/{offer.pk}", "en")[0] == 404
     assert 'data-kind="blind_box"' in html, "the set started from it runs on"

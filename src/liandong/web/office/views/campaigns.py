@@ -8,8 +8,8 @@ name, draws, refunds, and the close its module declares for operators (``close_g
 A draft's page shows what members will see once it is published (the members' rules block, from the campaign as the
 engine would show it) and the audit's lottery checks for its parameters (``campaign_reads.audit_checks``). A blind
 box has no operator create in the engine (a member's ``start_blind_box`` creates each set): its form checks terms
-and saves them as a draft blind-box offer (``views/offers.py``), the terms members start sets with. The engine has no verb that dissolves one group, deletes a draft or closes
-a pre-sale early (docs/office.md).
+and saves them as a draft blind-box offer (``views/offers.py``), the terms members start sets with. The engine has
+no verb that dissolves one group, deletes a draft or closes a pre-sale early (docs/office.md).
 """
 
 from __future__ import annotations
@@ -236,7 +236,8 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
         "campaign": view, "campaign_id": campaign, "kind": kind, "kind_name": KIND_NAMES.get(kind, kind),
         "status": _status(row.status), "draft": row.status == "draft", "can_run": office.may_act(PERMISSION),
         "readonly": not office.may_act(PERMISSION),
-        "terms": [(name, label_of(name)[0], value) for name, value in sorted((view.get("params") or {}).items())], "escrow": view.get("escrow"),
+        "terms": [(name, label_of(name)[0], value) for name, value in sorted((view.get("params") or {}).items())],
+        "escrow": view.get("escrow"),
         "paid_out": [(PAID_OUT_LABELS.get(w, w), a) for w, a in cr.paid_out(kind, view)],
         "participants": cr.participants(kind, view), "expiry": cr.expiry(kind, view, reads.shop_tz()),
         "close_verb": cr.CLOSE_VERBS.get(kind), "draws": view.get("draws") or [],
