@@ -31,7 +31,7 @@ from api_client import Caller, buy, make_operator, make_shop, register, signed_w
 from django.utils import timezone
 
 from liandong.service.store.models import CampaignState
-from liandong.web.accounts.models import BlindBoxOffer
+from liandong.web.office.models import BlindBoxOffer
 from liandong.web.office.offers import engine_params
 
 DEMO_PLANS: dict[str, dict[str, Any]] = {

@@ -17,8 +17,9 @@ from office_client import ROLES, office_browser, office_user
 from page_client import logged_in, page
 
 from liandong.service.store.models import LoggedEvent
-from liandong.web.accounts.models import OFFICE_ROLES, AuditLog, BlindBoxOffer
+from liandong.web.accounts.models import OFFICE_ROLES, AuditLog
 from liandong.web.office.access import office_user_of
+from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,11 @@ PAGES = {
     "/office/campaigns/no-such-campaign": (404, 404, 403, 404),
     "/office/campaigns/offers/{offer}": (200, 200, 403, 200),  # a blind-box offer, made by the test
     "/office/campaigns/offers/999": (404, 404, 403, 404),
+    "/office/orders": (200, 200, 403, 200),
+    "/office/days": (200, 200, 403, 200),
+    "/office/plans": (200, 200, 403, 200),
+    "/office/plans/chain21": (200, 200, 403, 200),
+    "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
 }
 
 
@@ -131,8 +137,9 @@ def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: s
         path = path.format(offer=offer.pk)
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    shown = {name for name in ("home", "withdrawals", "promoters", "audit") if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals"} if role == "finance" else {"home", "withdrawals", "promoters", "audit"}
+    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans")
+    shown = {name for name in names if f'data-nav="{name}"' in html}
+    expected = {"home", "withdrawals"} if role == "finance" else set(names)
     assert shown == expected
 
 

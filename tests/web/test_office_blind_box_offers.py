@@ -18,7 +18,8 @@ from office_client import cell, messages_of, office_browser, post, row_of
 from page_client import logged_in, page
 
 from liandong.service.store.models import CampaignState, LoggedEvent
-from liandong.web.accounts.models import AuditLog, BlindBoxOffer
+from liandong.web.accounts.models import AuditLog
+from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from office_client import office_browser, post
 from page_client import logged_in, page
 
 from liandong.service.store.models import CampaignState, MemberState
-from liandong.web.accounts.models import BlindBoxOffer
+from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db

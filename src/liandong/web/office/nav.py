@@ -30,4 +30,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("promoters", gettext_lazy("Promoter applications"), "manage_promoters", "★"),
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),
     NavEntry("campaigns", gettext_lazy("Campaigns"), "run_campaigns", "◎"),
+    NavEntry("orders", gettext_lazy("Orders and refunds"), "refund_order", "▤"),
+    NavEntry("days", gettext_lazy("Day close"), "close_day", "◷"),
+    NavEntry("plans", gettext_lazy("Plan settings"), "configure_plan", "⚙"),
 )

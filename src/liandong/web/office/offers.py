@@ -1,4 +1,5 @@
-"""Blind-box offers (``accounts.BlindBoxOffer``): the terms an operator publishes for members to start box sets with.
+"""Blind-box offers (``office.models.BlindBoxOffer``): the terms an operator publishes for members to start box
+sets with.
 
 The engine creates a blind box only by a member's ``start_blind_box``, which carries its terms; an offer is the
 shop's published terms for that start. Its ``params`` are the engine's ``BlindBoxParams`` validated by the engine's
@@ -21,8 +22,8 @@ from django.db.models import QuerySet
 from ...engine.campaigns.base import parse_params
 from ...engine.errors import Refusal
 from ...service.store.models import CampaignState
-from ..accounts.models import BlindBoxOffer
 from . import campaign_reads as cr
+from .models import BlindBoxOffer
 
 KIND = "blind_box"
 

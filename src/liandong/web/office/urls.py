@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, home, offers, promoters, withdrawals
+from .views import audit, auth, campaigns, day_close, home, offers, orders, plans, promoters, withdrawals
 
 app_name = "office"
 
@@ -30,4 +30,15 @@ urlpatterns = [
     path("campaigns/<str:campaign>/edit", campaigns.edit, name="campaigns_edit"),
     path("campaigns/<str:campaign>/publish", campaigns.publish, name="campaigns_publish"),
     path("campaigns/<str:campaign>/close", campaigns.close, name="campaigns_close"),
+    # orders and refunds, the day's close, plan settings (docs/office.md)
+    path("orders", orders.orders, name="orders"),
+    path("orders/<str:order>", orders.order, name="orders_order"),
+    path("orders/<str:order>/refund", orders.refund, name="orders_refund"),
+    path("days", day_close.days, name="days"),
+    path("days/close", day_close.close, name="days_close"),
+    path("plans", plans.plans, name="plans"),
+    path("plans/previews/<int:preview>", plans.preview_status, name="plans_preview_status"),
+    path("plans/<str:plan>", plans.plan, name="plans_plan"),
+    path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
+    path("plans/<str:plan>/save", plans.save, name="plans_save"),
 ]

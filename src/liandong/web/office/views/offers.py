@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ...accounts.models import AuditLog, BlindBoxOffer
+from ...accounts.models import AuditLog
 from ...pages.people import display_names
 from ...pages.views.draws import KIND_NAMES
 from .. import campaign_reads as cr
 from .. import offers, reads
 from ..access import office_of, office_view
 from ..audit import office_record
+from ..models import BlindBoxOffer
 
 PERMISSION = "run_campaigns"
 KIND = offers.KIND

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_office_roles")]
+    dependencies = [("office", "0001_initial")]
 
     operations = [
         migrations.CreateModel(
