@@ -19,7 +19,9 @@ from django.utils import timezone
 from office_client import office_browser, post
 from page_client import logged_in, page
 
+from conftest import log_event
 from liandong.service.store.models import CampaignState, MemberState
+from liandong.service.worker import drain
 from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
@@ -141,3 +143,11 @@ def test_a_retired_offer_is_hidden(operator: Client, register_member: Register) 
     assert page(Client(), f"/campaigns/offers/{offer.pk}", "en")[0] == 404
     assert 'data-kind="blind_box"' in html, "the set started from it runs on"
     assert page(Client(), "/campaigns/offers/nope", "en")[0] == 404
+
+
+def test_an_offer_whose_prize_left_the_shop_cannot_be_started(operator: Client) -> None:
+    offer = published_offer(operator)
+    log_event("product", sku="BOX", price="99.00", name="Tea chest", active=False)
+    drain()
+    status, html = page(Client(), f"/campaigns/offers/{offer.pk}", "en")
+    assert status == 409 and "cannot be started now" in html and "data-start-set" not in html
