@@ -126,6 +126,8 @@ PAGES = {
     "/office/plans": (200, 200, 403, 200),
     "/office/plans/chain21": (200, 200, 403, 200),
     "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
+    "/office/dashboard": (200, 200, 403, 200),
+    "/office/dashboard/sales.csv": (200, 200, 403, 200),
 }
 
 

@@ -11,6 +11,7 @@ in ``service.feed``), and commit in ONE database transaction:
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
     MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
+    DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     WorkerPosition               the last position applied, and the engine's transaction count there
@@ -55,6 +56,10 @@ from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
+from .daily_figures import ADDED as DAY_ADDED
+from .daily_figures import COLUMNS as DAY_COLUMNS
+from .daily_figures import KEY as DAY_KEY
+from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
@@ -257,6 +262,7 @@ class Worker:
         self._setup_signature = ""
         self._campaign_views: dict[str, Any] = {}
         self._member_hashes: dict[str, int] = {}
+        self._ranks: RankMemory | None = None  # the ranks the daily figures compare with (``daily_figures``)
         self.replay_seconds = 0.0
 
     @contextmanager
@@ -293,6 +299,7 @@ class Worker:
                 f"the database holds {mark.transactions}: run `liandong verify`")
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
         self._campaign_views, self._member_hashes = {}, {}
+        self._ranks = RankMemory.of(engine)
         self._fingerprint = self._read_fingerprint()
         self._setup_signature = self._fingerprint[0]
         self.replay_seconds = time.perf_counter() - started
@@ -338,10 +345,15 @@ class Worker:
         if not rows:
             return None
         try:
-            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
-                       for pos, verb, payload, created, _key in rows]
+            assert self._ranks is not None
+            figures = DayFigures(engine.tz, self._ranks)
+            applied = []
+            for pos, verb, payload, created, _key in rows:
+                item = apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
+                figures.observe(engine, item)  # the ranks right after each event
+                applied.append(item)
             batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views,
-                                  self._member_hashes)
+                                  self._member_hashes, figures)
         except BaseException:
             self.engine = None
             raise
@@ -443,6 +455,7 @@ class Batch:
     balances: list[tuple[Any, ...]]
     notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
+    days: list[tuple[Any, ...]]  # what the batch adds to the shop's daily figures (``service.daily_figures``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
 
 
@@ -485,8 +498,10 @@ def changed_members(engine: Engine, members: set[str], member_hashes: dict[str, 
 
 
 def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_key: str,
-                  campaign_views: dict[str, Any], member_hashes: dict[str, int]) -> Batch:
-    """The rows of one commit. ``campaign_views`` and ``member_hashes`` (what was last written) are updated."""
+                  campaign_views: dict[str, Any], member_hashes: dict[str, int],
+                  figures: DayFigures | None = None) -> Batch:
+    """The rows of one commit. ``campaign_views`` and ``member_hashes`` (what was last written) are updated.
+    ``figures``: the daily figures the events were observed into (their entries are added here)."""
     touched = Touched()
     for item in applied:
         touched.add(engine, item)
@@ -494,6 +509,9 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     entries, transactions, balances = ledger_rows(engine, applied)
     notices = notice_rows((txn, transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions)
     months = month_rows(entries, transactions, engine.tz)
+    if figures is None:
+        figures = DayFigures(engine.tz, RankMemory([]))
+    figures.add_batch(entries, transactions)
     now = timezone.now()
     outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
@@ -525,7 +543,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, projections)
+                 balances, notices, months, figures.rows(), projections)
 
 
 @dataclass
@@ -589,6 +607,7 @@ def write_batch(batch: Batch, using: str) -> None:
                         batch.transactions)
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
+            upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

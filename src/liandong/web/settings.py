@@ -143,6 +143,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # WhiteNoise serves the static files of the installed apps (the admin's, ninja's Swagger UI) straight from the
 # packages (no `collectstatic` needed), with DEBUG off too.
 WHITENOISE_USE_FINDERS = True
+# the dashboard's charting library, from the installed plotly package (office/vendor.py)
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "liandong.web.office.vendor.PlotlyFinder",
+]
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True

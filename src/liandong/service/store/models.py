@@ -168,6 +168,12 @@ class WithdrawalState(models.Model):
                               help_text="why the operator rejected it (empty: not rejected, or rejected before "
                                         "rejections had reasons)")
 
+    class Meta:
+        # the withdrawals waiting for a decision or a payout (the overview, the dashboard), without reading the
+        # closed ones: a small index whatever the shop's history
+        indexes = [models.Index(fields=["status"], name="withdrawal_open",
+                                condition=models.Q(status__in=["requested", "approved"]))]
+
 
 class CampaignState(models.Model):
     """A campaign's public view (rules, commitment, groups, draw records) as the engine shows it."""
@@ -239,3 +245,27 @@ class MemberNotice(models.Model):
         indexes = [models.Index(fields=["member", "-id"], name="notice_member_newest"),
                    models.Index(fields=["member", "id"], condition=models.Q(read_at__isnull=True),
                                 name="notice_member_unread")]
+
+
+class DailyFigure(models.Model):
+    """One of the shop's figures on one business day (the shop's time zone): sales, refunds, a plan's rewards by
+    rule, the change of the pools and of the members' books, what members owe, joins and ranks reached. Written by
+    the worker in the same database transaction as the entries (``service.daily_figures``), built for the events
+    applied before by migration 0011, compared by ``liandong verify``; the back office's dashboard reads these rows
+    instead of the ledger.
+
+    Example: on 2026-03-01 two gift packs of 699.00 are paid and one refunded ->
+    ``DailyFigure(day=2026-03-01, figure="sales", plan="", key="", amount=139800, count=2)`` and
+    ``DailyFigure(day=2026-03-01, figure="refunds", plan="", key="", amount=69900, count=1)``.
+    """
+
+    day = models.DateField(help_text="the business day, in the shop's time zone")
+    figure = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64, blank=True)
+    key = models.CharField(max_length=64, blank=True, help_text="a rule, a rank or a book")
+    amount = models.BigIntegerField(default=0, help_text="fen")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "figure", "plan", "key"], name="one_daily_figure")]
+        indexes = [models.Index(fields=["figure", "day"], name="daily_figure_by_figure")]

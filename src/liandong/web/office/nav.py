@@ -26,6 +26,7 @@ class NavEntry:
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home", gettext_lazy("Overview"), None, "⌂"),
+    NavEntry("dashboard", gettext_lazy("Dashboard"), "view_office", "◫"),
     NavEntry("withdrawals", gettext_lazy("Withdrawals"), "decide_withdrawal", "¥"),
     NavEntry("promoters", gettext_lazy("Promoter applications"), "manage_promoters", "★"),
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, day_close, home, offers, orders, plans, promoters, withdrawals
+from .views import audit, auth, campaigns, dashboard, day_close, home, offers, orders, plans, promoters, withdrawals
 
 app_name = "office"
 
@@ -41,4 +41,6 @@ urlpatterns = [
     path("plans/<str:plan>", plans.plan, name="plans_plan"),
     path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
     path("plans/<str:plan>/save", plans.save, name="plans_save"),
+    path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
 ]
