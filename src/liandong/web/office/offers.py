@@ -49,19 +49,35 @@ def _moment(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
+def _started_from(offer: BlindBoxOffer, params: Any, published_at: str | None) -> bool:
+    """Whether a set with these params, started (published) then, was started from the offer."""
+    started = _moment(published_at)
+    if offer.published_at is None or params != offer.params or started is None or started < offer.published_at:
+        return False
+    return offer.retired_at is None or started <= offer.retired_at
+
+
 def sets_of(offer: BlindBoxOffer) -> list[tuple[str, str, dict[str, Any]]]:
     """The box sets started on the offer's terms while it was published, oldest first: (campaign, status, view)."""
     if offer.published_at is None:
         return []
-    found = []
-    for campaign, status, view in (CampaignState.objects.filter(kind=KIND).order_by("id")
-                                   .values_list("campaign", "status", "view").iterator()):
-        started = _moment(view.get("published_at")) or _moment(view.get("created_at"))
-        if view.get("params") != offer.params or started is None or started < offer.published_at:
-            continue
-        if offer.retired_at is not None and started > offer.retired_at:
-            continue
-        found.append((campaign, status, view))
+    rows = CampaignState.objects.filter(kind=KIND).order_by("id").values_list("campaign", "status", "view")
+    return [(campaign, status, view) for campaign, status, view in rows.iterator()
+            if _started_from(offer, view.get("params"), view.get("published_at"))]
+
+
+def sets_by_offer(offers: list[BlindBoxOffer]) -> dict[int, list[tuple[str, str]]]:
+    """The sets of each offer, (campaign, status) oldest first, in one pass reading only each set's terms and start."""
+    found: dict[int, list[tuple[str, str]]] = {offer.pk: [] for offer in offers}
+    published = [offer for offer in offers if offer.published_at is not None]
+    if not published:
+        return found
+    rows = (CampaignState.objects.filter(kind=KIND).order_by("id")
+            .values_list("campaign", "status", "view__params", "view__published_at"))
+    for campaign, status, params, published_at in rows.iterator():
+        for offer in published:
+            if _started_from(offer, params, published_at):
+                found[offer.pk].append((campaign, status))
     return found
 
 

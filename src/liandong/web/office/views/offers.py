@@ -194,13 +194,15 @@ def retire(request: HttpRequest, offer: str) -> HttpResponse:
 
 
 def listed() -> list[dict[str, Any]]:
-    """Every offer for the campaign list, newest first, with the sets started from each."""
+    """Every offer for the campaign list, newest first (the latest 100), with the sets started from each."""
     shown = []
-    for offer in BlindBoxOffer.objects.order_by("-id")[:100]:
-        sets = offers.sets_of(offer)
+    latest = list(BlindBoxOffer.objects.order_by("-id")[:100])
+    sets = offers.sets_by_offer(latest)
+    for offer in latest:
+        started = sets[offer.pk]
         shown.append({"offer": offer, "status": status_of(offer.status), "prize": offer.params.get("prize_sku"),
                       "start_fee": offer.params.get("start_fee"), "open_price": offer.params.get("open_price"),
                       "window": (offer.params.get("win_from"), offer.params.get("win_to")),
-                      "sets": [campaign for campaign, _s, _v in sets],
-                      "open_sets": sum(1 for _c, status, _v in sets if status == "open")})
+                      "sets": [campaign for campaign, _status in started],
+                      "open_sets": sum(1 for _campaign, status in started if status == "open")})
     return shown
