@@ -82,6 +82,7 @@ def test_the_list_shows_published_offers_only(operator: Client, register_member:
     assert card and f"/campaigns/offers/{offer.pk}" in card.group(0) and "Tea chest" in card.group(0)
     assert "The prize is in one of boxes 4–12." in card.group(0) and "¥20.00 and 50 coupons" in card.group(0)
     assert page(Client(), f"/campaigns/offers/{draft.pk}", "en")[0] == 404, "a draft is never shown"
+    assert "data-campaigns-link" in page(member, "/", "en")[1], "the shop's home links to a blind box to start"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
