@@ -130,6 +130,8 @@ def test_the_list_shows_offers_and_the_sets_started_from_each(operator: Client, 
     assert cell(row_of(html, "offer", str(other.pk)), "sets") == "—" and 'data-status="draft"' in html
     _status, html = page(operator, f"/office/campaigns/offers/{offer.pk}", "en")
     assert f'data-set="{started}"' in html and "alice" in row_of(html, "set", started)
+    _status, html = page(operator, f"/office/campaigns/{started}", "en")
+    assert f'data-from-offer="{offer.pk}"' in html, "the set's page links back to its offer"
 
 
 def test_the_forms_fields_have_labels_and_help(operator: Client) -> None:

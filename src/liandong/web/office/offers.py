@@ -95,3 +95,11 @@ def terms_view(params: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
         return None, refused
     view.update(commitment="", id="", status="open", published_at=None)
     return view, ""
+
+
+def offer_of_set(view: dict[str, Any]) -> BlindBoxOffer | None:
+    """The offer a box set was started from (its terms and its start within the offer's period), or None."""
+    for offer in BlindBoxOffer.objects.exclude(status="draft").order_by("-id"):
+        if _started_from(offer, view.get("params"), view.get("published_at")):
+            return offer
+    return None

@@ -36,6 +36,7 @@ from .. import campaign_reads as cr
 from .. import reads
 from ..access import office_of, office_view, safe_next
 from ..audit import office_act
+from ..offers import offer_of_set
 from ..param_labels import check_texts, label_of
 from .offers import listed as listed_offers
 from .offers import read_terms, save_draft
@@ -246,6 +247,7 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
         "published_rules": None if row.status == "draft" else rules_context(
             kind, public_view(kind, copy.deepcopy(view))),
         **_people(kind, view, campaign),
+        "offer": offer_of_set(view) if kind == "blind_box" else None,
     }
     return context
 
