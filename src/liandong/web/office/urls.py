@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, dashboard, day_close, home, orders, plans, promoters, withdrawals
+from .views import audit, auth, campaigns, dashboard, day_close, home, offers, orders, plans, promoters, withdrawals
 
 app_name = "office"
 
@@ -22,6 +22,10 @@ urlpatterns = [
     path("audit", audit.audit_log, name="audit"),
     path("campaigns", campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/<str:kind>", campaigns.new_campaign, name="campaigns_new"),
+    path("campaigns/offers/<str:offer>", offers.offer_page, name="offer"),
+    path("campaigns/offers/<str:offer>/edit", offers.edit, name="offer_edit"),
+    path("campaigns/offers/<str:offer>/publish", offers.publish, name="offer_publish"),
+    path("campaigns/offers/<str:offer>/retire", offers.retire, name="offer_retire"),
     path("campaigns/<str:campaign>", campaigns.campaign_page, name="campaigns_page"),
     path("campaigns/<str:campaign>/edit", campaigns.edit, name="campaigns_edit"),
     path("campaigns/<str:campaign>/publish", campaigns.publish, name="campaigns_publish"),
