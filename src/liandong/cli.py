@@ -72,6 +72,22 @@ def verify_draw(
     raise typer.Exit(code)
 
 
+@app.command("verify-liabilities")
+def verify_liabilities(
+    file: Annotated[Path, typer.Argument(help="your inclusion path, downloaded from the shop's /liabilities page")],
+    root: Annotated[str | None, typer.Option(help="the published root (hex); default: the one in the file")] = None,
+    total: Annotated[str | None, typer.Option(help="the published total owed, e.g. 12345.67")] = None,
+    members: Annotated[int | None, typer.Option(help="the published member count")] = None,
+) -> None:
+    """Check a member's inclusion path in a day's proof of liabilities: exit 0 when it recomputes to the root and
+    total, 1 naming what differs, 2 for a file that is not a path."""
+    from .service.liabilities import verify_proof_file
+
+    code, message = verify_proof_file(file, root=root, total=total, members=members)
+    (out if code == 0 else err).print(message, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="folder of scenarios")] = Path("../shared/scenarios"),

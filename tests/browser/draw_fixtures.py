@@ -2,7 +2,8 @@
 downloaded browser), a phone-sized page, the Django live server, and the draw campaigns of
 ``tests/web/draw_campaigns.py``, on conftest.py's ``chromium`` (which imports these fixtures).
 
-Screenshots go to ``tests/artifacts/screenshots/draws``."""
+Screenshots go to ``tests/artifacts/screenshots/draws`` (and the draw page verified and tampered, in each language,
+to ``tests/artifacts/screenshots/<lang>/campaign-draw-*.png``)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ def draws_shop(transactional_db: None) -> None:
     campaigns.shop_with_members()
 
 
-def screenshot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def screenshot(page: Any, name: str, lang: str | None = None) -> None:
+    """A full-page screenshot to ``screenshots/draws/<name>.png``, or with ``lang`` to ``screenshots/<lang>/`` beside
+    the other campaign pages."""
+    folder = ARTIFACTS if lang is None else ARTIFACTS.parent / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

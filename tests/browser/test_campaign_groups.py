@@ -12,29 +12,39 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from api_client import Caller, make_operator, make_shop
+from campaign_pages import (
+    LANGS,
+    LIVE_MS,
+    create_campaign,
+    mark_not_reloaded,
+    no_problems,
+    pay_on_the_order_page,
+    quick_streams,
+    screenshot,
+    second_tab,
+    still_open,
+    streams_end_with_the_test,  # noqa: F401  (an autouse fixture)
+)
 from django.db.models import Sum
 from django.utils import timezone, translation
-from live_pages import ARTIFACTS, PHONE, Live, MemberPage
+from live_pages import Live, MemberPage
 
-from every_page import register, shop_clock, take_seat
+from every_page import publish_offer, register, shop_clock, take_seat
 from liandong.engine.money import format_fen
 from liandong.service.store.models import CampaignState, EventOutcome, LedgerEntry, LoggedEvent
 from liandong.web.pages.views.campaigns import GROUP_STATUS, LIVE_TEXTS
 
-SCREENSHOTS = ARTIFACTS / "screenshots"
-LANGS = ("zh-hans", "en")
 #: TEA sells at 99.00 with a 10.00 red envelope (the rulebook's example).
-PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"}]
-#: How long an open page may take to show a change (the stream looks at the worker's position each second).
-LIVE_MS = 5000
+PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"},
+                                  {"sku": "BOX", "price": "99.00", "name": "Tea chest"}]
+#: Members give a birth date (a blind box needs the age known).
+ADULT = "1990-05-01"
 
 
 # --- the shop -------------------------------------------------------------------------------------------------------
@@ -48,43 +58,19 @@ class GroupShop:
     dave: Caller
 
 
-def create_campaign(operator: Caller, verb: str, campaign: str, **params: Any) -> None:
-    created = operator.post(f"/api/operator/actions/{verb}", {"campaign": campaign, "params": {"sku": "TEA",
-                                                                                               **params}})
-    assert created.status == 200, created.body
-
-
-@pytest.fixture(autouse=True)
-def streams_end_with_the_test(live: Live) -> Iterator[None]:
-    """After the test, close its pages and give their streams' server threads the moment they need to notice
-    (``quick_streams``), so none polls the database once the test has gone."""
-    yield
-    for context in live.contexts:
-        context.close()
-    deadline = time.monotonic() + 3.0
-    while time.monotonic() < deadline and any("process_request" in t.name for t in threading.enumerate()):
-        time.sleep(0.05)
-
-
-def quick_streams(settings: Any) -> None:
-    """One group stream per page for the whole test, and a keep-alive each half second of quiet, so that a stream
-    whose page was closed notices it (at its next write) and frees its server thread before the test's database
-    goes away."""
-    settings.GROUP_STREAM_LIFETIME_SECONDS = 30.0
-    settings.GROUP_STREAM_KEEPALIVE_SECONDS = 0.5
-
-
 @pytest.fixture
 def group_shop(live: Live, browser_settings: Any) -> GroupShop:
     """A shop (no plan) selling TEA; a group-buy lottery gb1 (groups of 3, 1 winner) and a red-envelope campaign
-    re1, published; four members (bob invited by alice). Made before any page opens (applied in its requests)."""
+    re1, published; four adult members (bob invited by alice). Made before any page opens (applied in its
+    requests)."""
     quick_streams(browser_settings)
     make_shop(plans={}, start=timezone.now() - dt.timedelta(days=1), products=PRODUCTS)
     operator = make_operator()
     create_campaign(operator, "create_group_buy", "gb1", group_size=3, winners=1)
     create_campaign(operator, "create_red_envelope", "re1", max_size=5)
-    alice = register("alice")
-    return GroupShop(alice, register("bob", inviter=alice), register("carol"), register("dave"))
+    alice = register("alice", birth_date=ADULT)
+    return GroupShop(alice, register("bob", inviter=alice, birth_date=ADULT), register("carol", birth_date=ADULT),
+                     register("dave", birth_date=ADULT))
 
 
 # --- what the engine says ---------------------------------------------------------------------------------------------
@@ -163,16 +149,12 @@ def figures(opened: MemberPage) -> dict[str, Any]:
 def keep_open(opened: MemberPage) -> None:
     """Mark the page: a reload (or leaving it) loses the mark, so the updates it shows came without one. Also note
     when its status changes (``window.__statusChanged``, the browser's clock)."""
+    mark_not_reloaded(opened)
     opened.page.evaluate("""() => {
-      window.__notReloaded = true;
       const root = document.querySelector('[data-live-status]');
       new MutationObserver(() => { window.__statusChanged = Date.now(); })
         .observe(root, {attributes: true, attributeFilter: ['data-status']});
     }""")
-
-
-def still_open(opened: MemberPage) -> bool:
-    return bool(opened.page.evaluate("window.__notReloaded === true"))
 
 
 def wait_live(opened: MemberPage, condition: str, since: float, limit_ms: int = LIVE_MS) -> float:
@@ -182,40 +164,17 @@ def wait_live(opened: MemberPage, condition: str, since: float, limit_ms: int = 
     return time.monotonic() - since
 
 
-def status_label(status: str, lang: str) -> str:
-    with translation.override(lang):
-        return str(GROUP_STATUS[status][0])
-
-
-def pay_on_the_order_page(opened: MemberPage) -> str:
-    """The order page the start/join form went to: pay it with the demo provider; the order's id."""
-    page = opened.page
-    page.wait_for_url(re.compile(r"/orders/[A-Za-z0-9_-]+$"))
-    with page.expect_response(lambda r: "/api/payments/demo/" in r.url and r.request.method == "POST") as paid:
-        page.click("form[data-api^='/api/payments/demo/'] button[type=submit]")
-    assert paid.value.ok, paid.value.text()
-    page.locator("[data-pay]").wait_for(state="detached")  # paid: the page reloaded without the payment form
-    return opened.path().rsplit("/", 1)[-1]
-
-
-def second_tab(opened: MemberPage) -> MemberPage:
-    """Another tab of the same member's browser (the same login)."""
-    tab = MemberPage(opened.page.context.new_page(), opened.base)
-    tab.watch()
-    return tab
-
-
-def no_problems(*pages: MemberPage) -> None:
-    for opened in pages:
-        assert opened.problems == [], opened.problems
-
-
 def api_group(opened: MemberPage, campaign: str, group: str) -> dict[str, Any]:
     """The group as ``GET /api/campaigns/<id>`` shows it to anyone."""
     answer = opened.page.request.get(f"{opened.base}/api/campaigns/{campaign}")
     assert answer.ok, answer.text()
     found: dict[str, Any] = next(g for g in answer.json()["group_views"] if g["group"] == group)
     return found
+
+
+def status_label(status: str, lang: str) -> str:
+    with translation.override(lang):
+        return str(GROUP_STATUS[status][0])
 
 
 # --- 1. three members fill a group-buy group through its share link -------------------------------------------------
@@ -447,27 +406,6 @@ def test_a_group_not_full_at_its_deadline_is_dissolved_and_paid_back_by_the_work
 # --- 4. every campaign page in both languages ---------------------------------------------------------------------
 
 
-def screenshot(opened: MemberPage, lang: str, name: str) -> list[str]:
-    """A full-page screenshot to ``screenshots/<lang>/<name>.png``; what is wrong with the page (its language, an
-    element past the phone's width)."""
-    folder = SCREENSHOTS / lang
-    folder.mkdir(parents=True, exist_ok=True)
-    page = opened.page
-    page.wait_for_load_state("load")  # (not "networkidle": the pages' event streams stay open)
-    page.evaluate("document.fonts.ready.then(() => true)")
-    problems = []
-    if page.get_attribute("html", "lang") != lang:
-        problems.append(f"{name} is not in {lang}")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if width > PHONE["width"]:
-        wide = page.evaluate("""(limit) => Array.from(document.querySelectorAll('body *'))
-            .filter(e => e.getBoundingClientRect().right > limit + 0.5)
-            .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""", PHONE["width"])
-        problems.append(f"{name} is {width} px wide (> {PHONE['width']}): {wide}")
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-    return problems
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_shop: GroupShop, lang: str) -> None:
     shop = group_shop
@@ -484,10 +422,21 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
     envelope = groups_of("re1")[1]
     take_seat(shop.carol, "join_red_envelope", {"group": envelope})
     assert engine_group("gb1", full_group)["status"] == engine_group("re1", envelope)["status"] == "drawn"
+    # a pre-sale bob takes part in, and a blind box alice started and carol opened a box of: the list has every kind
+    deadline = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0).isoformat()
+    create_campaign(make_operator("operator2"), "create_presale", "p1", deadline=deadline, tier_size=2, free_every=3,
+                    target=10)
+    take_seat(shop.bob, "join_presale", {"campaign": "p1"})
+    take_seat(shop.carol, "join_presale", {"campaign": "p1"})
+    take_seat(shop.alice, "start_blind_box", {"params": {"prize_sku": "BOX"}})
+    [box] = CampaignState.objects.filter(kind="blind_box").values_list("campaign", flat=True)
+    take_seat(shop.carol, "open_blind_box", {"campaign": box, "take": "prize"})
+    offer = publish_offer({"prize_sku": "BOX", "boxes": 12, "win_from": 4, "win_to": 12})  # a blind-box offer
 
     member = live.open(shop.alice, None, lang)
     stranger = live.open(shop.dave, None, lang)
     visitor = live.open(None, None, lang)
+    participant = live.open(shop.bob, None, lang)
     walk = [
         (visitor, "/campaigns", "campaign-list"),
         (member, "/campaigns/gb1", "campaign-group-buy"),
@@ -499,6 +448,13 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
         (member, f"/campaigns/re1/groups/{private}", "campaign-group-private"),
         (stranger, f"/campaigns/re1/groups/{private}?code={code}", "campaign-group-private-join"),
         (member, f"/campaigns/re1/groups/{envelope}", "campaign-group-red-envelope-drawn"),
+        (participant, "/campaigns/p1", "campaign-presale-participant"),
+        (visitor, "/campaigns/p1", "campaign-presale-visitor"),
+        (stranger, f"/campaigns/{box}", "campaign-blind-box-opener"),
+        (member, f"/campaigns/{box}", "campaign-blind-box-own-set"),
+        (visitor, f"/campaigns/{box}", "campaign-blind-box-visitor"),
+        (stranger, f"/campaigns/offers/{offer}", "campaign-blind-box-offer"),
+        (member, f"/campaigns/offers/{offer}", "campaign-blind-box-offer-few-coupons"),
     ]
     found: dict[str, list[str]] = {}
     for opened, path, name in walk:

@@ -130,6 +130,7 @@ def test_the_page_verifies_a_closed_campaign_and_shows_a_tampered_one_as_a_misma
     if lang == "en":
         assert page.inner_text("[data-verify-summary]").startswith("Matches: all 2 draw records recompute")
     screenshot(page, f"re1-verified-{lang}")
+    screenshot(page, "campaign-draw-verified", lang)
     # a changed entry: the draw no longer gives the result shown
     tamper(page, 'data.sections[0].records[0].entries[0] = "m7q2kf"')
     assert verify(page) == "mismatch"
@@ -139,6 +140,7 @@ def test_the_page_verifies_a_closed_campaign_and_shows_a_tampered_one_as_a_misma
         assert text.startswith("Does not match. What differs:")
         assert "Record 1 (re1/r1): recomputed" in text and "but the record says bob." in text and "m7q2k" not in text
     screenshot(page, f"re1-tampered-entry-{lang}")
+    screenshot(page, "campaign-draw-tampered", lang)
 
 
 def test_a_tampered_secret_shows_which_commitment_differs(phone: Callable[..., Any], live_server: Any,

@@ -103,6 +103,7 @@ ROWS = [
     Row("GET", "/api/campaigns/{campaign}", "404 404 404 404 404", path="/api/campaigns/none-such"),
     Row("GET", "/api/campaigns/{campaign}/groups/{group}/stream", "404 404 404 404 404",
         path="/api/campaigns/none-such/groups/none-such/stream"),
+    Row("GET", "/api/campaigns/{campaign}/stream", "404 404 404 404 404", path="/api/campaigns/none-such/stream"),
     Row("GET", "/api/operator/campaigns/{campaign}", "401 403 403 404 404", path="/api/operator/campaigns/none-such"),
     # Every module's verbs, one route per sender (``web/api/events.py``), with an empty body: who gets past the door.
     # "ok" is the member's or operator's own answer (the applied event, a 400 naming a missing field, or the

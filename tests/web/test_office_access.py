@@ -19,6 +19,7 @@ from page_client import logged_in, page
 from liandong.service.store.models import LoggedEvent
 from liandong.web.accounts.models import OFFICE_ROLES, AuditLog
 from liandong.web.office.access import office_user_of
+from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,19 @@ PAGES = {
     "/office/withdrawals/payouts.csv": (200, 403, 200, 403),  # payee accounts: only who decides withdrawals
     "/office/promoters": (200, 200, 403, 200),
     "/office/audit": (200, 200, 403, 200),
+    "/office/campaigns": (200, 200, 403, 200),
+    "/office/campaigns/new/group_buy": (200, 200, 403, 200),
+    "/office/campaigns/new/blind_box": (200, 200, 403, 200),
+    "/office/campaigns/no-such-campaign": (404, 404, 403, 404),
+    "/office/campaigns/offers/{offer}": (200, 200, 403, 200),  # a blind-box offer, made by the test
+    "/office/campaigns/offers/999": (404, 404, 403, 404),
+    "/office/orders": (200, 200, 403, 200),
+    "/office/days": (200, 200, 403, 200),
+    "/office/plans": (200, 200, 403, 200),
+    "/office/plans/chain21": (200, 200, 403, 200),
+    "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
+    "/office/dashboard": (200, 200, 403, 200),
+    "/office/dashboard/sales.csv": (200, 200, 403, 200),
     "/office/members": (200, 200, 403, 200),
     "/office/members?q=nobody": (200, 200, 403, 200),
 }
@@ -122,11 +136,14 @@ PAGES = {
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: str) -> None:
     browser = office_browser(role)
+    offer = BlindBoxOffer.objects.create(params={"prize_sku": "TEA"}, created_by="owner")
     for path, statuses in PAGES.items():
+        path = path.format(offer=offer.pk)
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    shown = {name for name in ("home", "withdrawals", "promoters", "audit") if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals"} if role == "finance" else {"home", "withdrawals", "promoters", "audit"}
+    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans")
+    shown = {name for name in names if f'data-nav="{name}"' in html}
+    expected = {"home", "withdrawals"} if role == "finance" else set(names)
     assert shown == expected
 
 

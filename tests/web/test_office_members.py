@@ -183,7 +183,7 @@ def test_the_migration_fills_the_counts_and_the_history_the_worker_writes(shop: 
 
     post(office_browser("owner"), f"/office/members/{shop['ben'].member}/reparent", referrer=shop["eve"].member or "",
          reason="wrong link")
-    fill = __import__("liandong.service.store.migrations.0011_referral_counts_member_history",
+    fill = __import__("liandong.service.store.migrations.0013_referral_counts_member_history",
                       fromlist=["fill"]).fill
 
     def counts() -> list[tuple[Any, ...]]:

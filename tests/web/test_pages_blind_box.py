@@ -94,7 +94,7 @@ def test_the_sets_rules_and_its_window_are_shown_before_paying(people: list[Call
     assert [f"¥{v['starter_nets'][0]}", f"¥{v['starter_nets'][1]}"] == ["¥1.50", "¥78.00"]
     assert "¥1.50" in rules["starter_nets"] and "¥78.00" in rules["starter_nets"]
     assert "¥200.00" in rules["limits"] and "8" in rules["age"] and "18" in rules["age"]
-    assert {"outcome", "coupons", "plans"} <= rules.keys()
+    assert {"outcome", "expiry", "coupons", "plans"} <= rules.keys()
     assert v["commitment"] in html and 'href="/draws/b1"' in html
     assert html.index("data-rules-card") < html.index('data-api="/api/actions/open_blind_box"'), "rules, then pay"
     assert str(v.get("prize_box")) == "None" and 'data-figure="prize-box"' not in html, "the prize box stays secret"
@@ -133,6 +133,9 @@ def test_opening_boxes_through_the_api_shows_the_real_openings_and_the_starters_
     assert coupons == 199 and str(coupons) in text_of(html, "coupons-held"), "100 seeded + 99 for a miss"
     for member in (p.member for p in people):
         assert member not in re.sub(r"<script\b.*?</script>|<input[^>]*>", "", html, flags=re.S), "ids stay out"
+    _status, html = page(Client(), "/campaigns", lang)  # the list: the window and the real count of boxes opened
+    item = re.search(r'<li data-campaign="b1".*?</li>', html, re.S)
+    assert item and WINDOW[lang] in item.group(0) and re.search(r'data-figure="participants">\D*3\D', item.group(0))
 
 
 @pytest.mark.parametrize(("take", "lang"), [("prize", "en"), ("coupons", "en"), ("prize", "zh-hans")])

@@ -7,7 +7,10 @@ up to the worker's committed position, and compares, event by event and then at 
 - each transaction (id, event, rule, plan, order, source, reverses, ref) and its entries in order, each with
   ``balance_after`` recomputed here from zero;
 - every balance, and every projection row (members, products, orders, withdrawals, campaigns), and the members'
-  monthly statement totals (``service.statement_months``, built here from the replayed entries).
+  monthly statement totals (``service.statement_months``, built here from the replayed entries), and the shop's
+  daily figures (``service.daily_figures``, built here from the replayed events and entries);
+- at each close, the day's proof of liabilities (``service.liability_days``): every member's leaf amounts, and the
+  root and sums those amounts give under the stored salts.
 
 Example output: ``1042 events, 5210 entries verified`` (exit 0), or (exit 1)::
 
@@ -23,10 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.money import format_fen
 from ..engine.registry import new_engine
+from .daily_figures import DayFigures, RankMemory, ranked_adapters
 from .feed import Applied, apply_logged, jsonable, shop_of
+from .liability_days import compare_day, unreplayed_days
 from .projections import (
     all_campaign_ids,
     campaign_row,
@@ -40,6 +46,7 @@ from .statement_months import MonthTotals
 from .store.models import (
     Balance,
     CampaignState,
+    DailyFigure,
     EventOutcome,
     LedgerEntry,
     LedgerTransaction,
@@ -98,25 +105,38 @@ def verify(using: str = "default") -> Report:
     engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
     running: dict[Account, int] = {}
     months = MonthTotals(engine.tz)
+    figures = DayFigures(engine.tz, RankMemory(ranked_adapters(engine)))
+    closes: set[int] = set()
     after = 0
     while after < up_to:
         rows = list(LoggedEvent.objects.using(using).filter(position__gt=after, position__lte=up_to)
                     .order_by("position").values_list("position", "verb", "payload", "created_at")[:CHUNK])
         if not rows:
             break
-        applied = [apply_logged(engine, *row, setup.auto_close_days) for row in rows]
+        applied = []
+        for row in rows:
+            item = apply_logged(engine, *row, setup.auto_close_days)
+            figures.observe(engine, item)
+            applied.append(item)
+            if item.applied and isinstance(item.event, CloseDay):  # the day's proof of liabilities
+                closes.add(item.position)
+                for problem in compare_day(engine, item.event.day, item.position, using):
+                    report.differ(problem)
         engine.ledger.transactions.clear()
         _compare_outcomes(applied, using, report)
-        _compare_transactions(applied, running, months, using, report)
+        _compare_transactions(applied, running, months, using, report, figures)
         report.events += len(rows)
         after = rows[-1][0]
     _compare_extra_rows(up_to, engine, using, report)
+    for problem in unreplayed_days(closes, up_to, using):
+        report.differ(problem)
     if mark is not None and mark.transactions != engine.ledger.count:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)
     _compare_projections(engine, using, report)
     _compare_referral_counts(engine, using, report)
     _compare_statement_months(months, using, report)
+    _compare_daily_figures(figures, using, report)
     return report
 
 
@@ -144,7 +164,7 @@ def _reason(refusal: dict[str, Any]) -> str:
 
 
 def _compare_transactions(applied: list[Applied], running: dict[Account, int], months: MonthTotals, using: str,
-                          report: Report) -> None:
+                          report: Report, figures: DayFigures | None = None) -> None:
     first, last = applied[0].position, applied[-1].position
     stored = {t.id: t for t in LedgerTransaction.objects.using(using).filter(event_id__gte=first,
                                                                             event_id__lte=last)}
@@ -164,10 +184,14 @@ def _compare_transactions(applied: list[Applied], running: dict[Account, int], m
                     running[account] = running.get(account, 0) + amount
                     if isinstance(txn.at, dt.datetime):
                         months.add(txn.id, txn.rule, txn.at, account[0], account[1], amount, running[account])
+                        if figures is not None:
+                            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses,
+                                              figures.day_of(txn.at), account[0], account[1], amount,
+                                              running[account])
                 continue
             _compare_transaction(txn, a.position, row, report)
             at = txn.at if isinstance(txn.at, dt.datetime) else row.at  # the instant the worker stamped on it
-            _compare_entries(txn, entries.get(txn.id, []), running, report, months, at)
+            _compare_entries(txn, entries.get(txn.id, []), running, report, months, at, figures)
             report.transactions += 1
     for tid, row in sorted(stored.items()):
         report.differ(f"transaction {tid} ({row.rule}, event {row.event_id}) is in the database but not in the replay")
@@ -183,13 +207,17 @@ def _compare_transaction(txn: Transaction, position: int, row: LedgerTransaction
 
 
 def _compare_entries(txn: Transaction, rows: list[LedgerEntry], running: dict[Account, int], report: Report,
-                     months: MonthTotals, at: dt.datetime) -> None:
+                     months: MonthTotals, at: dt.datetime, figures: DayFigures | None = None) -> None:
     """Compare a transaction's entries, and add each expected one to the monthly totals (posted at ``at``)."""
     if len(rows) != len(txn.entries):
         report.differ(f"transaction {txn.id}: expected {len(txn.entries)} entries, the database has {len(rows)}")
+    day = figures.day_of(at) if figures is not None else None
     for i, (account, amount) in enumerate(txn.entries):
         running[account] = running.get(account, 0) + amount
         months.add(txn.id, txn.rule, at, account[0], account[1], amount, running[account])
+        if figures is not None and day is not None:
+            figures.add_entry(txn.id, txn.rule, txn.plan or "", txn.reverses, day, account[0], account[1], amount,
+                              running[account])
         report.entries += 1
         if i >= len(rows):
             continue
@@ -297,3 +325,21 @@ def _compare_statement_months(months: MonthTotals, using: str, report: Report) -
             for name, want, have in zip(names, e, s, strict=True):
                 if want != have:
                     report.differ(f"{where}: expected {name} {want}, the database has {have}")
+
+
+def _compare_daily_figures(figures: DayFigures, using: str, report: Report) -> None:
+    """The shop's daily figures (``DailyFigure``) against those of the replayed events and entries (a row adding
+    nothing is the same as no row)."""
+    expected = {key: tuple(values) for key, values in figures.totals.items() if any(values)}
+    stored = {(row[0], row[1], row[2], row[3]): (row[4], row[5]) for row in DailyFigure.objects.using(using)
+              .values_list("day", "figure", "plan", "key", "amount", "count") if row[4] or row[5]}
+    for key in sorted(set(expected) | set(stored)):
+        e, s = expected.get(key), stored.get(key)
+        where = f"daily figure {key[0]:%Y-%m-%d} {key[1]} {key[2]}/{key[3]}"
+        if e is None:
+            report.differ(f"{where} is in the database but not in the replay")
+        elif s is None:
+            report.differ(f"{where} is in the replay but not in the database")
+        elif e != s:
+            report.differ(f"{where}: expected amount {e[0]} count {e[1]}, the database has amount {s[0]} "
+                          f"count {s[1]}")

@@ -13,8 +13,10 @@ in ``service.feed``), and commit in ONE database transaction:
     MemberHistory rows           the facts about ranks, referrers and bindings (``service.member_history``)
     ReferralCount rows           the referral counts the batch changed (``Engine.recounted``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
+    DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
+    LiabilityDay, LiabilityLeaf  at each applied close_day, the day's proof of liabilities (``service.liability_days``)
     WorkerPosition               the last position applied, and the engine's transaction count there
 
 Killed at any instant, it loses nothing and duplicates nothing: a batch is committed whole or not at all, and the
@@ -53,11 +55,17 @@ from django.utils import timezone
 
 from ..engine import tune_gc
 from ..engine.core import Engine
+from ..engine.events import CloseDay
 from ..engine.ledger import NON_CASH_UNITS, Account, Transaction
 from ..engine.module import Module
 from ..engine.registry import new_engine
 from .bulk import insert_rows, json_default, upsert_rows
+from .daily_figures import ADDED as DAY_ADDED
+from .daily_figures import COLUMNS as DAY_COLUMNS
+from .daily_figures import KEY as DAY_KEY
+from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .member_history import COLUMNS as HISTORY_COLUMNS
 from .member_history import history_rows
 from .notices import COLUMNS as NOTICE_COLUMNS
@@ -261,6 +269,7 @@ class Worker:
         self._setup_signature = ""
         self._campaign_views: dict[str, Any] = {}
         self._member_hashes: dict[str, int] = {}
+        self._ranks: RankMemory | None = None  # the ranks the daily figures compare with (``daily_figures``)
         self.replay_seconds = 0.0
 
     @contextmanager
@@ -298,6 +307,7 @@ class Worker:
         engine.track_referral_counts()  # from here on, the members whose referral counts change are written
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
         self._campaign_views, self._member_hashes = {}, {}
+        self._ranks = RankMemory.of(engine)
         self._fingerprint = self._read_fingerprint()
         self._setup_signature = self._fingerprint[0]
         self.replay_seconds = time.perf_counter() - started
@@ -343,10 +353,18 @@ class Worker:
         if not rows:
             return None
         try:
-            applied = [apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
-                       for pos, verb, payload, created, _key in rows]
+            assert self._ranks is not None
+            figures = DayFigures(engine.tz, self._ranks)
+            applied, proofs = [], []
+            for pos, verb, payload, created, _key in rows:
+                item = apply_logged(engine, pos, verb, payload, created, self.auto_close_days)
+                figures.observe(engine, item)  # the ranks right after each event
+                applied.append(item)
+                if item.applied and isinstance(item.event, CloseDay):  # the proof of liabilities at the close
+                    proofs.append(day_proof(engine, item.event.day, pos, liabilities_secret()))
             batch = prepare_batch(engine, applied, self.position, rows[-1][4], self._campaign_views,
-                                  self._member_hashes)
+                                  self._member_hashes, figures)
+            batch.liabilities = proofs
         except BaseException:
             self.engine = None
             raise
@@ -448,7 +466,10 @@ class Batch:
     balances: list[tuple[Any, ...]]
     notices: list[tuple[Any, ...]]  # the members' income notices of these transactions (``service.notices``)
     months: list[tuple[Any, ...]]  # what the entries add to the monthly totals (``service.statement_months``)
+    days: list[tuple[Any, ...]]  # what the batch adds to the shop's daily figures (``service.daily_figures``)
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
+    # the proof of liabilities of each day closed in the batch (``service.liability_days``)
+    liabilities: list[DayProof] = field(default_factory=list)
     history: list[tuple[Any, ...]] = field(default_factory=list)  # ``service.member_history``
     counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants, team)
 
@@ -492,8 +513,10 @@ def changed_members(engine: Engine, members: set[str], member_hashes: dict[str, 
 
 
 def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_key: str,
-                  campaign_views: dict[str, Any], member_hashes: dict[str, int]) -> Batch:
-    """The rows of one commit. ``campaign_views`` and ``member_hashes`` (what was last written) are updated."""
+                  campaign_views: dict[str, Any], member_hashes: dict[str, int],
+                  figures: DayFigures | None = None) -> Batch:
+    """The rows of one commit. ``campaign_views`` and ``member_hashes`` (what was last written) are updated.
+    ``figures``: the daily figures the events were observed into (their entries are added here)."""
     touched = Touched()
     for item in applied:
         touched.add(engine, item)
@@ -501,6 +524,9 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
     entries, transactions, balances = ledger_rows(engine, applied)
     notices = notice_rows((txn, transaction_instant(txn, engine.clock)) for a in applied for txn in a.transactions)
     months = month_rows(entries, transactions, engine.tz)
+    if figures is None:
+        figures = DayFigures(engine.tz, RankMemory([]))
+    figures.add_batch(entries, transactions)
     now = timezone.now()
     outcomes = [(a.position, a.applied, a.refusal.to_json() if a.refusal is not None else None, a.facts,
                  a.config_version, now) for a in applied]
@@ -539,7 +565,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
                   for m in sorted(engine.recounted)]
         engine.recounted.clear()
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, projections, history, counts)
+                 balances, notices, months, figures.rows(), projections, history=history, counts=counts)
 
 
 @dataclass
@@ -603,6 +629,7 @@ def write_batch(batch: Batch, using: str) -> None:
                         batch.transactions)
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
+            upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)
@@ -610,6 +637,7 @@ def write_batch(batch: Batch, using: str) -> None:
                 crash.reached("balances", batch)
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
+            write_day_proofs(connection, batch.liabilities, using)
             insert_rows(connection, "store_memberhistory", HISTORY_COLUMNS, batch.history)
             upsert_rows(connection, "store_referralcount", ("member", "referrals", "descendants", "team_size"),
                         ("member",), batch.counts)

@@ -101,13 +101,14 @@ def campaign_problem(plan: PlanSpec, preset: Preset) -> tuple[str, Any, str] | N
     return None
 
 
-def probe_campaigns(plan: PlanSpec, preset: Preset) -> list[CampaignProbe]:
-    """Each campaign entry through its module's draw probe, in a probe shop of its own."""
+def probe_campaigns(plan: PlanSpec, preset: Preset, draws: int = DRAWS) -> list[CampaignProbe]:
+    """Each campaign entry through its module's draw probe, in a probe shop of its own, ``draws`` groups or box
+    sets each (the back office's check of one campaign runs fewer when a group or set is large)."""
     out = []
     for i, entry in enumerate(plan.campaigns):
         kind, cid = entry["kind"], f"c{i}"
         shop = ProbeShop(plan, preset)
-        tally = _probe(kind).run(shop, entry, cid, DRAWS, lambda name: secret_for(preset.seed, name))
+        tally = _probe(kind).run(shop, entry, cid, draws, lambda name: secret_for(preset.seed, name))
         probe = CampaignProbe(kind, cid, tally.largest_prize, tally.prize_what, draws=tally.draws,
                               disclosed=tally.disclosed, realised=tally.realised)
         if tally.seat_wins is not None:

@@ -29,6 +29,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("set LIANDONG_SECRET_KEY (or LIANDONG_DEBUG=1 for a local demo)")
     SECRET_KEY = "liandong-local-demo-key-not-for-production"
 PAYMENT_SECRET = os.environ.get("LIANDONG_PAYMENT_SECRET", "demo-payment-secret" if DEBUG else "")
+# the HMAC key of the proof of liabilities' salts (docs/proof-of-liabilities.md); empty: derived from SECRET_KEY
+LIABILITIES_SECRET = os.environ.get("LIANDONG_LIABILITIES_SECRET", "")
 # The API (web/api): how long a request waits for the worker before answering 202 with a URL to poll; whether the
 # request applies the log itself (LIANDONG_INLINE_WORKER=1: tests, a one-process demo; never with a worker running).
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
@@ -143,6 +145,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # WhiteNoise serves the static files of the installed apps (the admin's, ninja's Swagger UI) straight from the
 # packages (no `collectstatic` needed), with DEBUG off too.
 WHITENOISE_USE_FINDERS = True
+# the dashboard's charting library, from the installed plotly package (office/vendor.py)
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "liandong.web.office.vendor.PlotlyFinder",
+]
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True

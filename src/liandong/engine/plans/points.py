@@ -197,7 +197,7 @@ class Points(Module):
     rules = RULES
     books = BOOKS
     accounts = (RESERVE, RESERVE_FUNDING, ISSUED, EXTERNAL)
-    provides = {"points_payment": "takes_points"}
+    provides = {"points_payment": "takes_points", "points_value": "value_of"}
     sim_adapter = PointsAdapter
 
     def __init__(self, config: ModuleConfig) -> None:
@@ -411,6 +411,11 @@ class Points(Module):
         points = engine.ledger.balances.get((member, POINTS_BOOK), 0)
         nav = self.nav(engine)
         return {"points": format_points(points), "nav": format_nav(nav), "value": format_fen(points * nav // NAV_SCALE)}
+
+    def value_of(self, engine: Engine, member: str) -> int:
+        """The ``points_value`` capability: what a member's points are worth at the NAV now, fen, floored (the proof
+        of liabilities counts them at this value)."""
+        return engine.ledger.balances.get((member, POINTS_BOOK), 0) * self.nav(engine) // NAV_SCALE
 
     def takes_points(self, engine: Engine, sku: str) -> bool:
         """The ``points_payment`` capability: whether an order of ``sku`` may be paid partly with points."""

@@ -5,7 +5,8 @@ Who writes what:
 - the worker (``liandong worker``, one at a time) applies events in ``position`` order and commits, in one database
   transaction per batch: ``EventOutcome`` rows, ``LedgerTransaction`` and ``LedgerEntry`` rows, every changed
   projection (``MemberState``, ``Balance``, ``StatementMonth``, ``OrderState``, ``WithdrawalState``, ``ProductState``,
-  ``CampaignState``) and ``WorkerPosition``.
+  ``CampaignState``), at a day's close its proof of liabilities (``LiabilityDay``, ``LiabilityLeaf``) and
+  ``WorkerPosition``.
 The log, outcomes, transactions and entries are append-only (database triggers refuse UPDATE and DELETE, and a
 transaction whose entries do not sum to zero per unit; see the migrations).
 """
@@ -168,6 +169,12 @@ class WithdrawalState(models.Model):
                               help_text="why the operator rejected it (empty: not rejected, or rejected before "
                                         "rejections had reasons)")
 
+    class Meta:
+        # the withdrawals waiting for a decision or a payout (the overview, the dashboard), without reading the
+        # closed ones: a small index whatever the shop's history
+        indexes = [models.Index(fields=["status"], name="withdrawal_open",
+                                condition=models.Q(status__in=["requested", "approved"]))]
+
 
 class CampaignState(models.Model):
     """A campaign's public view (rules, commitment, groups, draw records) as the engine shows it."""
@@ -239,6 +246,77 @@ class MemberNotice(models.Model):
         indexes = [models.Index(fields=["member", "-id"], name="notice_member_newest"),
                    models.Index(fields=["member", "id"], condition=models.Q(read_at__isnull=True),
                                 name="notice_member_unread")]
+
+
+class DailyFigure(models.Model):
+    """One of the shop's figures on one business day (the shop's time zone): sales, refunds, a plan's rewards by
+    rule, the change of the pools and of the members' books, what members owe, joins and ranks reached. Written by
+    the worker in the same database transaction as the entries (``service.daily_figures``), built for the events
+    applied before by migration 0011, compared by ``liandong verify``; the back office's dashboard reads these rows
+    instead of the ledger.
+
+    Example: on 2026-03-01 two gift packs of 699.00 are paid and one refunded ->
+    ``DailyFigure(day=2026-03-01, figure="sales", plan="", key="", amount=139800, count=2)`` and
+    ``DailyFigure(day=2026-03-01, figure="refunds", plan="", key="", amount=69900, count=1)``.
+    """
+
+    day = models.DateField(help_text="the business day, in the shop's time zone")
+    figure = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64, blank=True)
+    key = models.CharField(max_length=64, blank=True, help_text="a rule, a rank or a book")
+    amount = models.BigIntegerField(default=0, help_text="fen")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "figure", "plan", "key"], name="one_daily_figure")]
+        indexes = [models.Index(fields=["figure", "day"], name="daily_figure_by_figure")]
+
+
+class LiabilityDay(models.Model):
+    """The proof of liabilities of one closed business day (``service.liabilities``, docs/proof-of-liabilities.md):
+    the root of the Merkle sum tree over what the shop owed every member right after the day's close, and the root's
+    sums (fen; ``debt`` apart, never netted). Written by the worker in the same database transaction as the close,
+    once per day (a day closed again keeps its first proof). Append-only, like the ledger (migration 0012).
+
+    Example: two members, A with 100.00 available, B owing 20.00 with 5.00 pending -> ``members=2,
+    available=10000, pending=500, debt=2000`` (the shop owes 105.00) and the root's hash."""
+
+    day = models.DateField(unique=True)
+    root = models.CharField(max_length=64, help_text="the tree's root hash, hex")
+    members = models.IntegerField(help_text="the leaves: every member at the close")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField(help_text="the members' other money books (a module's own), fen")
+    points = models.BigIntegerField(help_text="the members' points at the close's NAV, fen")
+    debt = models.BigIntegerField(help_text="what members owe the shop (negative balances), never netted")
+    position = models.BigIntegerField(help_text="the log position of the close_day event")
+    closed_at = models.DateTimeField(help_text="the close's instant")
+
+    class Meta:
+        ordering = ["-day"]
+
+
+class LiabilityLeaf(models.Model):
+    """One member's leaf of a day's tree: its salt and amounts (fen), from which the page rebuilds the tree and
+    serves the member its path. Append-only (migration 0012)."""
+
+    day = models.DateField()
+    member = models.CharField(max_length=64)
+    salt = models.CharField(max_length=64, help_text="HMAC-SHA256(secret, day and member), hex")
+    available = models.BigIntegerField()
+    pending = models.BigIntegerField()
+    help_fund = models.BigIntegerField()
+    withdrawing = models.BigIntegerField()
+    locked_fund = models.BigIntegerField()
+    other = models.BigIntegerField()
+    points = models.BigIntegerField()
+    debt = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "member"], name="one_liability_leaf_per_day")]
 
 
 class ReferralCount(models.Model):

@@ -109,25 +109,27 @@ def worker_position() -> int:
     return WorkerPosition.objects.filter(id=1).values_list("position", flat=True).first() or 0
 
 
-def group_states(campaign: str, group: str, *, poll: float = POLL_SECONDS, lifetime: float = LIFETIME_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> Iterator[dict[str, Any] | None]:
-    """The group's state at the start and each time it changes; ``None`` between changes, once per poll (the
-    caller's chance to send a keep-alive). Ends when the group is closed, is gone, or ``lifetime`` has passed."""
+def watch(read: Callable[[], dict[str, Any] | None], is_final: Callable[[dict[str, Any]], bool], *,
+          poll: float = POLL_SECONDS, lifetime: float = LIFETIME_SECONDS, sleep: Callable[[float], None] = time.sleep,
+          clock: Callable[[], float] = time.monotonic) -> Iterator[dict[str, Any] | None]:
+    """What ``read()`` gives at the start and each time it changes; ``None`` between changes, once per poll (the
+    caller's chance to send a keep-alive). ``read`` runs only when the worker has applied something since the last
+    look (one small row a poll otherwise). Ends when ``read`` gives None (gone), when ``is_final`` holds, or once
+    ``lifetime`` has passed. Every live stream of the pages is this loop (groups, pre-sales, blind boxes)."""
     started = clock()
     seen_position: int | None = None
     last: dict[str, Any] | None = None
     while True:
         position = worker_position()
-        if position != seen_position:  # the worker applied something: the group may have changed
+        if position != seen_position:  # the worker applied something: the state may have changed
             seen_position = position
-            state = group_state(campaign, group)
+            state = read()
             if state is None:
                 return
             if state != last:
                 last = state
                 yield state
-            if state["status"] in FINAL:
+            if is_final(state):
                 return
         else:
             yield None
@@ -136,24 +138,49 @@ def group_states(campaign: str, group: str, *, poll: float = POLL_SECONDS, lifet
         sleep(poll)
 
 
+def group_states(campaign: str, group: str, **options: Any) -> Iterator[dict[str, Any] | None]:
+    """The group's state at the start and each time it changes (``watch``); ends when the group is closed, is
+    gone, or the lifetime has passed."""
+    return watch(lambda: group_state(campaign, group), lambda state: state["status"] in FINAL, **options)
+
+
 def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-def group_events(campaign: str, group: str, language: str, **options: Any) -> Iterator[str]:
-    """The stream's text: ``retry``, then one ``group`` event per state, comment lines to keep it open."""
+def sse_events(event: str, states: Callable[..., Iterator[dict[str, Any] | None]], language: str,
+               **options: Any) -> Iterator[str]:
+    """A live stream's text: ``retry``, then one ``event`` per state of ``states(**options)`` (read in
+    ``language``), comment lines to keep it open."""
     keepalive = float(getattr(settings, "GROUP_STREAM_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS))
     clock: Callable[[], float] = options.get("clock", time.monotonic)
     yield "retry: 3000\n\n"
     quiet_since = clock()
     with translation.override(language):  # display names ("Member No. 3") in the page's language
-        for state in group_states(campaign, group, **options):
+        for state in states(**options):
             if state is not None:
                 quiet_since = clock()
-                yield sse("group", state)
+                yield sse(event, state)
             elif clock() - quiet_since >= keepalive:
                 quiet_since = clock()
                 yield ": keepalive\n\n"
+
+
+def group_events(campaign: str, group: str, language: str, **options: Any) -> Iterator[str]:
+    """The group stream's text: ``retry``, then one ``group`` event per state, comment lines to keep it open."""
+    return sse_events("group", lambda **o: group_states(campaign, group, **o), language, **options)
+
+
+def event_stream(events: Iterator[str]) -> StreamingHttpResponse:
+    """The HTTP answer of a live stream: Server-Sent Events, never cached or buffered on the way."""
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
+    return response
+
+
+def stream_lifetime() -> float:
+    return float(getattr(settings, "GROUP_STREAM_LIFETIME_SECONDS", LIFETIME_SECONDS))
 
 
 @router.get("/campaigns/{campaign}/groups/{group}/stream", auth=None, response={200: None, **ERRORS},
@@ -164,10 +191,5 @@ def group_stream(request: HttpRequest, campaign: str = Path(..., pattern=ID_PATT
     dissolved (or about a minute has passed: the browser reconnects)."""
     if group_state(campaign, group) is None:
         raise ApiError(404, ApiCode.NOT_FOUND, "group", group)
-    lifetime = float(getattr(settings, "GROUP_STREAM_LIFETIME_SECONDS", LIFETIME_SECONDS))
-    response = StreamingHttpResponse(
-        group_events(campaign, group, translation.get_language() or settings.LANGUAGE_CODE, lifetime=lifetime),
-        content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
-    return response
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return event_stream(group_events(campaign, group, language, lifetime=stream_lifetime()))

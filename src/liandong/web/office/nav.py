@@ -26,8 +26,13 @@ class NavEntry:
 
 NAV: tuple[NavEntry, ...] = (
     NavEntry("home", gettext_lazy("Overview"), None, "⌂"),
+    NavEntry("dashboard", gettext_lazy("Dashboard"), "view_office", "◫"),
     NavEntry("withdrawals", gettext_lazy("Withdrawals"), "decide_withdrawal", "¥"),
     NavEntry("promoters", gettext_lazy("Promoter applications"), "manage_promoters", "★"),
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),
+    NavEntry("campaigns", gettext_lazy("Campaigns"), "run_campaigns", "◎"),
+    NavEntry("orders", gettext_lazy("Orders and refunds"), "refund_order", "▤"),
+    NavEntry("days", gettext_lazy("Day close"), "close_day", "◷"),
+    NavEntry("plans", gettext_lazy("Plan settings"), "configure_plan", "⚙"),
     NavEntry("members", gettext_lazy("Members"), "view_office", "☺"),
 )

@@ -2,7 +2,20 @@
 
 from django.urls import path
 
-from .views import audit, auth, home, members, promoters, withdrawals
+from .views import (
+    audit,
+    auth,
+    campaigns,
+    dashboard,
+    day_close,
+    home,
+    members,
+    offers,
+    orders,
+    plans,
+    promoters,
+    withdrawals,
+)
 
 app_name = "office"
 
@@ -20,6 +33,29 @@ urlpatterns = [
     path("promoters/<str:member>/approve", promoters.approve, name="promoters_approve"),
     path("promoters/<str:member>/reject", promoters.reject, name="promoters_reject"),
     path("audit", audit.audit_log, name="audit"),
+    path("campaigns", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/<str:kind>", campaigns.new_campaign, name="campaigns_new"),
+    path("campaigns/offers/<str:offer>", offers.offer_page, name="offer"),
+    path("campaigns/offers/<str:offer>/edit", offers.edit, name="offer_edit"),
+    path("campaigns/offers/<str:offer>/publish", offers.publish, name="offer_publish"),
+    path("campaigns/offers/<str:offer>/retire", offers.retire, name="offer_retire"),
+    path("campaigns/<str:campaign>", campaigns.campaign_page, name="campaigns_page"),
+    path("campaigns/<str:campaign>/edit", campaigns.edit, name="campaigns_edit"),
+    path("campaigns/<str:campaign>/publish", campaigns.publish, name="campaigns_publish"),
+    path("campaigns/<str:campaign>/close", campaigns.close, name="campaigns_close"),
+    # orders and refunds, the day's close, plan settings (docs/office.md)
+    path("orders", orders.orders, name="orders"),
+    path("orders/<str:order>", orders.order, name="orders_order"),
+    path("orders/<str:order>/refund", orders.refund, name="orders_refund"),
+    path("days", day_close.days, name="days"),
+    path("days/close", day_close.close, name="days_close"),
+    path("plans", plans.plans, name="plans"),
+    path("plans/previews/<int:preview>", plans.preview_status, name="plans_preview_status"),
+    path("plans/<str:plan>", plans.plan, name="plans_plan"),
+    path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
+    path("plans/<str:plan>/save", plans.save, name="plans_save"),
+    path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
     path("promoters/<str:member>/revoke", promoters.revoke, name="promoters_revoke"),
     path("members", members.search, name="members"),
     path("members/<str:member>", members.member, name="members_member"),

@@ -43,11 +43,21 @@ urlpatterns += [
 ]
 
 # the campaign pages: the shop's campaigns, a campaign's rules and groups, a group live (docs/campaign-pages.md)
-from .views import campaigns  # noqa: E402
+from .views import blind_box, campaigns  # noqa: E402
 
 urlpatterns += [
     path("campaigns", campaigns.campaigns, name="campaigns"),
+    path("campaigns/offers/<str:offer>", blind_box.offer_page, name="blind_box_offer"),
     path("campaigns/<str:campaign>", campaigns.campaign, name="campaign"),
     path("campaigns/<str:campaign>/groups/<str:group>", campaigns.group, name="group"),
     path("campaigns/<str:campaign>/groups/<str:group>/poster.png", campaigns.group_poster, name="group_poster"),
+]
+
+# the public proof of liabilities (no login) and a member's inclusion path for `liandong verify-liabilities`
+from .views import liabilities  # noqa: E402
+
+urlpatterns += [
+    path("liabilities", liabilities.liabilities, name="liabilities"),
+    path("liabilities/proof.json", liabilities.liabilities_proof, name="liabilities_proof"),
+    path("liabilities/roots.json", liabilities.liabilities_roots, name="liabilities_roots"),
 ]

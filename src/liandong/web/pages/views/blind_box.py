@@ -9,7 +9,8 @@ limits no one can lift (the open price's cap, the ages), the plans, and the comm
 
 While the set runs: who started it, the boxes opened (box, by whom by display name, what it gave), the next box and
 where the prize can still be, and the starter's running share; at the close, the prize's box (revealed with the
-secret), who opened it and what they took. Every figure is the engine's (``BlindBox.campaign_view``); the page does
+secret), who opened it and what they took; the open page keeps these up to date from the campaign's stream
+(``campaign_live.py``). Every figure is the engine's (``BlindBox.campaign_view``); the page does
 no arithmetic.
 
 A member opens the next box through ``POST /api/actions/open_blind_box`` with ``take`` chosen beforehand (the
@@ -27,14 +28,17 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from ...api import reads
 from ...api.group_stream import initial
 from ..people import display_names
 from ..templatetags.liandong import yuan
-from .shop import shop_timezone, viewer_member
+from .shop import problem, shop_timezone, viewer_member
 
 
 def coupons_of(member: str | None) -> int | None:
@@ -55,27 +59,107 @@ def opening_text(result: str, params: dict[str, Any], prize_name: str) -> str:
     return _("the prize's box, taken as %(coupons)s coupons") % {"coupons": params.get("win_coupons")}
 
 
-def blind_box_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+def public_context(kind: str, view: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may see of the set as it stands (no viewer): the rules block's context, the starter and the
+    openers by display name, what each box gave. The page and its live parts (``live_parts``) read the same."""
     from .campaigns import rules_context  # the shared rules block (campaigns.py dispatches here)
 
     context = rules_context(kind, view)
     params, product = context["params"], context["product"]
-    member = viewer_member(request)
     opens = list(view.get("opens", ()))
     names = display_names([view.get("starter", ""), *(o["member"] for o in opens)])
     shown_opens = [{"box": o["box"], "name": names[o["member"]], "initial": initial(names[o["member"]]),
                     "result": o["result"], "text": opening_text(o["result"], params, str(product["name"]))}
                    for o in opens]
-    held = coupons_of(member)
-    is_open = view["status"] == "open"
-    starter_name = names.get(view.get("starter", ""), "")
     context.update({
-        "tab": "shop", "shop_tz": shop_timezone(), "member": member, "open": is_open,
-        "starter_name": starter_name, "is_starter": member is not None and member == view.get("starter"),
-        "opens": shown_opens, "winner_name": names.get(view.get("winner") or "", ""),
+        "shop_tz": shop_timezone(), "open": view["status"] == "open",
+        "starter_name": names.get(view.get("starter", ""), ""), "opens": shown_opens,
+        "winner_name": names.get(view.get("winner") or "", ""),
+        "prize_value": yuan(view.get("prize", {}).get("value")),
+    })
+    return context
+
+
+#: The parts of the page that change as boxes are opened, by name (``data-live-part``): the top card (boxes
+#: opened, the next box, where the prize can still be, the starter's running share, the win) and the boxes opened.
+LIVE_TEMPLATES = {"status": "pages/campaigns/live/blind_box_status.html",
+                  "opens": "pages/campaigns/live/blind_box_opens.html"}
+
+
+def open_texts(view: dict[str, Any]) -> dict[str, str]:
+    """The open form's title and button, naming the next box (escaped text: live parts too)."""
+    box, price = view.get("next_box"), yuan(view.get("params", {}).get("open_price"))
+    return {"open_title": escape(_("Open box %(box)s") % {"box": box}),
+            "open_button": escape(_("Open box %(box)s and pay %(price)s") % {"box": box, "price": price})}
+
+
+def live_parts(kind: str, view: dict[str, Any]) -> dict[str, str]:
+    """The page's live parts rendered from the engine's read, as the page shows them and the stream sends them."""
+    context = public_context(kind, view)
+    parts: dict[str, str] = {name: render_to_string(template, context) for name, template in LIVE_TEMPLATES.items()}
+    if context["open"]:
+        parts.update(open_texts(view))
+    return parts
+
+
+def blind_box_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .campaign_live import live_data
+
+    context = public_context(kind, view)
+    params = context["params"]
+    member = viewer_member(request)
+    held = coupons_of(member)
+    parts = live_parts(kind, view)
+    context.update({
+        "tab": "shop", "member": member,
+        "is_starter": member is not None and member == view.get("starter"),
         "coupons_held": held, "can_start": held is not None and held >= int(params.get("start_coupons", 0)),
         "start_params": json.dumps(params, ensure_ascii=False, sort_keys=True),
-        "prize_value": yuan(view.get("prize", {}).get("value")),
         "login_next": reverse("pages:login") + "?next=" + request.path,
+        "parts": parts,  # rendered by Django (escaped): safe as they are
+        "live_data": live_data(view, parts),
     })
     return render(request, "pages/campaigns/blind_box.html", context)
+
+
+# --- a blind-box offer: the terms members start a set with, before any set exists ---------------------------------
+
+
+def offer_cards() -> list[dict[str, Any]]:
+    """The published offers as ``/campaigns`` lists them (newest first): the prize, the start, the window, a box's
+    price, from each offer's terms as the engine validated them."""
+    from ...office import offers
+    from .campaigns import product_of
+
+    return [{"offer": offer.pk, "product": product_of(offer.params.get("prize_sku")), "params": offer.params,
+             "window": [offer.params.get("win_from"), offer.params.get("win_to")]}
+            for offer in offers.published()[:50]]
+
+
+@require_GET
+def offer_page(request: HttpRequest, offer: str) -> HttpResponse:
+    """A published offer: every rule of a set on its terms before paying (the engine's view of such a set, without
+    its commitment: a set's secret is made when it starts), the coupons the member holds, and Start, which posts
+    ``start_blind_box`` with exactly the offer's params (the same form as a set's page)."""
+    from ...office import offers
+    from .campaigns import not_found, rules_context
+
+    found = offers.offer_of(offer)
+    if found is None or found.status != "published":
+        return not_found(request)
+    view, _refused = offers.terms_view(found.params)
+    if view is None:  # the engine would refuse a set on these terms now (its product gone): nothing to start
+        return problem(request, 409, _("This offer cannot be started now"),
+                       _("The shop's terms for it no longer hold (its prize product is not on sale). Look at the "
+                         "other campaigns."))
+    context = rules_context(offers.KIND, view)
+    member = viewer_member(request)
+    held = coupons_of(member)
+    context.update({
+        "tab": "shop", "offer": found, "member": member, "shop_tz": shop_timezone(),
+        "prize_value": yuan(view.get("prize", {}).get("value")), "coupons_held": held,
+        "can_start": held is not None and held >= int(found.params.get("start_coupons", 0)),
+        "start_params": json.dumps(found.params, ensure_ascii=False, sort_keys=True),
+        "login_next": reverse("pages:login") + "?next=" + request.path,
+    })
+    return render(request, "pages/campaigns/blind_box_offer.html", context)

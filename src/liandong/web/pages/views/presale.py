@@ -7,7 +7,8 @@ back), the target and the deadline, leaving, the plans, and the draw's commitmen
 
 While it runs: the participants so far (the read model's real count), the current tier, the price now, how many
 joins until the next tier and the price then, how many until the next free draw, the deadline's countdown
-(``pages.js``) and the free winners so far by display name. At the close: the rebate every participant got
+(``pages.js``) and the free winners so far by display name, all kept up to date on the open page by the
+campaign's stream (``campaign_live.py``). At the close: the rebate every participant got
 (the rulebook gives everyone the same, ``tiers x tier_rebate``), and a member's own entry (paid, returned, rebate,
 net) from the module's member view.
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -53,21 +55,45 @@ def own_entry(member: str | None, campaign: str) -> dict[str, Any] | None:
     return entry
 
 
-def presale_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+def public_context(kind: str, view: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may see of the pre-sale as it stands (no viewer): the rules block's context, the deadline, the
+    free winners by display name. The page and its live parts (``live_parts``) read the same."""
     from .campaigns import rules_context  # the shared rules block (campaigns.py dispatches here)
 
-    member = viewer_member(request)
     names = display_names(view.get("free", ()))
     deadline = _moment(view["params"].get("deadline"))
     is_open = view["status"] == "open"
-    entry = own_entry(member, view["id"])
-    context = {
-        "tab": "shop", **rules_context(kind, view), "shop_tz": shop_timezone(), "member": member,
-        "open": is_open, "deadline_at": deadline,
+    return {
+        **rules_context(kind, view), "shop_tz": shop_timezone(), "open": is_open, "deadline_at": deadline,
         "deadline_passed": is_open and deadline is not None and deadline <= timezone.now(),
         "free_names": [names[m] for m in view.get("free", ())],
+    }
+
+
+#: The parts of the page that change as members join and leave, by name (``data-live-part``): the top card (the
+#: count, the tier and price now, the joins to the next tier and free draw, the countdown, the close) and the free
+#: winners.
+LIVE_TEMPLATES = {"status": "pages/campaigns/live/presale_status.html",
+                  "free": "pages/campaigns/live/presale_free.html"}
+
+
+def live_parts(kind: str, view: dict[str, Any]) -> dict[str, str]:
+    """The page's live parts rendered from the engine's read, as the page shows them and the stream sends them."""
+    context = public_context(kind, view)
+    return {name: render_to_string(template, context) for name, template in LIVE_TEMPLATES.items()}
+
+
+def presale_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) -> HttpResponse:
+    from .campaign_live import live_data
+
+    member = viewer_member(request)
+    entry = own_entry(member, view["id"])
+    context = {
+        "tab": "shop", **public_context(kind, view), "member": member,
         "entry": entry, "entry_status": ENTRY_STATUS.get(entry["status"], "") if entry else "",
         "taking_part": entry is not None and entry["status"] == "in",
         "login_next": reverse("pages:login") + "?next=" + request.path,
     }
+    parts = live_parts(kind, view)
+    context.update({"parts": parts, "live_data": live_data(view, parts)})  # parts: rendered by Django (escaped)
     return render(request, "pages/campaigns/presale.html", context)

@@ -147,5 +147,5 @@
     });
   }
 
-  window.Liandong = {post: post, newKey: newKey, showNotice: showNotice};
+  window.Liandong = {post: post, newKey: newKey, showNotice: showNotice, tick: tick};
 })();

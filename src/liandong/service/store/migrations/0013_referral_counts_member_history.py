@@ -55,7 +55,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("store", "0010_statement_months")]
+    dependencies = [("store", "0012_liabilities")]
 
     operations = [
         migrations.CreateModel(
