@@ -11,8 +11,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
-from . import (campaign_stream, events, group_stream, members, notices, operators, payments, payments_notify, plans,
-               shop, withdrawals)
+from . import (
+    campaign_stream,
+    events,
+    group_stream,
+    members,
+    notices,
+    operators,
+    payments,
+    payments_notify,
+    plans,
+    shop,
+    withdrawals,
+)
 from .errors import ApiCode, ApiError, error_response
 from .middleware import exception_response
 from .parsing import StorableJsonParser

@@ -3,7 +3,8 @@
 
 Each is verified by the provider's SDK and by us (``web/payments``), then bound to our order. WeChat Pay is answered
 ``{"code": "SUCCESS"}`` (a refusal: 400 with ``{"code": "FAIL", "message": <reason>}``, so it retries); Alipay the
-plain text ``success`` (a refusal: ``fail``). A provider that is off answers 404. A duplicate is acknowledged and
+plain text ``success`` (a refusal:
+``fail``, also with 200, as Alipay reads only the text). A provider that is off answers 404. A duplicate is acknowledged and
 logs nothing new. Neither carries our ``Idempotency-Key`` or a session: the signature is the authentication.
 """
 
@@ -49,5 +50,5 @@ def alipay_notify(request: HttpRequest) -> HttpResponse:
         accept(request, provider.parse_notification(form))
     except NotificationRefused as exc:
         refused("alipay", exc.reason, form.get("out_trade_no", ""))
-        return HttpResponse("fail", content_type="text/plain", status=400)
+        return HttpResponse("fail", content_type="text/plain")  # Alipay reads the text: anything but success
     return HttpResponse("success", content_type="text/plain")

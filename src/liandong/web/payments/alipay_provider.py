@@ -77,9 +77,6 @@ class AlipayProvider:
             raise ProviderError(f"alipay refund {refund_no}: {exc!r}") from exc
         if answer.get("code") != "10000":
             raise ProviderError(f"alipay refund {refund_no}: {answer.get('code')} {answer.get('sub_msg', '')}")
-        if answer.get("fund_change") == "Y":
-            state = "SUCCESS"
-        else:
-            state = "PROCESSING"
+        state = "SUCCESS" if answer.get("fund_change") == "Y" else "PROCESSING"  # Y: the money has moved
         return RefundResult(provider=self.name, refund_no=refund_no, provider_refund_id=str(answer.get("trade_no")),
                             amount=amount, state=state)

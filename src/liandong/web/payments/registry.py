@@ -42,16 +42,22 @@ def load(env: Mapping[str, str] | None = None, base_url: str = "") -> list[str]:
         ACTIVE.pop("wechatpay", None)
         lines.append(f"WeChat Pay: off ({', '.join(missing)} not set)")
     else:
-        ACTIVE["wechatpay"] = WeChatPayProvider(**wechat, notify_url=f"{base_url}/api/payments/wechatpay/notify"
-                                                if base_url else None)
+        ACTIVE["wechatpay"] = WeChatPayProvider(
+            mchid=wechat["mchid"], appid=wechat["appid"], apiv3_key=wechat["apiv3_key"],
+            private_key=wechat["private_key"], cert_serial=wechat["cert_serial"],
+            platform_public_key=wechat["platform_public_key"],
+            platform_public_key_id=wechat["platform_public_key_id"],
+            notify_url=f"{base_url}/api/payments/wechatpay/notify" if base_url else None)
         lines.append(f"WeChat Pay: on (merchant {wechat['mchid']})")
     alipay, missing = _settings(ALIPAY, env)
     if missing:
         ACTIVE.pop("alipay", None)
         lines.append(f"Alipay: off ({', '.join(missing)} not set)")
     else:
-        ACTIVE["alipay"] = AlipayProvider(**alipay, notify_url=f"{base_url}/api/payments/alipay/notify"
-                                          if base_url else None)
+        ACTIVE["alipay"] = AlipayProvider(
+            appid=alipay["appid"], app_private_key=alipay["app_private_key"],
+            alipay_public_key=alipay["alipay_public_key"],
+            notify_url=f"{base_url}/api/payments/alipay/notify" if base_url else None)
         lines.append(f"Alipay: on (app {alipay['appid']})")
     return lines
 
