@@ -224,6 +224,15 @@ def _shop_file_check() -> None:
         load_shop_file(os.environ["LIANDONG_SHOP_FILE"])
 
 
+def _payment_providers() -> None:
+    """Say which payment providers are on (docs/payments.md): each needs all its LIANDONG_WECHATPAY_* or
+    LIANDONG_ALIPAY_* settings; the demo provider serves `make run` whatever they are."""
+    from .web.payments import registry
+
+    for line in registry.load():
+        err.print(f"payments: {line}", highlight=False, markup=False)
+
+
 @contextlib.contextmanager
 def _service(command: str) -> Iterator[None]:
     """Bad configuration ends the service command with one line and exit 2: a missing secret key, a bad
@@ -302,6 +311,7 @@ def run(
     with _service("run"):
         _django()
         _shop_file_check()
+        _payment_providers()
         from .web.demo import run_demo
 
         run_demo(port=port, members=members, seed=seed)
@@ -323,6 +333,7 @@ def serve(
     with _service("serve"):
         _django()
         _shop_file_check()
+        _payment_providers()
         from .service.shopfile import ensure_shop_setup
 
         ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request

@@ -46,6 +46,11 @@ pytestmark = pytest.mark.django_db
 WECHAT_NOTIFY, ALIPAY_NOTIFY = "/api/payments/wechatpay/notify", "/api/payments/alipay/notify"
 
 
+@pytest.fixture(autouse=True)
+def _no_provider_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "LOADED", True)
+
+
 @pytest.fixture(scope="module")
 def keys() -> dict[str, KeyPair]:
     """The two platforms' keys and the two merchants' keys."""
@@ -353,3 +358,12 @@ def test_a_provider_is_off_until_all_its_settings_are_there(tmp_path: Path, keys
     assert lines == [f"WeChat Pay: on (merchant {MCHID})", f"Alipay: on (app {ALIPAY_APPID})"]
     assert isinstance(registry.provider("wechatpay"), WeChatPayProvider)
     assert isinstance(registry.provider("alipay"), AlipayProvider)
+
+
+def test_an_unreadable_key_file_leaves_the_provider_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "ACTIVE", {})
+    env = {"LIANDONG_ALIPAY_APPID": ALIPAY_APPID, "LIANDONG_ALIPAY_APP_PRIVATE_KEY": str(tmp_path / "none.pem"),
+           "LIANDONG_ALIPAY_PUBLIC_KEY": str(tmp_path / "none.pem")}
+    lines = registry.load(env)
+    assert lines[1].startswith("Alipay: off (") and "none.pem" in lines[1]
+    assert registry.provider("alipay") is None

@@ -1,11 +1,11 @@
 """The providers' payment notifications: ``POST /api/payments/wechatpay/notify`` and
 ``POST /api/payments/alipay/notify``.
 
-Each is verified by the provider's SDK and by us (``web/payments``), then bound to our order. WeChat Pay is answered
-``{"code": "SUCCESS"}`` (a refusal: 400 with ``{"code": "FAIL", "message": <reason>}``, so it retries); Alipay the
-plain text ``success`` (a refusal:
-``fail``, also with 200, as Alipay reads only the text). A provider that is off answers 404. A duplicate is acknowledged and
-logs nothing new. Neither carries our ``Idempotency-Key`` or a session: the signature is the authentication.
+Each is verified by the provider's SDK and by us (``web/payments``), then bound to our order. WeChat Pay is
+answered ``{"code": "SUCCESS"}`` (a refusal: 400 with ``{"code": "FAIL", "message": <reason>}``, so it retries);
+Alipay the plain text ``success`` (a refusal: ``fail``, also with 200, as Alipay reads only the text). A provider
+that is off answers 404. A duplicate is acknowledged and logs nothing new. Neither carries our ``Idempotency-Key``
+or a session: the signature is the authentication.
 """
 
 from __future__ import annotations
