@@ -8,8 +8,17 @@ import alipay
 import pytest
 import wechatpayv3.core
 from api_client import Caller, Register, buy
-from payment_platforms import (ALIPAY_APPID, APIV3_KEY, APPID, CERT_SERIAL, MCHID, PLATFORM_KEY_ID, AlipayServer,
-                               KeyPair, WeChatPayServer)
+from payment_platforms import (
+    ALIPAY_APPID,
+    APIV3_KEY,
+    APPID,
+    CERT_SERIAL,
+    MCHID,
+    PLATFORM_KEY_ID,
+    AlipayServer,
+    KeyPair,
+    WeChatPayServer,
+)
 
 from liandong.service.store.models import LoggedEvent
 from liandong.service.worker import drain
@@ -84,8 +93,9 @@ def test_a_wechat_transfer_waits_for_the_member_then_is_confirmed(
     assert (body["out_bill_no"], body["openid"], body["transfer_amount"], body["transfer_scene_id"]) == (
         w, OPENID, 6000, "1000")
     assert payouts.record(sent) is None and balances(alice) == ("40.00", "60.00", "0.00")  # still withdrawing
+    bill = "1330000071100999991182020050700019480001"
     server.answers[f"{BILLS}/out-bill-no/{w}"] = (200, {"out_bill_no": w, "state": "SUCCESS",
-                                                         "transfer_bill_no": "1330000071100999991182020050700019480001"})
+                                                         "transfer_bill_no": bill})
     confirmed = provider.query_transfer(w)
     assert confirmed.state == "confirmed"
     payouts.record(confirmed)
