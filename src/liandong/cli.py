@@ -366,6 +366,33 @@ def office_user(
             raise typer.Exit(2) from None
 
 
+@app.command()
+def reconcile(
+    file: Annotated[Path, typer.Argument(help="the provider's daily bill (CSV): WeChat Pay's trade bill or "
+                                              "Alipay's 业务明细")],
+) -> None:
+    """Match a provider's daily bill against the ledger to the fen (docs/payments.md): each payment or refund missing
+    on either side, or whose amount differs, on one line; exit 0 when all match, 1 when anything is unmatched, 2 for
+    a file that is not a bill."""
+    with _service("reconcile"):
+        _django(needs_secret=False)
+        from .web.payments.reconcile import BillError, parse_bill
+        from .web.payments.reconcile import reconcile as match_bill
+
+        try:
+            bill = parse_bill(file.read_bytes())
+        except (OSError, BillError) as exc:
+            err.print(f"liandong reconcile: {file}: {exc}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        result = match_bill(bill)
+    days = ", ".join(day.isoformat() for day in result.days) or "no day"
+    for mismatch in result.mismatches:
+        out.print(mismatch.describe(), highlight=False, markup=False, soft_wrap=True)
+    out.print(f"{result.provider} {days}: {result.matched} matched, {len(result.mismatches)} unmatched",
+              highlight=False, markup=False)
+    raise typer.Exit(0 if result.clean else 1)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Django's management commands: `liandong manage migrate`, `liandong manage createsuperuser`, …"""

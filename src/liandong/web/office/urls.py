@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, dashboard, day_close, home, orders, plans, promoters, withdrawals
+from .views import (
+                    audit,
+                    auth,
+                    campaigns,
+                    dashboard,
+                    day_close,
+                    home,
+                    orders,
+                    plans,
+                    promoters,
+                    reconciliation,
+                    withdrawals,
+)
 
 app_name = "office"
 
@@ -38,5 +50,6 @@ urlpatterns = [
     path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
     path("plans/<str:plan>/save", plans.save, name="plans_save"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("reconciliation", reconciliation.reconciliation, name="reconciliation"),  # docs/payments.md
     path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
 ]
