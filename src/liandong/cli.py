@@ -393,6 +393,31 @@ def reconcile(
     raise typer.Exit(0 if result.clean else 1)
 
 
+@app.command()
+def payout(
+    withdrawal: Annotated[str, typer.Argument(help="an approved withdrawal whose payout is pending")],
+    remark: Annotated[str, typer.Option(help="what the member reads with the transfer")] = "佣金提现",
+    payee_name: Annotated[str | None, typer.Option(help="the payee's real name (Alipay checks it when given)")] = None,
+) -> None:
+    """Pay a withdrawal through the provider its payee names (wechat:<openid>, alipay:<account>) and record its
+    state: sent (waiting: run again later to refresh it), confirmed (marked paid) or failed (the money returns to
+    the member's available balance with the reason). Exit 1 when it failed or could not be sent."""
+    with _service("payout"):
+        _django()
+        from .web.payments import payouts
+        from .web.payments.base import ProviderError
+
+        try:  # the event it logs (mark paid, payout failed) is applied by `liandong worker`
+            result = payouts.send(withdrawal, remark=remark, payee_name=payee_name)
+        except ProviderError as exc:
+            err.print(f"liandong payout: {exc}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+    reason = f": {result.reason}" if result.reason else ""
+    out.print(f"{withdrawal}: {result.state} ({result.provider} {result.provider_state}{reason})",
+              highlight=False, markup=False)
+    raise typer.Exit(1 if result.state == "failed" else 0)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Django's management commands: `liandong manage migrate`, `liandong manage createsuperuser`, …"""

@@ -22,7 +22,7 @@ from payment_platforms import (
 
 from liandong.service.store.models import LoggedEvent
 from liandong.service.worker import drain
-from liandong.web.payments import payouts
+from liandong.web.payments import payouts, registry
 from liandong.web.payments.alipay_provider import AlipayProvider
 from liandong.web.payments.base import ProviderError
 from liandong.web.payments.wechatpay import WeChatPayProvider
@@ -165,3 +165,43 @@ def test_a_bill_number_the_providers_do_not_take_is_refused_before_any_call(
     with pytest.raises(ProviderError, match="bill number"):
         provider.transfer(withdrawal="w-1:x", openid=OPENID, amount=100, remark="r", scene_report=SCENE)
     assert server.calls == []
+
+
+def test_send_pays_through_the_provider_the_payee_names_and_refreshes_its_state(
+        approved: tuple[Caller, str], wechat: tuple[WeChatPayProvider, WeChatPayServer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    alice, w = approved
+    provider, server = wechat
+    monkeypatch.setattr(registry, "LOADED", True)
+    monkeypatch.setattr(registry, "ACTIVE", {"wechatpay": provider})
+    server.answers[BILLS] = (200, {"out_bill_no": w, "transfer_bill_no": "1330", "state": "WAIT_USER_CONFIRM",
+                                   "package_info": "pkg"})
+    assert payouts.send(w, scene_report=SCENE).state == "sent"
+    assert server.calls[0][2] is not None and server.calls[0][2]["openid"] == OPENID
+    server.answers[BILLS] = (200, {"out_bill_no": w, "transfer_bill_no": "1330", "state": "CANCELLED",
+                                   "fail_reason": "the member did not confirm in time"})
+    assert payouts.send(w, scene_report=SCENE).state == "failed"  # the same bill sent again: its state now
+    drain()
+    assert balances(alice) == ("100.00", "0.00", "0.00")
+    with pytest.raises(ProviderError, match="payout_failed"):
+        payouts.send(w)
+
+
+def test_a_bank_payee_or_a_provider_that_is_off_is_not_sent(api_shop: None, register_member: Register,
+                                                             api_operator: Caller,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "LOADED", True)
+    monkeypatch.setattr(registry, "ACTIVE", {})
+    alice = register_member("alice")
+    buy(alice)
+    buy(register_member("bob", inviter=alice))
+    bank = alice.post("/api/withdrawals", {"amount": "20.00", "payee": "bank:6222020200112233445"}).body["withdrawal"]
+    wallet = alice.post("/api/withdrawals", {"amount": "20.00", "payee": f"wechat:{OPENID}"}).body["withdrawal"]
+    with pytest.raises(ProviderError, match="requested"):
+        payouts.send(bank)
+    for w in (bank, wallet):
+        api_operator.post(f"/api/operator/withdrawals/{w}/approve")
+    with pytest.raises(ProviderError, match="bank batch file"):
+        payouts.send(bank)
+    with pytest.raises(ProviderError, match="wechatpay is off"):
+        payouts.send(wallet)

@@ -100,3 +100,40 @@ def record(result: PayoutResult) -> LoggedEvent | None:
     digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
     return append_event(verb, fields, key=f"payout:{result.provider}:{result.withdrawal}:{result.state}",
                         request_hash=digest, actor=f"payout:{result.provider}")
+
+
+#: The payee prefixes a member gives (``wechat:<openid>``, ``alipay:<logon id>``) and the provider that pays them.
+PAYEE_PROVIDERS = {"wechat": "wechatpay", "alipay": "alipay"}
+
+
+def send(withdrawal: str, *, remark: str = "佣金提现", scene_report: list[dict[str, str]] | None = None,
+         payee_name: str | None = None) -> PayoutResult:
+    """Pay an approved withdrawal whose payout is pending through the provider its payee names, and record the
+    state. Sending again sends the same bill (the provider answers with its state now), so this is also how a
+    payout's state is refreshed."""
+    from ...service.store.models import WithdrawalState
+    from . import registry
+
+    w = WithdrawalState.objects.filter(withdrawal=withdrawal).first()
+    if w is None:
+        raise ProviderError(f"no withdrawal {withdrawal}")
+    if w.status != "approved" or not w.payout_pending:
+        raise ProviderError(f"withdrawal {withdrawal} is {w.status}: only an approved one whose payout is pending "
+                            "is sent")
+    scheme, _, account = (w.payee or "").partition(":")
+    name = PAYEE_PROVIDERS.get(scheme)
+    if name is None or not account:
+        raise ProviderError(f"withdrawal {withdrawal}: payee {w.payee!r} is not wechat:<openid> or "
+                            "alipay:<account>: pay it by the bank batch file (/office/withdrawals)")
+    provider = registry.provider(name)
+    if provider is None:
+        raise ProviderError(f"withdrawal {withdrawal}: {name} is off (docs/payments.md)")
+    net = w.amount - w.fee
+    if name == "wechatpay":
+        result: PayoutResult = provider.transfer(withdrawal=withdrawal, openid=account, amount=net, remark=remark,
+                                                 scene_report=scene_report)
+    else:
+        result = provider.transfer(withdrawal=withdrawal, logon_id=account, name=payee_name, amount=net,
+                                   title=remark)
+    record(result)
+    return result
