@@ -224,6 +224,15 @@ def _shop_file_check() -> None:
         load_shop_file(os.environ["LIANDONG_SHOP_FILE"])
 
 
+def _payment_providers() -> None:
+    """Say which payment providers are on (docs/payments.md): each needs all its LIANDONG_WECHATPAY_* or
+    LIANDONG_ALIPAY_* settings; the demo provider serves `make run` whatever they are."""
+    from .web.payments import registry
+
+    for line in registry.load():
+        err.print(f"payments: {line}", highlight=False, markup=False)
+
+
 @contextlib.contextmanager
 def _service(command: str) -> Iterator[None]:
     """Bad configuration ends the service command with one line and exit 2: a missing secret key, a bad
@@ -302,6 +311,7 @@ def run(
     with _service("run"):
         _django()
         _shop_file_check()
+        _payment_providers()
         from .web.demo import run_demo
 
         run_demo(port=port, members=members, seed=seed)
@@ -323,6 +333,7 @@ def serve(
     with _service("serve"):
         _django()
         _shop_file_check()
+        _payment_providers()
         from .service.shopfile import ensure_shop_setup
 
         ensure_shop_setup()  # on a new database, the shop file's products enter the log before any request
@@ -353,6 +364,58 @@ def office_user(
         except CommandError as exc:
             err.print(f"liandong office-user: {exc}", highlight=False, markup=False)
             raise typer.Exit(2) from None
+
+
+@app.command()
+def reconcile(
+    file: Annotated[Path, typer.Argument(help="the provider's daily bill (CSV): WeChat Pay's trade bill or "
+                                              "Alipay's 业务明细")],
+) -> None:
+    """Match a provider's daily bill against the ledger to the fen (docs/payments.md): each payment or refund missing
+    on either side, or whose amount differs, on one line; exit 0 when all match, 1 when anything is unmatched, 2 for
+    a file that is not a bill."""
+    with _service("reconcile"):
+        _django(needs_secret=False)
+        from .web.payments.reconcile import BillError, parse_bill
+        from .web.payments.reconcile import reconcile as match_bill
+
+        try:
+            bill = parse_bill(file.read_bytes())
+        except (OSError, BillError) as exc:
+            err.print(f"liandong reconcile: {file}: {exc}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        result = match_bill(bill)
+    days = ", ".join(day.isoformat() for day in result.days) or "no day"
+    for mismatch in result.mismatches:
+        out.print(mismatch.describe(), highlight=False, markup=False, soft_wrap=True)
+    out.print(f"{result.provider} {days}: {result.matched} matched, {len(result.mismatches)} unmatched",
+              highlight=False, markup=False)
+    raise typer.Exit(0 if result.clean else 1)
+
+
+@app.command()
+def payout(
+    withdrawal: Annotated[str, typer.Argument(help="an approved withdrawal whose payout is pending")],
+    remark: Annotated[str, typer.Option(help="what the member reads with the transfer")] = "佣金提现",
+    payee_name: Annotated[str | None, typer.Option(help="the payee's real name (Alipay checks it when given)")] = None,
+) -> None:
+    """Pay a withdrawal through the provider its payee names (wechat:<openid>, alipay:<account>) and record its
+    state: sent (waiting: run again later to refresh it), confirmed (marked paid) or failed (the money returns to
+    the member's available balance with the reason). Exit 1 when it failed or could not be sent."""
+    with _service("payout"):
+        _django()
+        from .web.payments import payouts
+        from .web.payments.base import ProviderError
+
+        try:  # the event it logs (mark paid, payout failed) is applied by `liandong worker`
+            result = payouts.send(withdrawal, remark=remark, payee_name=payee_name)
+        except ProviderError as exc:
+            err.print(f"liandong payout: {exc}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+    reason = f": {result.reason}" if result.reason else ""
+    out.print(f"{withdrawal}: {result.state} ({result.provider} {result.provider_state}{reason})",
+              highlight=False, markup=False)
+    raise typer.Exit(1 if result.state == "failed" else 0)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -130,6 +130,7 @@ PAGES = {
     "/office/dashboard/sales.csv": (200, 200, 403, 200),
     "/office/members": (200, 200, 403, 200),
     "/office/members?q=nobody": (200, 200, 403, 200),
+    "/office/reconciliation": (200, 200, 200, 200),  # the upload form; matching a bill (POST): decide_withdrawal
 }
 
 
@@ -141,9 +142,9 @@ def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: s
         path = path.format(offer=offer.pk)
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans")
+    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans", "reconciliation")
     shown = {name for name in names if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals"} if role == "finance" else set(names)
+    expected = {"home", "withdrawals", "reconciliation"} if role == "finance" else set(names)
     assert shown == expected
 
 

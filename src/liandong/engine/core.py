@@ -104,13 +104,13 @@ class Withdrawal:
     member: str
     amount: int
     requested_at: dt.datetime
-    status: str = "requested"  # requested, approved, rejected, paid
+    status: str = "requested"  # requested, approved, rejected, paid, payout_failed
     decided_at: dt.datetime | None = None
     fee: int = 0
     reference: str | None = None
     payee: str | None = None
     payout_pending: bool = False  # approved with the payout still to come: the amount is still in withdrawing
-    reason: str = ""  # the operator's, on a rejection ("" when the rejection was logged without one)
+    reason: str = ""  # the operator's, on a rejection ("" when the rejection was logged without one); a failed payout's
 
 
 @dataclass(slots=True)
@@ -836,6 +836,25 @@ def apply_mark_paid(engine: Engine, event: ev.MarkWithdrawalPaid) -> None:
         engine.post("withdrawal_paid", _payout_entries(engine, w), ref=w.id)
 
 
+def check_fail_payout(engine: Engine, event: ev.FailPayout) -> Refusal | None:
+    w = engine.withdrawals.get(event.withdrawal)
+    if w is None:
+        return refuse(Code.WITHDRAWAL_UNKNOWN, "withdrawal", event.withdrawal)
+    if w.status != "approved" or not w.payout_pending:
+        return refuse(Code.NOT_ALLOWED, "withdrawal", event.withdrawal,
+                      why="only an approved withdrawal whose payout is pending can fail; it is "
+                          + ("approved and paid out" if w.status == "approved" else w.status))
+    return reject_reason_refusal(event.reason, event.withdrawal)
+
+
+def apply_fail_payout(engine: Engine, event: ev.FailPayout) -> None:
+    """The payout did not leave: the amount returns from withdrawing to available (rule ``payout_failed``); the fee
+    fixed at approval is not taken."""
+    w = engine.withdrawals[event.withdrawal]
+    w.status, w.reason, w.payout_pending, w.fee = "payout_failed", event.reason, False, 0
+    engine.transfer("payout_failed", (w.member, "withdrawing"), (w.member, "available"), w.amount, ref=w.id)
+
+
 def check_configure_plan(engine: Engine, event: ev.ConfigurePlan) -> Refusal | None:
     module = engine.modules.get(event.plan)  # a plan the shop runs, or an always-on module's shop-wide config
     if module is None or engine.registry.configurable(event.plan) is None:
@@ -880,6 +899,7 @@ class Core(Module):
         # approved earlier with the payout to come (the service's approval); the payout was recorded (mark-paid)
         Rule("withdrawal_paid", gettext_noop("withdrawal paid out")),
         Rule("withdrawal_rejected", gettext_noop("withdrawal rejected, returned")),
+        Rule("payout_failed", gettext_noop("payout failed, returned")),
     )
     books = (
         Book("available", gettext_noop("available")),
@@ -907,6 +927,9 @@ class Core(Module):
              example={"withdrawal": "w5k2c9", "reason": "the payee account name does not match your real name"}),
         Verb(ev.MarkWithdrawalPaid, check_mark_paid, apply_mark_paid, senders=("operator",),
              permission="decide_withdrawal", example={"withdrawal": "w5k2c9", "reference": "bank-2026-0301-17"}),
+        Verb(ev.FailPayout, check_fail_payout, apply_fail_payout, senders=("operator",),
+             permission="decide_withdrawal",
+             example={"withdrawal": "w5k2c9", "reason": "the payee account is closed (ACCOUNT_FROZEN)"}),
         Verb(ev.ConfigurePlan, check_configure_plan, apply_configure_plan, senders=("operator",),
              permission="configure_plan", example={"plan": "chain21", "config": {"team_reward": "150.00"}}),
         # who earns on a member's later purchases changes: the owner's (configure_plan), as transposition is

@@ -259,6 +259,19 @@ class ReparentMember(Event):
 
 
 @register_event
+class FailPayout(Event):
+    """The payout of an approved withdrawal failed at the provider (a transfer refused, a bank batch line returned,
+    a WeChat Pay transfer the member never confirmed). Only while its amount is still in ``withdrawing`` (approved
+    with ``paid_out: false``, not yet marked paid): the amount returns to available, and the withdrawal ends
+    ``payout_failed`` with ``reason`` (trimmed, 1–200 characters, as a rejection's), which the member reads."""
+
+    verb: ClassVar[str] = "fail_payout"
+    primary: ClassVar[str] = "withdrawal"
+    withdrawal: ObjectId
+    reason: Annotated[str, BeforeValidator(_trimmed)]
+
+
+@register_event
 class ConfigurePlan(Event):
     """The operator changes a plan's config; it applies to events after this one. Refused when invalid."""
 

@@ -70,6 +70,7 @@ WITHDRAWAL_STATUS: dict[str, str] = {
     "approved": gettext_noop("withdrawal approved and paid out"),
     "paid": gettext_noop("withdrawal paid out"),
     "rejected": gettext_noop("withdrawal rejected, returned"),
+    "payout_failed": gettext_noop("payout failed, returned"),
 }
 
 

@@ -11,7 +11,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
-from . import campaign_stream, events, group_stream, members, notices, operators, payments, plans, shop, withdrawals
+from . import (
+    campaign_stream,
+    events,
+    group_stream,
+    members,
+    notices,
+    operators,
+    payments,
+    payments_notify,
+    plans,
+    shop,
+    withdrawals,
+)
 from .errors import ApiCode, ApiError, error_response
 from .middleware import exception_response
 from .parsing import StorableJsonParser
@@ -47,6 +59,7 @@ api = LiandongAPI(title="Liandong API", version="1", description=DESCRIPTION, ur
                   parser=StorableJsonParser())
 for module in (members, notices, shop, payments, withdrawals, plans, operators, events):
     api.add_router("", module.router)
+api.add_router("", payments_notify.router)  # WeChat Pay's and Alipay's payment notifications
 api.add_router("", group_stream.router)  # a group's state as it changes (SSE), for its page
 api.add_router("", campaign_stream.router)  # a pre-sale's or blind box's page parts as they change (SSE)
 

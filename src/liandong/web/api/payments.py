@@ -95,7 +95,14 @@ def payment_webhook(request: HttpRequest, body: PaymentWebhookIn) -> dict[str, A
     amount = parse_yuan(body.amount)
     if amount != pending.amount:
         raise ApiError(400, ApiCode.AMOUNT_MISMATCH, "amount", body.amount, expected=format_fen(pending.amount))
-    fingerprint = hashlib.sha256(f"{body.order}|{amount}".encode()).hexdigest()
+    logged = record_payment(request, pending, body.payment_id, amount, key=f"payment:{body.payment_id}")
+    return {"received": True, "order": body.order, "payment_id": body.payment_id, "position": logged.position}
+
+
+def record_payment(request: HttpRequest, pending: PendingOrder, payment_id: str, amount: int, *, key: str) -> Any:
+    """Log ``pending``'s event for a payment of ``amount`` fen, once per event ``key`` (the provider's payment or
+    transaction id): a repeat finds the event already logged; the same key with another order or amount is a 409."""
+    fingerprint = hashlib.sha256(f"{pending.order}|{amount}".encode()).hexdigest()
     if pending.verb == "pay":  # ``fields``: the full amount and the points, when points paid part of it
         fields = {"member": pending.member, "sku": pending.sku, "order": pending.order,
                   "quantity": pending.quantity, "amount": format_fen(pending.amount), **pending.fields}
@@ -103,15 +110,15 @@ def payment_webhook(request: HttpRequest, body: PaymentWebhookIn) -> dict[str, A
         fields = {**pending.fields, "paid": format_fen(amount)}
     try:
         logged = log_event(request, pending.verb, fields, actor="payment",
-                           key=(f"payment:{body.payment_id}", fingerprint))
+                           key=(key, fingerprint))
     except ApiError as exc:
         if exc.code is ApiCode.IDEMPOTENCY_CONFLICT:
-            raise ApiError(409, ApiCode.PAYMENT_CONFLICT, "payment_id", body.payment_id) from None
+            raise ApiError(409, ApiCode.PAYMENT_CONFLICT, "payment_id", payment_id) from None
         raise
-    PendingOrder.objects.filter(pk=pending.pk, pay_event__isnull=True).update(payment_id=body.payment_id,
+    PendingOrder.objects.filter(pk=pending.pk, pay_event__isnull=True).update(payment_id=payment_id,
                                                                             pay_event=logged.position)
     outcome_of(logged, wait=False)
-    return {"received": True, "order": body.order, "payment_id": body.payment_id, "position": logged.position}
+    return logged
 
 
 @idempotent_post(router, "/payments/demo/{order}", auth=AUTH, response={200: PaymentReceivedOut, **ERRORS})

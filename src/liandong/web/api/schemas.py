@@ -310,7 +310,7 @@ class WithdrawalOut(Schema):
     amount: MoneyOut
     fee: MoneyOut
     net: MoneyOut = Field(description="amount less fee: what the payee receives")
-    status: Literal["requested", "approved", "rejected", "paid"]
+    status: Literal["requested", "approved", "rejected", "paid", "payout_failed"]
     payout_pending: bool = Field(description="approved, the payout not recorded yet (the amount is in withdrawing)")
     label: str
     label_zh: str

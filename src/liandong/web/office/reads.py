@@ -16,7 +16,7 @@ from ...service.store.models import MemberState, OrderState, WithdrawalState
 from ..api import reads
 
 #: The withdrawal statuses the queue filters by, in the order its tabs show them.
-WITHDRAWAL_STATUSES = ("requested", "approved", "paid", "rejected")
+WITHDRAWAL_STATUSES = ("requested", "approved", "paid", "rejected", "payout_failed")
 
 
 def shop_tz() -> dt.tzinfo:

@@ -14,6 +14,7 @@ from .views import (
     orders,
     plans,
     promoters,
+    reconciliation,
     withdrawals,
 )
 
@@ -55,6 +56,7 @@ urlpatterns = [
     path("plans/<str:plan>/preview", plans.start_preview, name="plans_preview"),
     path("plans/<str:plan>/save", plans.save, name="plans_save"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("reconciliation", reconciliation.reconciliation, name="reconciliation"),  # docs/payments.md
     path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
     path("promoters/<str:member>/revoke", promoters.revoke, name="promoters_revoke"),
     path("members", members.search, name="members"),

@@ -1,0 +1,54 @@
+"""The providers' payment notifications: ``POST /api/payments/wechatpay/notify`` and
+``POST /api/payments/alipay/notify``.
+
+Each is verified by the provider's SDK and by us (``web/payments``), then bound to our order. WeChat Pay is
+answered ``{"code": "SUCCESS"}`` (a refusal: 400 with ``{"code": "FAIL", "message": <reason>}``, so it retries);
+Alipay the plain text ``success`` (a refusal: ``fail``, also with 200, as Alipay reads only the text). A provider
+that is off answers 404. A duplicate is acknowledged and logs nothing new. Neither carries our ``Idempotency-Key``
+or a session: the signature is the authentication.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Router
+
+from ..payments import registry
+from ..payments.base import NotificationRefused
+from ..payments.notices import accept, refused
+
+router = Router(tags=["payments"])
+
+
+@router.post("/payments/wechatpay/notify", auth=None, url_name="wechatpay_notify")
+def wechatpay_notify(request: HttpRequest) -> HttpResponse:
+    """WeChat Pay's payment notification (signed headers, encrypted ``resource``)."""
+    provider = registry.provider("wechatpay")
+    if provider is None:
+        return JsonResponse({"code": "FAIL", "message": "WeChat Pay is off"}, status=404)
+    out_trade_no = ""
+    try:
+        notice = provider.parse_notification(request.headers, request.body)
+        out_trade_no = notice.out_trade_no
+        accept(request, notice)
+    except NotificationRefused as exc:
+        refused("wechatpay", exc.reason, out_trade_no)
+        return JsonResponse({"code": "FAIL", "message": exc.reason}, status=400)
+    return HttpResponse(json.dumps({"code": "SUCCESS"}), content_type="application/json")
+
+
+@router.post("/payments/alipay/notify", auth=None, url_name="alipay_notify")
+def alipay_notify(request: HttpRequest) -> HttpResponse:
+    """Alipay's async notification (form-encoded, RSA2 ``sign``)."""
+    provider = registry.provider("alipay")
+    if provider is None:
+        return HttpResponse("fail", content_type="text/plain", status=404)
+    form = {key: request.POST.get(key, "") for key in request.POST}
+    try:
+        accept(request, provider.parse_notification(form))
+    except NotificationRefused as exc:
+        refused("alipay", exc.reason, form.get("out_trade_no", ""))
+        return HttpResponse("fail", content_type="text/plain")  # Alipay reads the text: anything but success
+    return HttpResponse("success", content_type="text/plain")
