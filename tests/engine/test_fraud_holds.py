@@ -9,7 +9,8 @@ from typing import Any
 from liandong import scenario as sc
 from liandong.engine.plans.fraud_holds import FraudHolds, normalise_email, normalise_phone
 
-PRODUCTS: list[dict[str, Any]] = [{"sku": "GIFT", "price": "699.00", "gift_pack": True}, {"sku": "TEA", "price": "59.00"}]
+PRODUCTS: list[dict[str, Any]] = [{"sku": "GIFT", "price": "699.00", "gift_pack": True},
+                                  {"sku": "TEA", "price": "59.00"}]
 ALL_RULES: dict[str, Any] = {"self_referral": {"levels": 3}, "duplicate_payout": {}}
 
 
@@ -66,10 +67,14 @@ def test_self_referral_matches_normalised_contacts_and_the_upline() -> None:
                   {"observe_signals": "A", "address": "10.0.0.9"}, {"join": "A", "referrer": "U"},
                   {"observe_signals": "B", "address": "10.0.0.9"}, {"join": "B", "referrer": "A"},
                   {"pay": "A", "sku": "GIFT"}, {"pay": "B", "sku": "GIFT"}])
-    m = module(result)
-    held = {(h["member"], h["evidence"]["other"]) for h in m.holds_of(result.engine, "U") + m.holds_of(result.engine, "A")}
-    assert ("A", "A") in held
-    assert all(h["source"] == "B" for h in m.open_holds(result.engine))
+    m, engine = module(result), result.engine
+    assert [(h["member"], h["evidence"]["other"]) for h in m.open_holds(engine)] == [("A", "A")]
+    # a reward to U (two levels up) caused by B: A, between them, shares B's address
+    upline = m.flag(engine, "U", 5000, "team_reward", engine.orders["o3"], "B")
+    assert upline is not None and upline.rule == "self_referral" and upline.evidence["other"] == "A"
+    # with levels 1, U is beyond the line checked (only A, B's referrer, is)
+    assert m._self_referral(engine, "B", "U", 1) is None
+    assert m.flag(engine, "U", 5000, "team_reward", None, "A") is None  # A shares nothing with U
 
 
 def test_self_referral_off_holds_nothing() -> None:
@@ -142,7 +147,7 @@ def test_reject_returns_the_reward_to_the_platform_and_a_refund_takes_nothing_tw
     assert reject.reverses == 7
     hold = module(result).holds["h7"]
     assert hold.status == "rejected" and hold.reason == "B is A's second account"
-    assert engine.ledger.balance(("@platform", "reward_expense")) == 0  # the one reward, returned; the refund took nothing
+    assert engine.ledger.balance(("@platform", "reward_expense")) == 0  # returned; the refund took nothing
     empty = pair({"device": "d1"}, {"device": "d1"}, more=[{"reject_hold": "h7", "reason": " "}])
     assert refusals(empty) == ["hold_reason_invalid"]
 
@@ -174,3 +179,18 @@ def test_a_lapsed_review_stays_held_and_shows_overdue() -> None:
     (hold,) = module(result).holds_of(engine, "A")
     assert hold["status"] == "held" and hold["overdue"] is True and engine.balance("A", "held") == 10000
     assert engine.balance("A") == 0
+
+
+def test_a_held_reward_is_owed_in_the_proof_of_liabilities() -> None:
+    from liandong.service.liabilities import FIELDS, OWED, snapshot
+
+    result = pair({"device": "d1"}, {"device": "d1"})
+    tree = snapshot(result.engine, "2026-01-01", b"k")
+    leaf = tree.leaf_of("A")
+    assert leaf is not None
+    amounts = dict(zip(FIELDS, leaf.amounts, strict=True))
+    assert amounts["other"] == 10000 and amounts["available"] == 0
+    assert sum(amounts[f] for f in OWED) == 10000
+    released = pair({"device": "d1"}, {"device": "d1"}, more=[{"release_hold": "h7"}])
+    leaf = snapshot(released.engine, "2026-01-01", b"k").leaf_of("A")
+    assert leaf is not None and dict(zip(FIELDS, leaf.amounts, strict=True))["available"] == 10000
