@@ -125,6 +125,7 @@ PAGES = {
     "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
     "/office/dashboard": (200, 200, 403, 200),
     "/office/dashboard/sales.csv": (200, 200, 403, 200),
+    "/office/holds": (200, 200, 200, 200),  # the fraud holds: decide_withdrawal acts, view_office reads
 }
 
 
@@ -134,9 +135,9 @@ def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: s
     for path, statuses in PAGES.items():
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans")
+    names = ("home", "withdrawals", "holds", "promoters", "audit", "campaigns", "orders", "days", "plans")
     shown = {name for name in names if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals"} if role == "finance" else set(names)
+    expected = {"home", "withdrawals", "holds"} if role == "finance" else set(names)
     assert shown == expected
 
 

@@ -396,7 +396,9 @@ class FraudHolds(Module):
         return {"held": format_fen(open_fen), "holds": holds, "banned": member in self.banned}
 
     def operator_read(self, engine: Engine, member: str) -> dict[str, Any] | None:
-        read = self.member_read(engine, member) or {"held": "0.00", "holds": [], "banned": False}
+        read = self.member_read(engine, member)
+        if read is None:
+            return None
         read["ban_reason"] = self.banned.get(member, "")
         read["signals"] = {name: len(values) for name, values in sorted(self.signals.get(member, {}).items())}
         return read

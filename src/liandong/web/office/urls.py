@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, dashboard, day_close, home, orders, plans, promoters, withdrawals
+from .views import audit, auth, campaigns, dashboard, day_close, holds, home, orders, plans, promoters, withdrawals
 
 app_name = "office"
 
@@ -39,4 +39,9 @@ urlpatterns = [
     path("plans/<str:plan>/save", plans.save, name="plans_save"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
+    # held rewards (the fraud holds, docs/fraud-holds.md)
+    path("holds", holds.holds, name="holds"),
+    path("holds/<str:hold>/release", holds.release, name="holds_release"),
+    path("holds/<str:hold>/reject", holds.reject, name="holds_reject"),
+    path("holds/ban/<str:member>", holds.ban, name="holds_ban"),
 ]

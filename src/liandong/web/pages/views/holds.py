@@ -22,7 +22,8 @@ def reason_text(hold: dict[str, Any], member: str, names: dict[str, str]) -> str
     if other is not None:
         evidence["other"] = _("you") if other == member else names.get(other, other)
     if "signal" in evidence:
-        evidence["signal"] = _(SIGNAL_LABELS.get(evidence["signal"], evidence["signal"]))
+        signal = evidence["signal"] or ""
+        evidence["signal"] = _(SIGNAL_LABELS.get(signal, signal))
     try:
         return _(hold["reason"]).format(**evidence)
     except (KeyError, IndexError):
@@ -37,7 +38,8 @@ def held_rewards(member: str) -> dict[str, Any] | None:
     holds = list(read.get("holds") or [])
     names = display_names([h["evidence"]["other"] for h in holds if h.get("evidence", {}).get("other")]
                           + [h["source"] for h in holds if h.get("source")])
-    shown = [{**h, "reason_text": reason_text(h, member, names), "buyer": names.get(h.get("source") or "", "")}
-             for h in holds]
+    today = reads.today().isoformat()  # overdue by the wall clock, not when the worker last wrote the read
+    shown = [{**h, "reason_text": reason_text(h, member, names), "buyer": names.get(h.get("source") or "", ""),
+              "overdue": h["status"] == "held" and today > h["review_by"]} for h in holds]
     shown.sort(key=lambda h: (h["status"] != "held", h["review_by"], h["hold"]))
     return {"held": read.get("held", "0.00"), "holds": shown, "banned": bool(read.get("banned"))}
