@@ -66,7 +66,8 @@ def test_self_referral_matches_normalised_contacts_and_the_upline() -> None:
     result = run([{"join": "U"}, {"pay": "U", "sku": "GIFT"},
                   {"observe_signals": "A", "address": "10.0.0.9"}, {"join": "A", "referrer": "U"},
                   {"observe_signals": "B", "address": "10.0.0.9"}, {"join": "B", "referrer": "A"},
-                  {"pay": "A", "sku": "GIFT"}, {"pay": "B", "sku": "GIFT"}])
+                  {"pay": "A", "sku": "GIFT"}, {"pay": "B", "sku": "GIFT"}],
+                 {"self_referral": {"signals": ["device", "address"]}})
     m, engine = module(result), result.engine
     assert [(h["member"], h["evidence"]["other"]) for h in m.open_holds(engine)] == [("A", "A")]
     # a reward to U (two levels up) caused by B: A, between them, shares B's address
@@ -194,3 +195,10 @@ def test_a_held_reward_is_owed_in_the_proof_of_liabilities() -> None:
     released = pair({"device": "d1"}, {"device": "d1"}, more=[{"release_hold": "h7"}])
     leaf = snapshot(released.engine, "2026-01-01", b"k").leaf_of("A")
     assert leaf is not None and dict(zip(FIELDS, leaf.amounts, strict=True))["available"] == 10000
+
+
+def test_a_shared_address_alone_is_not_self_referral_unless_the_rule_names_it() -> None:
+    shared = {"address": "10.0.0.9"}
+    assert module(pair(shared, shared)).holds == {}
+    named = pair(shared, shared, holds={"self_referral": {"signals": ["address"]}})
+    assert [h["evidence"]["signal"] for h in module(named).holds_of(named.engine, "A")] == ["address"]

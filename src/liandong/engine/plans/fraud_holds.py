@@ -9,9 +9,10 @@ may give them raw. It never sees a payout account in clear: ``payout`` is the ha
 
 **Rules** (this plan's config; a rule is on when its key is given, off when left out or set to ``null``):
 
-- ``self_referral: {levels: 3}``: the buyer whose purchase causes a reward shares a device, a client address, a
-  payout account or a normalised contact with the member rewarded, or with a member between them in the referral
-  line up to ``levels`` above the buyer;
+- ``self_referral: {levels: 3, signals: [device, payout, email, phone]}``: the buyer whose purchase causes a reward
+  shares one of ``signals`` (a device, a payout account, a normalised contact; the client address only when named:
+  many honest members share one behind a carrier's NAT) with the member rewarded, or with a member between them in
+  the referral line up to ``levels`` above the buyer;
 - ``duplicate_payout: {}``: the member rewarded shares a payout account with any other member;
 - ``join_velocity: {max_joins: 5, hours: 24}``: more than ``max_joins`` members joined under the member rewarded
   (as their referrer) in the last ``hours`` hours;
@@ -41,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -114,9 +115,15 @@ Signal = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_leng
 Reason = Annotated[str, BeforeValidator(_stripped)]
 
 
+SignalName = Literal["device", "address", "payout", "email", "phone"]
+
+
 class SelfReferralRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     levels: int = Field(3, ge=1, le=20)  # how far up the buyer's referral line the rewarded member may be
+    #: the signals that count as shared; the client address is left out unless named (many members share one
+    #: behind a carrier's NAT or an office's proxy)
+    signals: tuple[SignalName, ...] = Field(("device", "payout", "email", "phone"), min_length=1)
 
 
 class DuplicatePayoutRule(BaseModel):
@@ -289,7 +296,8 @@ class FraudHolds(Module):
         cfg = self.cfg
         buyer = source if source is not None else (order.member if order is not None else None)
         if cfg.self_referral is not None and buyer is not None and buyer != member:
-            found = self._self_referral(engine, buyer, member, cfg.self_referral.levels)
+            found = self._self_referral(engine, buyer, member, cfg.self_referral.levels,
+                                        tuple(n for n in MATCHED if n in cfg.self_referral.signals))
             if found is not None:
                 return found
         if cfg.duplicate_payout is not None:
@@ -312,7 +320,8 @@ class FraudHolds(Module):
                                              "at_least": format_rate(rr.at_least)})
         return None
 
-    def _self_referral(self, engine: Engine, buyer: str, member: str, levels: int) -> _Flag | None:
+    def _self_referral(self, engine: Engine, buyer: str, member: str, levels: int,
+                       names: tuple[str, ...] = MATCHED) -> _Flag | None:
         """The buyer shares a signal with the rewarded member, or with a member of its line up to the rewarded one
         (at most ``levels`` above the buyer)."""
         candidates = [member]
@@ -326,7 +335,7 @@ class FraudHolds(Module):
         if member in line:
             candidates += [m for m in line if m != member]
         for other in candidates:
-            signal = self.shared(buyer, other)
+            signal = self.shared(buyer, other, names)
             if signal is not None:
                 return _Flag("self_referral", {"signal": signal, "other": other, "buyer": buyer})
         return None
