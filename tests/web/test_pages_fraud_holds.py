@@ -68,3 +68,59 @@ def test_a_released_hold_is_available_and_shows_released(db: None, api_settings:
     html = page(logged_in(a), "/earnings", "en")[1]
     assert f'<li data-hold="{hold}" data-status="released">' in html
     assert 'data-figure="held">¥0.00<' in html and "released to your available balance" in html
+
+
+def test_the_web_layer_logs_signals_before_the_join_and_the_withdrawal(db: None, api_settings: Any,
+                                                                       register_member: Register) -> None:
+    from django.test import Client
+
+    from liandong.service.store.models import LoggedEvent
+    from liandong.web.signals import DEVICE_COOKIE, payout_hash
+
+    make_shop(plans={"chain21": {}, "fraud_holds": {"duplicate_payout": {}}},
+              start=timezone.now() - dt.timedelta(days=1))
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 test")
+    assert browser.get("/login").cookies[DEVICE_COOKIE].value  # a members' page gives the browser its device id
+    device = browser.cookies[DEVICE_COOKIE].value
+    assert DEVICE_COOKIE not in Client().get("/api/shop").cookies  # the API sets none
+    r = browser.post("/api/auth/register", {"username": "ann", "password": "a long enough pass 9"},
+                     content_type="application/json", headers={"Idempotency-Key": "register-ann-1"})
+    assert r.status_code == 201, r.content
+    member = r.json()["member"]
+    signals_event, join = LoggedEvent.objects.order_by("-position")[:2][::-1]
+    assert (signals_event.verb, join.verb) == ("observe_signals", "join")
+    assert signals_event.payload["member"] == member and signals_event.payload["device"] == device
+    assert signals_event.payload["user_agent"] == "Mozilla/5.0 test" and signals_event.actor == "system"
+    assert payout_hash("Alipay: 138 0000 0000") == payout_hash("alipay:13800000000")
+    assert "13800000000" not in payout_hash("alipay:13800000000")
+
+
+def test_no_signals_are_logged_when_the_shop_runs_no_fraud_holds(db: None, api_settings: Any,
+                                                                 register_member: Register) -> None:
+    from liandong.service.store.models import LoggedEvent
+
+    make_shop(plans={"chain21": {}}, start=timezone.now() - dt.timedelta(days=1))
+    buy(register_member("ann"))
+    assert not LoggedEvent.objects.filter(verb="observe_signals").exists()
+
+
+def test_a_withdrawal_logs_the_payee_account_hashed_and_a_shared_one_holds_later_rewards(
+        db: None, api_settings: Any, register_member: Register) -> None:
+    from liandong.service.store.models import LoggedEvent
+    from liandong.web.signals import payout_hash
+
+    make_shop(plans={"chain21": {}, "fraud_holds": {"duplicate_payout": {}}},
+              start=timezone.now() - dt.timedelta(days=1))
+    a = register_member("alice")
+    buy(a)
+    buy(register_member("bob", inviter=a))
+    z = register_member("zed")
+    signals(z.member, "t:z", payout=payout_hash("alipay:13800000000"))
+    r = a.post("/api/withdrawals", {"amount": "20.00", "payee": "alipay:138 0000 0000"})
+    assert r.status in (201, 202), r.body
+    logged = LoggedEvent.objects.filter(verb="observe_signals", payload__member=a.member).order_by("position")
+    assert logged.last() is not None and logged.last().payload["payout"] == payout_hash("alipay:13800000000")
+    assert "alipay" not in str(logged.last().payload)
+    buy(register_member("cat", inviter=a))  # alice now shares zed's payout account: her reward is held
+    (hold,) = MemberState.objects.get(member=a.member).reads["fraud_holds"]["holds"]
+    assert hold["rule"] == "duplicate_payout" and hold["amount"] == "100.00"
