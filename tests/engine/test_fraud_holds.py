@@ -149,6 +149,7 @@ def test_reject_returns_the_reward_to_the_platform_and_a_refund_takes_nothing_tw
     hold = module(result).holds["h7"]
     assert hold.status == "rejected" and hold.reason == "B is A's second account"
     assert engine.ledger.balance(("@platform", "reward_expense")) == 0  # returned; the refund took nothing
+    assert engine.ledger.rewards_fen() == 0  # a rejected reward is not a reward paid
     empty = pair({"device": "d1"}, {"device": "d1"}, more=[{"reject_hold": "h7", "reason": " "}])
     assert refusals(empty) == ["hold_reason_invalid"]
 

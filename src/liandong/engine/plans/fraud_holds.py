@@ -244,7 +244,8 @@ class FraudHolds(Module):
     codes = CODES
     rules = (
         Rule("hold_released", gettext_noop("held reward released"), gettext_noop("hold {ref}")),
-        Rule("hold_rejected", gettext_noop("held reward rejected"), gettext_noop("hold {ref}")),
+        # reward=True: a rejected reward leaves ``platform.rewards`` (its member-side amount is negative)
+        Rule("hold_rejected", gettext_noop("held reward rejected"), gettext_noop("hold {ref}"), reward=True),
     )
     books = (Book("held", gettext_noop("held for review")),)
     provides = {"hold_reward": "flag", "reward_held": "held"}
