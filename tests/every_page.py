@@ -31,6 +31,8 @@ from api_client import Caller, buy, make_operator, make_shop, register, signed_w
 from django.utils import timezone
 
 from liandong.service.store.models import CampaignState
+from liandong.web.office.models import BlindBoxOffer
+from liandong.web.office.offers import engine_params
 
 DEMO_PLANS: dict[str, dict[str, Any]] = {
     "chain21": {"skus": ["GIFT"]},
@@ -47,6 +49,7 @@ class DemoShop:
     order: str = ""
     campaign: str = ""
     group: str = ""
+    offer: int = 0
 
     @property
     def ann(self) -> Caller:
@@ -106,7 +109,17 @@ def build_demo_shop() -> DemoShop:
     view = CampaignState.objects.get(campaign=shop.campaign).view
     shop.group = str(view["group_views"][0]["group"])
     take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
+    shop.offer = publish_offer({"prize_sku": "TEA"})  # a blind-box offer members may start a set on
     return shop
+
+
+def publish_offer(terms: dict[str, Any]) -> int:
+    """A published blind-box offer on ``terms`` (the engine's model fills the rest), as the back office makes it."""
+    params = engine_params(terms)
+    assert isinstance(params, dict), params
+    offer = BlindBoxOffer.objects.create(params=params, status="published", published_at=timezone.now(),
+                                         created_by="operator")
+    return offer.pk
 
 
 def take_seat(caller: Caller, verb: str, body: dict[str, Any]) -> None:
@@ -150,6 +163,7 @@ PAGES: dict[str, Page] = {
     "distribution": Page(lambda s: "/distribution"),
     "inbox": Page(lambda s: "/inbox"),
     "campaigns": Page(lambda s: "/campaigns"),
+    "blind_box_offer": Page(lambda s: f"/campaigns/offers/{s.offer}"),
     "campaign": Page(lambda s: f"/campaigns/{s.campaign}"),
     "group": Page(lambda s: f"/campaigns/{s.campaign}/groups/{s.group}"),
     "group_poster": Page(lambda s: f"/campaigns/{s.campaign}/groups/{s.group}/poster.png", kind="image"),

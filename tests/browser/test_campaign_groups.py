@@ -35,7 +35,7 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from live_pages import Live, MemberPage
 
-from every_page import register, shop_clock, take_seat
+from every_page import publish_offer, register, shop_clock, take_seat
 from liandong.engine.money import format_fen
 from liandong.service.store.models import CampaignState, EventOutcome, LedgerEntry, LoggedEvent
 from liandong.web.pages.views.campaigns import GROUP_STATUS, LIVE_TEXTS
@@ -431,6 +431,7 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
     take_seat(shop.alice, "start_blind_box", {"params": {"prize_sku": "BOX"}})
     [box] = CampaignState.objects.filter(kind="blind_box").values_list("campaign", flat=True)
     take_seat(shop.carol, "open_blind_box", {"campaign": box, "take": "prize"})
+    offer = publish_offer({"prize_sku": "BOX", "boxes": 12, "win_from": 4, "win_to": 12})  # a blind-box offer
 
     member = live.open(shop.alice, None, lang)
     stranger = live.open(shop.dave, None, lang)
@@ -452,6 +453,8 @@ def test_every_campaign_page_at_phone_size_in_both_languages(live: Live, group_s
         (stranger, f"/campaigns/{box}", "campaign-blind-box-opener"),
         (member, f"/campaigns/{box}", "campaign-blind-box-own-set"),
         (visitor, f"/campaigns/{box}", "campaign-blind-box-visitor"),
+        (stranger, f"/campaigns/offers/{offer}", "campaign-blind-box-offer"),
+        (member, f"/campaigns/offers/{offer}", "campaign-blind-box-offer-few-coupons"),
     ]
     found: dict[str, list[str]] = {}
     for opened, path, name in walk:

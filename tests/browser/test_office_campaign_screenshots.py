@@ -1,6 +1,7 @@
 """The back office's campaign pages at desktop size (1280×800) in both languages, without console errors or failed
-requests: the list, a draft with its checks and the members' preview, a published campaign with a group. The
-screenshots go to tests/artifacts/screenshots/office/<lang>/ (to be looked at)."""
+requests: the list, a draft with its checks and the members' preview, a published campaign with a group, the new
+blind-box offer form, a published offer with a set started from it and a draft offer. The screenshots go to
+tests/artifacts/screenshots/office/<lang>/ (to be looked at)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from office_client import office_user
 
 from every_page import register, take_seat
 from liandong.service.store.models import CampaignState
+from liandong.web.office.models import BlindBoxOffer
 
 DESKTOP = {"width": 1280, "height": 800}
 PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope": "10.00", "name": "Spring tea"},
@@ -36,6 +38,12 @@ def campaigns_shop(live: Live) -> None:
     fields = {"campaign": "gb-car", "sku": "TEA", "group_size": "5", "winners": "2", "winner_fund": "60000.01",
               "key": "ab" * 16}
     assert browser.post("/office/campaigns/new/group_buy", fields).status_code == 302
+    offer = {"prize_sku": "TEA", "boxes": "12", "win_from": "4", "win_to": "12", "key": "cd" * 16}
+    assert browser.post("/office/campaigns/new/blind_box", offer).status_code == 302
+    published = BlindBoxOffer.objects.get()
+    assert browser.post(f"/office/campaigns/offers/{published.pk}/publish").status_code == 302
+    take_seat(register("carol", birth_date="1990-05-01"), "start_blind_box", {"params": published.params})
+    assert browser.post("/office/campaigns/new/blind_box", {**offer, "key": "ef" * 16}).status_code == 302
 
 
 def office_page(live: Live, lang: str) -> Any:
@@ -59,6 +67,7 @@ def office_page(live: Live, lang: str) -> Any:
 def test_the_campaign_pages_at_desktop_size(live: Live, campaigns_shop: None) -> None:
     """Both languages in one test: the office's roles are groups a migration makes, which the live server's flush
     after a test removes."""
+    offers = list(BlindBoxOffer.objects.order_by("id").values_list("pk", flat=True))
     for lang in ("zh-hans", "en"):
         page, problems = office_page(live, lang)
         folder = ARTIFACTS / "screenshots" / "office" / lang
@@ -66,7 +75,10 @@ def test_the_campaign_pages_at_desktop_size(live: Live, campaigns_shop: None) ->
         for name, path, seen in (("campaigns", "/office/campaigns", "[data-campaigns]"),
                                  ("campaign-new", "/office/campaigns/new/presale", "[data-campaign-form]"),
                                  ("campaign-draft", "/office/campaigns/gb-car", "[data-audit-checks]"),
-                                 ("campaign-published", "/office/campaigns/gb-tea", "[data-groups]")):
+                                 ("campaign-published", "/office/campaigns/gb-tea", "[data-groups]"),
+                                 ("campaign-new-blind-box", "/office/campaigns/new/blind_box", "[data-offer-intro]"),
+                                 ("offer-published", f"/office/campaigns/offers/{offers[0]}", "[data-offer-sets]"),
+                                 ("offer-draft", f"/office/campaigns/offers/{offers[1]}", "[data-audit-checks]")):
             page.goto(live.url + path)
             page.wait_for_selector(seen)
             page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

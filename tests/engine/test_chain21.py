@@ -253,7 +253,8 @@ def test_promotion_release_and_rank_loss_are_told_as_facts(run_chain21: Run) -> 
     assert [f for f in result.outcomes[5].facts if f["fact"] == "promoted"] == [
         {"fact": "promoted", "member": "A", "seeds": ["A1", "A2"]}]
     # B is promoted with seed_count 0: no seed to wait for, so its (empty) help fund is released at once
-    assert [f for f in result.outcomes[12].facts if f["fact"] != "plan_configured"] == [
+    assert result.outcomes[12].facts[0] == {"fact": "rank_gained", "member": "D", "rank": "agent", "order": "o6"}
+    assert [f for f in result.outcomes[12].facts if f["fact"] not in ("plan_configured", "rank_gained")] == [
         {"fact": "promoted", "member": "B", "seeds": []},
         {"fact": "help_fund_released", "member": "B", "amount": "0.00"},
     ]
@@ -301,15 +302,22 @@ def _tampered(run_chain21: Run) -> tuple[Engine, Chain21]:
 
 def test_invariants_catch_a_team_leader_that_was_never_promoted(run_chain21: Run) -> None:
     engine, plan = _tampered(run_chain21)
-    plan.standing["C"].team = "B"
+    plan._set_team(engine, plan.standing["C"], "B")  # the team sizes follow: only the leader is wrong
     assert engine.check_invariants() == ["C's team leader B was never promoted"]
 
 
 def test_invariants_catch_a_team_leader_that_is_not_an_ancestor(run_chain21: Run) -> None:
     engine, plan = _tampered(run_chain21)
-    plan.standing["A1"].promoted_at, plan.standing["A1"].team = DEFAULT_START, None
-    plan.standing["C"].team = "A1"
+    plan.standing["A1"].promoted_at = DEFAULT_START
+    plan._set_team(engine, plan.standing["A1"], None)
+    plan._set_team(engine, plan.standing["C"], "A1")
     assert engine.check_invariants() == ["C's team leader A1 is not its ancestor"]
+
+
+def test_invariants_catch_a_team_size_that_is_not_the_teams_count(run_chain21: Run) -> None:
+    engine, plan = _tampered(run_chain21)
+    plan.standing["C"].team = None  # not through _set_team: the size kept is one too many
+    assert engine.check_invariants() == ["the team sizes kept are not the members' teams counted"]
 
 
 def test_invariants_catch_a_partner_in_a_team(run_chain21: Run) -> None:
@@ -322,7 +330,7 @@ def test_invariants_catch_a_released_partner_holding_a_help_fund(run_chain21: Ru
     engine, plan = _tampered(run_chain21)
     for seed in ("A1", "A2"):
         plan.standing[seed].promoted_at = DEFAULT_START
-        plan.standing[seed].team = None
+        plan._set_team(engine, plan.standing[seed], None)
     assert engine.check_invariants() == ["A's seeds are all partners but its help fund holds 100.00"]
 
 

@@ -19,6 +19,7 @@ from page_client import logged_in, page
 from liandong.service.store.models import LoggedEvent
 from liandong.web.accounts.models import OFFICE_ROLES, AuditLog
 from liandong.web.office.access import office_user_of
+from liandong.web.office.models import BlindBoxOffer
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,8 @@ PAGES = {
     "/office/campaigns/new/group_buy": (200, 200, 403, 200),
     "/office/campaigns/new/blind_box": (200, 200, 403, 200),
     "/office/campaigns/no-such-campaign": (404, 404, 403, 404),
+    "/office/campaigns/offers/{offer}": (200, 200, 403, 200),  # a blind-box offer, made by the test
+    "/office/campaigns/offers/999": (404, 404, 403, 404),
     "/office/orders": (200, 200, 403, 200),
     "/office/days": (200, 200, 403, 200),
     "/office/plans": (200, 200, 403, 200),
@@ -125,6 +128,8 @@ PAGES = {
     "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
     "/office/dashboard": (200, 200, 403, 200),
     "/office/dashboard/sales.csv": (200, 200, 403, 200),
+    "/office/members": (200, 200, 403, 200),
+    "/office/members?q=nobody": (200, 200, 403, 200),
     "/office/holds": (200, 200, 200, 200),  # the fraud holds: decide_withdrawal acts, view_office reads
 }
 
@@ -132,7 +137,9 @@ PAGES = {
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: str) -> None:
     browser = office_browser(role)
+    offer = BlindBoxOffer.objects.create(params={"prize_sku": "TEA"}, created_by="owner")
     for path, statuses in PAGES.items():
+        path = path.format(offer=offer.pk)
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
     names = ("home", "withdrawals", "holds", "promoters", "audit", "campaigns", "orders", "days", "plans")

@@ -155,10 +155,11 @@ def test_each_kind_an_operator_creates_gets_its_form(operator: Client) -> None:
     assert any("red_envelope" in text for kind, text in messages_of(html) if kind == "error")
 
 
-def test_blind_box_terms_are_checked_but_not_saved(operator: Client) -> None:
-    """The engine has no operator create for a blind box (a member's start creates each set)."""
+def test_blind_box_terms_are_checked_and_saved_as_an_offer(operator: Client) -> None:
+    """The engine has no operator create for a blind box (a member's start creates each set): the form checks terms
+    and saves a draft offer (tests/web/test_office_blind_box_offers.py), never an event."""
     status, html = page(operator, "/office/campaigns/new/blind_box", "en")
-    assert status == 200 and "data-no-create" in html and "data-audit-checks" not in html
+    assert status == 200 and "data-offer-intro" in html and "data-audit-checks" not in html
     events = LoggedEvent.objects.count()
     query = "check=1&prize_sku=CAR&boxes=24&win_from=7&win_to=24&open_price=5.00&starter_share=4.50"
     status, html = page(operator, f"/office/campaigns/new/blind_box?{query}", "en")
@@ -166,8 +167,9 @@ def test_blind_box_terms_are_checked_but_not_saved(operator: Client) -> None:
     assert "the prize is in one of boxes 7–24" in html and 'data-rules="blind_box"' in html
     status, html = page(operator, "/office/campaigns/new/blind_box?check=1&prize_sku=TEA&win_from=30", "en")
     assert status == 400 and ('data-field-error="win_to"' in html or 'data-field-error="win_from"' in html)
+    assert not AuditLog.objects.exists(), "checking saves nothing"
     assert operator.post("/office/campaigns/new/blind_box", {"prize_sku": "TEA"}).status_code == 302
-    assert LoggedEvent.objects.count() == events and not AuditLog.objects.exists()
+    assert LoggedEvent.objects.count() == events and AuditLog.objects.get().action == "create_blind_box_offer"
 
 
 # --- a published campaign ---------------------------------------------------------------------------------------------

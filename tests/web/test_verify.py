@@ -88,3 +88,14 @@ def test_an_outcome_for_an_event_not_applied_yet_is_named(applied_tree: None, lo
 def test_an_empty_database_verifies(db: None) -> None:
     report = verify()
     assert (report.ok, report.events, report.entries) == (True, 0, 0)
+
+
+def test_a_referral_count_that_differs_is_named(applied_tree: None) -> None:
+    from liandong.service.store.models import ReferralCount
+
+    row = ReferralCount.objects.order_by("-descendants").first()
+    assert row is not None
+    ReferralCount.objects.filter(id=row.id).update(descendants=row.descendants + 1)
+    report = verify()
+    assert not report.ok and any(f"referral count of {row.member}: expected {row.referrals} referrals, "
+                                 f"{row.descendants} in its tree" in d for d in report.differences)

@@ -58,6 +58,7 @@ class Member:
     children: list[str] = field(default_factory=list)
     birth_date: dt.date | None = None
     guardian_consent: bool = False
+    descendants: int = 0  # members in its referral subtree, itself excluded (kept once track_referral_counts ran)
 
 
 @dataclass(slots=True)
@@ -163,6 +164,10 @@ class Engine:
         self.config_version = 1
         self.facts: list[dict[str, Any]] = []
         self.draws: list[dict[str, Any]] = []  # every closed draw's record, in the order the draws happened
+        # members whose referral counts (children, descendants, a team's size) changed, once the caller asked for
+        # them (``track_referral_counts``: the worker, which empties it at each batch); None: nobody keeps them, and
+        # a join costs no walk up the tree (replay, the simulator, a million-deep chain)
+        self.recounted: set[str] | None = None
         self.modules: dict[str, Module] = {}
         # ``shop.plans`` names the plans the shop runs, and may also configure an always-on module (a campaign
         # module's shop-wide config, such as the blind box's seed coupons); those run in every shop regardless
@@ -436,8 +441,44 @@ class Engine:
                 view.update(module.member_view(self, member_id))
         return view
 
+    def track_referral_counts(self) -> None:
+        """From now on keep each member's ``descendants`` (counted here once for the whole tree, in one pass) and
+        note in ``recounted`` whose counts change. Each join then walks up its referrer's line (O(depth), as many
+        counts as ancestors to write): the worker's price for the back office's tree, which a shop's tree (tens of
+        levels) pays easily; replays and the simulator do not ask for it."""
+        members = self.members
+        for m in members.values():
+            m.descendants = 0
+        order: list[Member] = []
+        stack = [m for m in members.values() if m.referrer is None]
+        while stack:  # referrers before their referrals, whatever moves re-parenting made
+            m = stack.pop()
+            order.append(m)
+            stack.extend(members[c] for c in m.children)
+        for m in reversed(order):
+            if m.referrer is not None:
+                members[m.referrer].descendants += 1 + m.descendants
+        self.recounted = set()
+
+    def _ancestors_add(self, start: str | None, amount: int) -> None:
+        """Add ``amount`` to the descendants of ``start`` and of every member above it (when counts are kept)."""
+        members, recounted = self.members, self.recounted
+        if recounted is None:
+            return
+        above = start
+        while above is not None:
+            m = members[above]
+            m.descendants += amount
+            recounted.add(above)
+            above = m.referrer
+
     def check_invariants(self) -> list[str]:
         problems = self.ledger.check_invariants()
+        members = self.members
+        for m in members.values() if self.recounted is not None else ():  # the back office's referral counts
+            counted = sum(1 + members[c].descendants for c in m.children)
+            if counted != m.descendants:
+                problems.append(f"{m.id} counts {m.descendants} descendants but has {counted}")
         for module in self.modules.values():
             problems.extend(module.check_invariants(self))
         return problems
@@ -515,8 +556,50 @@ def apply_join(engine: Engine, event: ev.Join) -> None:
     engine.members[member.id] = member
     if event.referrer is not None:
         engine.members[event.referrer].children.append(member.id)
+        engine._ancestors_add(event.referrer, 1)
     for module in engine._join_hooks:
         module.on_join(engine, member)
+
+
+def check_reparent(engine: Engine, event: ev.ReparentMember) -> Refusal | None:
+    """An operator's move of a member to another referrer: both members exist, the reason says why, the referrer
+    changes, and the tree stays a tree (the new referrer is neither the member nor in its referral subtree).
+    E.g. moving A under its own referral B is refused ``reparent_cycle`` naming ``referrer B``."""
+    member = engine.members.get(event.member)
+    if member is None:
+        return refuse(Code.MEMBER_UNKNOWN, "member", event.member)
+    if event.referrer not in engine.members:
+        return refuse(Code.REFERRER_UNKNOWN, "referrer", event.referrer)
+    reason = event.reason
+    if not 1 <= len(reason) <= ev.REPARENT_REASON_MAX or any(
+            (ord(c) < 32 and c != "\n") or ord(c) == 127 for c in reason):
+        shown = reason if len(reason) <= 40 else reason[:40] + "…"
+        return refuse(Code.REPARENT_REASON_INVALID, "reason", shown, member=event.member)
+    if member.referrer == event.referrer:
+        return refuse(Code.REPARENT_SAME_REFERRER, "referrer", event.referrer, member=event.member)
+    above: str | None = event.referrer
+    while above is not None:  # the new referrer's line up to its root must not pass through the member
+        if above == event.member:
+            return refuse(Code.REPARENT_CYCLE, "referrer", event.referrer, member=event.member)
+        above = engine.members[above].referrer
+    return None
+
+
+def apply_reparent(engine: Engine, event: ev.ReparentMember) -> None:
+    """Move the member (its subtree comes with it) under the new referrer; each module adjusts what it derives
+    from the tree (``Module.on_reparent``). No posting: what was earned stays where it is."""
+    member = engine.members[event.member]
+    previous = member.referrer
+    moved = 1 + member.descendants
+    if previous is not None:
+        engine.members[previous].children.remove(member.id)
+        engine._ancestors_add(previous, -moved)
+    member.referrer = event.referrer
+    engine.members[event.referrer].children.append(member.id)
+    engine._ancestors_add(event.referrer, moved)
+    for module in engine.modules.values():
+        module.on_reparent(engine, member, previous)
+    engine.fact("reparented", member=member.id, previous=previous, referrer=event.referrer, reason=event.reason)
 
 
 def check_product(engine: Engine, event: ev.SetProduct) -> Refusal | None:
@@ -837,4 +920,8 @@ class Core(Module):
              permission="decide_withdrawal", example={"withdrawal": "w5k2c9", "reference": "bank-2026-0301-17"}),
         Verb(ev.ConfigurePlan, check_configure_plan, apply_configure_plan, senders=("operator",),
              permission="configure_plan", example={"plan": "chain21", "config": {"team_reward": "150.00"}}),
+        # who earns on a member's later purchases changes: the owner's (configure_plan), as transposition is
+        Verb(ev.ReparentMember, check_reparent, apply_reparent, senders=("operator",), permission="configure_plan",
+             example={"member": "m8hx2", "referrer": "m3kq7",
+                      "reason": "registered through the wrong invite link; the shop's ticket 4411"}),
     )

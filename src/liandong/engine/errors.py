@@ -56,6 +56,9 @@ class Code(StrEnum):
     WITHDRAWAL_MEMBER_OWES = "withdrawal_member_owes"
     REWARD_ABOVE_PRICE = "reward_above_price"
     WITHDRAWAL_REASON_INVALID = "withdrawal_reason_invalid"
+    REPARENT_SAME_REFERRER = "reparent_same_referrer"
+    REPARENT_CYCLE = "reparent_cycle"
+    REPARENT_REASON_INVALID = "reparent_reason_invalid"
 
 
 #: The English messages (msgids of the catalogue, ``engine/i18n.py``); ``{field}`` and ``{value}`` and any extra
@@ -100,6 +103,13 @@ MESSAGES: dict[str, str] = {
     Code.WITHDRAWAL_REASON_INVALID: gettext_noop(
         "{field} “{value}”: rejecting withdrawal {withdrawal} needs a reason the member can read, "
         "1–200 characters without control characters"
+    ),
+    Code.REPARENT_SAME_REFERRER: gettext_noop("{field} {value} is already the referrer of {member}"),
+    Code.REPARENT_CYCLE: gettext_noop(
+        "{field} {value} is {member} itself or in {member}'s referral tree: the tree would become a loop"
+    ),
+    Code.REPARENT_REASON_INVALID: gettext_noop(
+        "{field} “{value}”: re-parenting {member} needs a reason, 1–200 characters without control characters"
     ),
 }
 

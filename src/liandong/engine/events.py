@@ -241,6 +241,23 @@ class MarkWithdrawalPaid(Event):
     reference: str | None = None
 
 
+#: The longest reason an operator gives for re-parenting a member (characters, after trimming).
+REPARENT_REASON_MAX = 200
+
+
+@register_event
+class ReparentMember(Event):
+    """An operator moves a member (and the referral subtree under it) to another referrer, saying why in ``reason``
+    (trimmed, 1–200 characters, required). Rewards already earned stay where they are; only later events see the
+    new referrer (docs/reparenting.md)."""
+
+    verb: ClassVar[str] = "reparent_member"
+    primary: ClassVar[str] = "member"
+    member: MemberId
+    referrer: MemberId
+    reason: Annotated[str, BeforeValidator(_trimmed)]
+
+
 @register_event
 class ConfigurePlan(Event):
     """The operator changes a plan's config; it applies to events after this one. Refused when invalid."""

@@ -22,7 +22,8 @@ statement (its ``rules`` and ``books``), the member's and the operator's read mo
   an operator sees of a member), ``shop_read`` (shop-wide figures anyone may read), and ``check_invariants``;
 - ``sim_adapter``: how the simulator reads it (a :class:`SimAdapter`: ranks, series, pooled rules).
 
-Hooks on the core events (``on_join``, ``check_pay``/``on_pay``, ``check_refund``/``on_refund``, ``on_close_day``,
+Hooks on the core events (``on_join``, ``on_reparent``, ``check_pay``/``on_pay``, ``check_refund``/``on_refund``,
+``on_close_day``,
 ``on_clock``) do nothing unless overridden; the engine calls only the modules that override a frequent hook. A
 module keeps its own per-order facts in its own state; it never writes another module's state.
 """
@@ -222,6 +223,10 @@ class Module:
     # --- hooks on core events (engine is the context: it posts, credits and records facts) ---
     def on_join(self, engine: Engine, member: Member) -> None:
         pass
+
+    def on_reparent(self, engine: Engine, member: Member, previous: str | None) -> None:
+        """The operator moved ``member`` from the referrer ``previous`` to ``member.referrer`` (``reparent_member``):
+        the core's tree has moved already; a module adjusts what it counts or derives from the tree."""
 
     def check_pay(self, engine: Engine, event: Any) -> Refusal | None:
         return None

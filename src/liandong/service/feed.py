@@ -39,8 +39,9 @@ from ..engine.ledger import Transaction
 from ..engine.money import MoneyError, parse_yuan
 from .bulk import json_default
 
-#: Facts after which a member's whole referral subtree may show another team (a promotion with no team above).
-SUBTREE_FACTS = frozenset({"promoted"})
+#: Facts after which a member's whole referral subtree may show another team (a promotion with no team above, a
+#: re-parenting).
+SUBTREE_FACTS = frozenset({"promoted", "reparented"})
 
 
 class EventRejected(ValueError):

@@ -55,6 +55,7 @@ from .store.models import (
     ModuleState,
     OrderState,
     ProductState,
+    ReferralCount,
     ShopSetup,
     StatementMonth,
     WithdrawalState,
@@ -133,6 +134,7 @@ def verify(using: str = "default") -> Report:
         report.differ(f"WorkerPosition counts {mark.transactions} transactions, the replay {engine.ledger.count}")
     _compare_balances(engine, using, report)
     _compare_projections(engine, using, report)
+    _compare_referral_counts(engine, using, report)
     _compare_statement_months(months, using, report)
     _compare_daily_figures(figures, using, report)
     return report
@@ -281,6 +283,27 @@ def _compare_projections(engine: Engine, using: str, report: Report) -> None:
                     value = jsonable(value)
                 if s.get(name) != value:
                     report.differ(f"{label} {ident}: expected {name} {value!r}, the database has {s.get(name)!r}")
+
+
+def _compare_referral_counts(engine: Engine, using: str, report: Report) -> None:
+    """Each member's referrals and subtree size (``ReferralCount``) against the replay's tree; a member who referred
+    nobody may have no row (or one with zeros, after its referrals were moved away)."""
+    stored = {m: (r, d, t) for m, r, d, t in ReferralCount.objects.using(using).values_list(
+        "member", "referrals", "descendants", "team_size")}
+    team_size = engine.ask("team_size")
+    if engine.recounted is None:
+        engine.track_referral_counts()  # the replay's tree, counted once
+    for member in sorted(set(engine.members) | set(stored)):
+        m = engine.members.get(member)
+        expected = ((len(m.children), m.descendants, team_size(engine, member) if team_size else 0)
+                    if m is not None else None)
+        actual = stored.get(member, (0, 0, 0))
+        if expected is None:
+            report.differ(f"referral count of {member} is in the database but {member} is not in the replay")
+        elif expected != actual:
+            report.differ(f"referral count of {member}: expected {expected[0]} referrals, {expected[1]} in its "
+                          f"tree and a team of {expected[2]}, the database has {actual[0]}, {actual[1]} and "
+                          f"{actual[2]}")
 
 
 def _compare_statement_months(months: MonthTotals, using: str, report: Report) -> None:

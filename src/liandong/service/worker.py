@@ -10,6 +10,8 @@ in ``service.feed``), and commit in ONE database transaction:
     LedgerEntry rows             every entry, with the account's balance after it
     LedgerTransaction rows       written after their entries: the database refuses one whose entries do not balance
     MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
+    MemberHistory rows           the facts about ranks, referrers and bindings (``service.member_history``)
+    ReferralCount rows           the referral counts the batch changed (``Engine.recounted``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
     Balance rows                 the accounts the batch moved
@@ -64,6 +66,8 @@ from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
+from .member_history import COLUMNS as HISTORY_COLUMNS
+from .member_history import history_rows
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
 from .projections import (
@@ -300,6 +304,7 @@ class Worker:
             raise ReplayMismatch(
                 f"replaying events up to position {mark.position} gives {engine.ledger.count} transactions, "
                 f"the database holds {mark.transactions}: run `liandong verify`")
+        engine.track_referral_counts()  # from here on, the members whose referral counts change are written
         self.engine, self.position, self.auto_close_days = engine, mark.position, setup.auto_close_days
         self._campaign_views, self._member_hashes = {}, {}
         self._ranks = RankMemory.of(engine)
@@ -465,6 +470,8 @@ class Batch:
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
     # the proof of liabilities of each day closed in the batch (``service.liability_days``)
     liabilities: list[DayProof] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)  # ``service.member_history``
+    counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants, team)
 
 
 class _Pipeline:
@@ -550,8 +557,15 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (CampaignState, campaigns, "campaign"),
         (ModuleState, modules, "kind"),
     ]
+    history = history_rows((a.position, a.event.at, a.facts) for a in applied if a.event is not None and a.facts)
+    counts: list[tuple[Any, ...]] = []
+    if engine.recounted:
+        members, team_size = engine.members, engine.ask("team_size")
+        counts = [(m, len(members[m].children), members[m].descendants, team_size(engine, m) if team_size else 0)
+                  for m in sorted(engine.recounted)]
+        engine.recounted.clear()
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, figures.rows(), projections)
+                 balances, notices, months, figures.rows(), projections, history=history, counts=counts)
 
 
 @dataclass
@@ -624,6 +638,9 @@ def write_batch(batch: Batch, using: str) -> None:
             for model, rows, unique in batch.projections:
                 write_rows(model, rows, unique, using)
             write_day_proofs(connection, batch.liabilities, using)
+            insert_rows(connection, "store_memberhistory", HISTORY_COLUMNS, batch.history)
+            upsert_rows(connection, "store_referralcount", ("member", "referrals", "descendants", "team_size"),
+                        ("member",), batch.counts)
             if crash is not None:
                 crash.reached("projections", batch)
             WorkerPosition.objects.using(using).filter(id=1).update(

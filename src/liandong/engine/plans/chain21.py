@@ -177,7 +177,7 @@ class Chain21(Module):
     rules = RULES
     codes = CODES
     accounts = (POOL, POOL_FUNDING)
-    provides = {"team_leader": "team_leader_of"}
+    provides = {"team_leader": "team_leader_of", "team_size": "team_size_of"}
     sim_adapter = Chain21Adapter
 
     def __init__(self, config: ModuleConfig) -> None:
@@ -185,6 +185,10 @@ class Chain21(Module):
         self.standing: dict[str, Standing] = {}
         self.weights: dict[str, int] = {}  # bonus-pool weight since the last close, by partner
         self.orders: dict[str, OrderFacts] = {}  # every order the plan saw
+        # seeds re-parented away from the partner whose seeds they are: seed -> those partners (its promotion
+        # must still release their help funds, as its referrer's)
+        self.seed_elsewhere: dict[str, list[str]] = {}
+        self.team_sizes: dict[str, int] = {}  # members whose team is each leader (promoted or not now)
 
     # --- ranks and teams ---------------------------------------------------------------------------------------
     def rank(self, member: str) -> str:
@@ -201,8 +205,66 @@ class Chain21(Module):
         r = self.standing[referrer]
         return referrer if r.rank == "partner" else r.team
 
+    def team_size_of(self, engine: Engine, member: str) -> int:
+        """The ``team_size`` capability: how many members have ``member`` as their team (its ``team`` column)."""
+        return self.team_sizes.get(member, 0)
+
+    def _set_team(self, engine: Engine, s: Standing, leader: str | None) -> None:
+        """Every change of a member's team goes through here: it keeps the team sizes (and tells the engine whose
+        counts changed, ``Engine.recounted``)."""
+        old = s.team
+        if old == leader:
+            return
+        sizes, recounted = self.team_sizes, engine.recounted
+        if old is not None:
+            sizes[old] -= 1
+            if recounted is not None:
+                recounted.add(old)
+        if leader is not None:
+            sizes[leader] = sizes.get(leader, 0) + 1
+            if recounted is not None:
+                recounted.add(leader)
+        s.team = leader
+
     def on_join(self, engine: Engine, member: Member) -> None:
-        self.standing[member.id] = Standing(team=self._team_from(member.referrer))
+        s = self.standing[member.id] = Standing()
+        self._set_team(engine, s, self._team_from(member.referrer))
+
+    def on_reparent(self, engine: Engine, member: Member, previous: str | None) -> None:
+        """``reparent_member`` moved ``member`` under a new referrer (docs/reparenting.md): its rank counts as a
+        direct agent of the new referrer instead of the old one (and a promoted member among the new referrer's
+        promoted referrals); members of the moved subtree who were in a team led from outside it take the team a
+        member joining there would get (top-down: the parent if it is a partner, else the parent's team); teams
+        led from inside the subtree stay; seeds, help funds, weights and earned rewards stay. Then the new referrer
+        is promoted if it now has ``promote_after`` direct agents."""
+        standing = self.standing
+        moved = standing[member.id]
+        new = member.referrer
+        assert new is not None
+        if moved.rank != "member":
+            if previous is not None:
+                standing[previous].direct_agents -= 1
+            standing[new].direct_agents += 1
+        if previous is not None and member.id in standing[previous].seeds:
+            self.seed_elsewhere.setdefault(member.id, []).append(previous)
+        if moved.promoted_at is not None:
+            if previous is not None and member.id in standing[previous].promoted_referrals:
+                standing[previous].promoted_referrals.remove(member.id)
+            standing[new].promoted_referrals.append(member.id)
+        inside: set[str] = set()
+        order: list[str] = []
+        stack = [member.id]
+        while stack:  # the subtree, each member after its referrer
+            current = stack.pop()
+            inside.add(current)
+            order.append(current)
+            stack.extend(engine.members[current].children)
+        for d in order:
+            ds = standing[d]
+            if ds.promoted_at is not None or (ds.team is not None and ds.team in inside):
+                continue
+            self._set_team(engine, ds, self._team_from(engine.members[d].referrer))
+        self._check_promotion(engine, new)
 
     def _freezes(self, s: Standing) -> bool:
         return s.promoted_at is not None and not s.released
@@ -258,9 +320,10 @@ class Chain21(Module):
         if first:
             x.agent_since = engine.seq
             if x.promoted_at is None:
-                x.team = self._team_from(referrer)
+                self._set_team(engine, x, self._team_from(referrer))
             if referrer is not None:
                 self.standing[referrer].direct_agents += 1
+            engine.fact("rank_gained", member=buyer, rank=x.rank, order=order.id)
         if first or cfg.reward_repeat_purchases:
             if referrer is not None:
                 r_rank = self.standing[referrer].rank
@@ -289,14 +352,14 @@ class Chain21(Module):
         agents.sort(key=lambda c: (standing[c].agent_since, engine.members[c].index))
         s.seeds = agents[: self.config.seed_count]
         if s.team is not None:
-            s.team = None  # it leads its own team now; its seeds stay in the team above (the "2" slides up)
+            self._set_team(engine, s, None)  # it leads its own team now; its seeds stay in the team above
         else:
             stack = list(engine.members[member].children)
             while stack:  # no team above: the teamless, unpromoted part of its subtree joins its team
                 d = stack.pop()
                 ds = standing[d]
                 if ds.team is None and ds.promoted_at is None:
-                    ds.team = member
+                    self._set_team(engine, ds, member)
                 stack.extend(engine.members[d].children)
         engine.fact("promoted", member=member, seeds=list(s.seeds))
         self._check_release(engine, member)
@@ -305,6 +368,9 @@ class Chain21(Module):
             standing[above].promoted_referrals.append(member)
             if member in standing[above].seeds:
                 self._check_release(engine, above)
+        for holder in self.seed_elsewhere.get(member, ()):  # a seed re-parented away still releases its partner
+            if holder != above and member in standing[holder].seeds:
+                self._check_release(engine, holder)
 
     def _check_release(self, engine: Engine, member: str) -> None:
         s = self.standing[member]
@@ -464,6 +530,12 @@ class Chain21(Module):
                 problems.append(f"{m} counts {s.direct_agents} direct agents but has {agents}")
         if engine.ledger.balances.get(POOL, 0) < 0:
             problems.append("the bonus pool is below zero")
+        counted: dict[str, int] = {}
+        for s in self.standing.values():
+            if s.team is not None:
+                counted[s.team] = counted.get(s.team, 0) + 1
+        if counted != {k: v for k, v in self.team_sizes.items() if v}:
+            problems.append("the team sizes kept are not the members' teams counted")
         return problems
 
 

@@ -64,6 +64,8 @@ CODES = {
     "promoter_application_pending": gettext_noop("{field} {value}: an application is already waiting for the "
                                                  "operator's decision"),
     "promoter_no_application": gettext_noop("{field} {value}: no promoter application is waiting for a decision"),
+    "promoter_not_approved": gettext_noop("{field} {value} is not an approved promoter: there is no approval to "
+                                          "revoke"),
 }
 #: A rejection's reason as the operator writes it: 1–200 characters, no control characters but line breaks.
 Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f\s]"
@@ -177,6 +179,19 @@ class RejectPromoter(Event):
     reason: Reason
 
 
+@register_event
+class RevokePromoter(Event):
+    """The operator takes a promoter's approval back, with the reason the member reads. From then on the member is
+    not a promoter (under ``eligibility: approved``): it earns nothing on later orders and its links bind nobody;
+    the buyers bound to it stay bound (the levels above still count through it), commissions already credited stay
+    (pending ones settle as usual). It may apply again (docs/events-distribution.md)."""
+
+    verb: ClassVar[str] = "revoke_promoter"
+    primary: ClassVar[str] = "member"
+    member: MemberId
+    reason: Reason
+
+
 @dataclass(slots=True)
 class Application:
     """A member's latest promoter application: ``pending`` until the operator approves or rejects it."""
@@ -223,6 +238,7 @@ class Distribution(Module):
         self.bindings: dict[str, Binding] = {}
         self.approved: set[str] = set()
         self.applications: dict[str, Application] = {}  # each member's latest promoter application
+        self.revocations: dict[str, tuple[dt.datetime, str]] = {}  # approvals taken back: when, why (latest)
         self.purchases: dict[str, int] = {}  # unrefunded orders of the plan's products, by member
         self.commission_by_level: list[int] = [0] * LEVELS_MAX  # fen credited less reversed
         self.earned: dict[str, int] = {}  # fen credited less reversed, by promoter
@@ -404,7 +420,13 @@ class Distribution(Module):
                                   "settled": format_fen(sum(settled[:levels]))},
             "application": application.to_json() if application is not None else None,
             "can_apply": self.can_apply(member),
+            "revoked": self._revoked_json(member),
         }
+
+    def _revoked_json(self, member: str) -> dict[str, str] | None:
+        """The latest revocation of the member's approval (when, the operator's reason), while not approved again."""
+        revoked = self.revocations.get(member)
+        return {"at": revoked[0].isoformat(), "reason": revoked[1]} if revoked is not None else None
 
     def end_state(self, engine: Engine) -> dict[str, Any]:
         levels = self.config.levels
@@ -460,6 +482,7 @@ def check_approve_promoter(engine: Engine, event: ApprovePromoter) -> Refusal | 
 def apply_approve_promoter(engine: Engine, event: ApprovePromoter) -> None:
     plan = _plan(engine)
     plan.approved.add(event.member)
+    plan.revocations.pop(event.member, None)
     application = plan.applications.get(event.member)
     if application is not None and application.status == "pending":
         application.status, application.decided_at = "approved", engine.clock
@@ -501,6 +524,21 @@ def apply_reject_promoter(engine: Engine, event: RejectPromoter) -> None:
     engine.fact("promoter_rejected", member=event.member, reason=event.reason)
 
 
+def check_revoke_promoter(engine: Engine, event: RevokePromoter) -> Refusal | None:
+    if event.member not in engine.members:
+        return refuse(Code.MEMBER_UNKNOWN, "revoke_promoter", event.member)
+    if event.member not in _plan(engine).approved:
+        return refuse("promoter_not_approved", "revoke_promoter", event.member)
+    return None
+
+
+def apply_revoke_promoter(engine: Engine, event: RevokePromoter) -> None:
+    plan = _plan(engine)
+    plan.approved.discard(event.member)
+    plan.revocations[event.member] = (engine.clock, event.reason)
+    engine.fact("promoter_revoked", member=event.member, reason=event.reason)
+
+
 Distribution.verbs = (
     Verb(Visit, check_visit, apply_visit, senders=("member",), member_field="member", member_refs=("promoter",),
          example={"promoter": "K7QM2XPA", "channel": "poster"}),
@@ -510,4 +548,6 @@ Distribution.verbs = (
          example={}),
     Verb(RejectPromoter, check_reject_promoter, apply_reject_promoter, senders=("operator",),
          permission="manage_promoters", example={"member": "m3kq7", "reason": "no shop photos yet"}),
+    Verb(RevokePromoter, check_revoke_promoter, apply_revoke_promoter, senders=("operator",),
+         permission="manage_promoters", example={"member": "m3kq7", "reason": "posted misleading health claims"}),
 )

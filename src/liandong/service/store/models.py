@@ -317,3 +317,41 @@ class LiabilityLeaf(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "member"], name="one_liability_leaf_per_day")]
+
+
+class ReferralCount(models.Model):
+    """How many members a member referred (``referrals``) and how many are in its whole referral subtree
+    (``descendants``, itself excluded), as the engine counts them at each join and re-parenting
+    (``Member.descendants``), and how many members have it as their team (``team_size``, chain21's capability).
+    Written by the worker for the members whose counts a batch changed; a member with no row has referred nobody
+    and leads nobody. The back office's referral tree and team read it instead of counting a subtree or a team.
+
+    Example: A referred B and C, and B referred D -> ``ReferralCount(member="A", referrals=2, descendants=3)``
+    (and ``team_size=3`` once A is a partner leading all three).
+    """
+
+    member = models.CharField(max_length=64, unique=True)
+    referrals = models.IntegerField(default=0)
+    descendants = models.IntegerField(default=0)
+    team_size = models.IntegerField(default=0, help_text="members whose team it is (chain21's team_size)")
+
+
+class MemberHistory(models.Model):
+    """What happened to a member's rank, referrer and bindings, one row per engine fact (``service.member_history``):
+    ``rank_gained`` (a first gift pack: agent), ``promoted``, ``rank_lost``, ``bound`` (a distribution binding: the
+    promoter, the channel, the promoter before), ``reparented`` (the operator's move: from, to, why),
+    ``promoter_approved``, ``promoter_rejected``, ``promoter_revoked``. Written by the worker with the batch's
+    outcomes; the back office's member page reads it newest first.
+
+    Example: B opens P's poster at 10:00 (event 41) -> ``MemberHistory(member="B", position=41, kind="bound",
+    detail={"promoter": "P", "via": "poster", "previous": None})``.
+    """
+
+    member = models.CharField(max_length=64)
+    position = models.BigIntegerField(help_text="the event's position in the log")
+    at = models.DateTimeField(help_text="the event's instant")
+    kind = models.CharField(max_length=32)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "id"], name="history_member_order")]

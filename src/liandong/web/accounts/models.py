@@ -84,3 +84,4 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.token_hash[:8]}… of {self.user_id}"
+

@@ -90,9 +90,10 @@ def office_act(request: HttpRequest, verb: str, fields: dict[str, Any], *, permi
 
 
 def office_record(request: HttpRequest, action: str, target: str, detail: dict[str, Any], *,
-                  permission: str) -> None:
-    """An action that logs no event (an export): its audit row, who, what, on what."""
+                  permission: str, before: Any = None, after: Any = None) -> None:
+    """An action that logs no event (an export, a blind-box offer): its audit row, who, what, on what; the target
+    as read before and after it when the action changes one."""
     if not request.user.has_perm(f"accounts.{permission}"):
         raise PermissionDenied(permission)
     AuditLog.objects.create(actor=request.user.get_username(), action=action, target=target,
-                            detail=as_json(detail))
+                            detail=as_json(detail), before=as_json(before), after=as_json(after))

@@ -33,6 +33,7 @@ from ...sim.preset import Preset
 from ...sim.probes import ProbeShop
 from ..api.events import public_view
 from . import reads
+from .param_labels import label_of
 
 #: The campaign kinds, in the order the pages list them.
 KINDS = ("group_buy", "red_envelope", "presale", "blind_box")
@@ -79,6 +80,8 @@ class ParamField:
     maximum: int | None = None
     value: str = ""
     error: str = ""
+    label: Any = ""  # in the page's language (``param_labels``)
+    help: Any = ""
 
 
 def _validator_funcs(info: Any) -> set[Any]:
@@ -122,8 +125,9 @@ def param_fields(kind: str) -> list[ParamField]:
         else:
             shown = "text"
         bounds = {type(m).__name__: getattr(m, type(m).__name__.lower(), None) for m in info.metadata}
+        label, help_text = label_of(name)
         fields.append(ParamField(name, shown, info.is_required(), _shown_default(shown, info.default),
-                                 bounds.get("Ge"), bounds.get("Le")))
+                                 bounds.get("Ge"), bounds.get("Le"), label=label, help=help_text))
     return fields
 
 
@@ -322,7 +326,7 @@ def audit_checks(kind: str, params: dict[str, Any]) -> CampaignChecks:
     preset = shop_preset()
     if preset is None:
         return CampaignChecks(problem=_("The shop has no active product to probe with."))
-    plan = PlanSpec("", {}, [{"kind": kind, "params": _probe_params(params)}])
+    plan = PlanSpec("", probe_plans(kind, params), [{"kind": kind, "params": _probe_params(params)}])
     draws = draws_for(kind, params)
     started = time.perf_counter()
     try:
@@ -335,6 +339,18 @@ def audit_checks(kind: str, params: dict[str, Any]) -> CampaignChecks:
                           seconds)
 
 
+def probe_plans(kind: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The probe shop's module config: a blind box's probe members are seeded with the coupons a start takes (each
+    probe set is started by a new member; the shop's own seeding decides who may start one, not the terms)."""
+    if kind != "blind_box":
+        return {}
+    try:
+        needed = int(params.get("start_coupons", 0))
+    except (TypeError, ValueError):
+        needed = 0
+    return {"blind_box": {"seed_coupons": max(needed, 100)}}
+
+
 def _probe_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in HIDDEN_PARAMS and v is not None}
 
@@ -345,7 +361,7 @@ def preview_view(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | No
     preset = shop_preset()
     if preset is None:
         return None, _("the shop has no active product")
-    shop = ProbeShop(PlanSpec("", {}, []), preset)
+    shop = ProbeShop(PlanSpec("", probe_plans(kind, params), []), preset)
     probe = _probe(kind)
     if not probe.create(shop, {"kind": kind, "params": _probe_params(params)}, "preview",
                         secret_for(preset.seed, "preview")):

@@ -2,7 +2,21 @@
 
 from django.urls import path
 
-from .views import audit, auth, campaigns, dashboard, day_close, holds, home, orders, plans, promoters, withdrawals
+from .views import (
+    audit,
+    auth,
+    campaigns,
+    dashboard,
+    day_close,
+    holds,
+    home,
+    members,
+    offers,
+    orders,
+    plans,
+    promoters,
+    withdrawals,
+)
 
 app_name = "office"
 
@@ -22,6 +36,10 @@ urlpatterns = [
     path("audit", audit.audit_log, name="audit"),
     path("campaigns", campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/<str:kind>", campaigns.new_campaign, name="campaigns_new"),
+    path("campaigns/offers/<str:offer>", offers.offer_page, name="offer"),
+    path("campaigns/offers/<str:offer>/edit", offers.edit, name="offer_edit"),
+    path("campaigns/offers/<str:offer>/publish", offers.publish, name="offer_publish"),
+    path("campaigns/offers/<str:offer>/retire", offers.retire, name="offer_retire"),
     path("campaigns/<str:campaign>", campaigns.campaign_page, name="campaigns_page"),
     path("campaigns/<str:campaign>/edit", campaigns.edit, name="campaigns_edit"),
     path("campaigns/<str:campaign>/publish", campaigns.publish, name="campaigns_publish"),
@@ -39,6 +57,12 @@ urlpatterns = [
     path("plans/<str:plan>/save", plans.save, name="plans_save"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
+    path("promoters/<str:member>/revoke", promoters.revoke, name="promoters_revoke"),
+    path("members", members.search, name="members"),
+    path("members/<str:member>", members.member, name="members_member"),
+    path("members/<str:member>/tree", members.tree, name="members_tree"),
+    path("members/<str:member>/team", members.team, name="members_team"),
+    path("members/<str:member>/reparent", members.reparent, name="members_reparent"),
     # held rewards (the fraud holds, docs/fraud-holds.md)
     path("holds", holds.holds, name="holds"),
     path("holds/<str:hold>/release", holds.release, name="holds_release"),

@@ -43,10 +43,11 @@ urlpatterns += [
 ]
 
 # the campaign pages: the shop's campaigns, a campaign's rules and groups, a group live (docs/campaign-pages.md)
-from .views import campaigns  # noqa: E402
+from .views import blind_box, campaigns  # noqa: E402
 
 urlpatterns += [
     path("campaigns", campaigns.campaigns, name="campaigns"),
+    path("campaigns/offers/<str:offer>", blind_box.offer_page, name="blind_box_offer"),
     path("campaigns/<str:campaign>", campaigns.campaign, name="campaign"),
     path("campaigns/<str:campaign>/groups/<str:group>", campaigns.group, name="group"),
     path("campaigns/<str:campaign>/groups/<str:group>/poster.png", campaigns.group_poster, name="group_poster"),

@@ -7,9 +7,9 @@ name, draws, refunds, and the close its module declares for operators (``close_g
 
 A draft's page shows what members will see once it is published (the members' rules block, from the campaign as the
 engine would show it) and the audit's lottery checks for its parameters (``campaign_reads.audit_checks``). A blind
-box has no operator create in the engine (a member's ``start_blind_box`` creates each set): its form only checks
-terms (preview and checks, nothing saved). The engine has no verb that dissolves one group, deletes a draft or closes
-a pre-sale early (docs/office.md).
+box has no operator create in the engine (a member's ``start_blind_box`` creates each set): its form checks terms
+and saves them as a draft blind-box offer (``views/offers.py``), the terms members start sets with. The engine has
+no verb that dissolves one group, deletes a draft or closes a pre-sale early (docs/office.md).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ from .. import campaign_reads as cr
 from .. import reads
 from ..access import office_of, office_view, safe_next
 from ..audit import office_act
+from ..offers import offer_of_set
+from ..param_labels import check_texts, label_of
+from .offers import listed as listed_offers
+from .offers import read_terms, save_draft
 from .withdrawals import announce
 
 PERMISSION = "run_campaigns"
@@ -46,11 +50,6 @@ STATUS_LABELS: dict[str, tuple[Any, str]] = {
     "draft": (gettext_lazy("Draft"), "warn"),
     "open": (gettext_lazy("Published, open"), "good"),
     "closed": (gettext_lazy("Closed"), ""),
-}
-CHECK_TITLES = {
-    "largest_prize": gettext_lazy("Largest prize against the 50,000-yuan cap"),
-    "draw_odds": gettext_lazy("Disclosed odds against realised odds"),
-    "frozen_rules": gettext_lazy("Rules frozen once published"),
 }
 PAID_OUT_LABELS = {
     "consolation": gettext_lazy("Bonuses to members not drawn"),
@@ -100,7 +99,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                     paid_out=[(PAID_OUT_LABELS.get(what, what), amount) for what, amount in item["paid_out"]])
         shown.append(item)
     query = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("status", status)) if v)
-    context.update(campaigns=shown, total=rows.count(), query=query,
+    context.update(campaigns=shown, total=rows.count(), query=query, offers=listed_offers(),
                    next_after=got[cr.PAGE_SIZE - 1].pk if len(got) > cr.PAGE_SIZE else None)
     return render(request, "office/campaigns.html", context)
 
@@ -123,8 +122,8 @@ def _checked(kind: str, params: dict[str, Any], commitment: str = "") -> dict[st
     found = cr.audit_checks(kind, params)
     context["audit"] = {"problem": found.problem, "draws": found.draws, "seconds": found.seconds,
                         "probe": found.probe.to_json() if found.probe else None,
-                        "checks": [{"id": c.id, "title": CHECK_TITLES.get(c.id, c.title), "figure": c.figure,
-                                    "threshold": c.threshold, "status": c.status} for c in found.checks]}
+                        "checks": [{"id": c.id, **check_texts(c.id, c.title, c.threshold, c.figure), "status": c.status}
+                                   for c in found.checks]}
     return context
 
 
@@ -149,10 +148,12 @@ def new_campaign(request: HttpRequest, kind: str) -> HttpResponse:
     creatable = kind in cr.CREATE_VERBS
     context: dict[str, Any] = {"creatable": creatable, "campaign_id": ""}
     if request.method == "POST":
-        if not creatable:
-            messages.error(request, _("The engine has no operator event that creates a blind box: a member's start "
-                                      "creates each box set."))
-            return HttpResponseRedirect(reverse("office:campaigns_new", args=[kind]))
+        if not creatable:  # a blind box: a draft offer of the terms members start sets with (views/offers.py)
+            parsed = read_terms(request.POST)
+            if parsed.error is None:
+                return save_draft(request, parsed)
+            context.update(_form_context(kind, parsed.fields, parsed.error))
+            return render(request, "office/campaign_new.html", context, status=400)
         return _create(request, kind, tz)
     fields = cr.param_fields(kind)
     for param in fields:
@@ -236,7 +237,8 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
         "campaign": view, "campaign_id": campaign, "kind": kind, "kind_name": KIND_NAMES.get(kind, kind),
         "status": _status(row.status), "draft": row.status == "draft", "can_run": office.may_act(PERMISSION),
         "readonly": not office.may_act(PERMISSION),
-        "terms": sorted((view.get("params") or {}).items()), "escrow": view.get("escrow"),
+        "terms": [(name, label_of(name)[0], value) for name, value in sorted((view.get("params") or {}).items())],
+        "escrow": view.get("escrow"),
         "paid_out": [(PAID_OUT_LABELS.get(w, w), a) for w, a in cr.paid_out(kind, view)],
         "participants": cr.participants(kind, view), "expiry": cr.expiry(kind, view, reads.shop_tz()),
         "close_verb": cr.CLOSE_VERBS.get(kind), "draws": view.get("draws") or [],
@@ -245,6 +247,7 @@ def _page_context(request: HttpRequest, row: Any) -> dict[str, Any]:
         "published_rules": None if row.status == "draft" else rules_context(
             kind, public_view(kind, copy.deepcopy(view))),
         **_people(kind, view, campaign),
+        "offer": offer_of_set(view) if kind == "blind_box" else None,
     }
     return context
 

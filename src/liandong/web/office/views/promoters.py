@@ -1,7 +1,8 @@
 """Promoter applications (``/office/promoters``), when the distribution plan's eligibility is ``approved``: the
 applications waiting for a decision (oldest member first), the rejected ones and the approved promoters; approve, or
 reject with the reason the member reads on 分销. Each is the plan's operator event (``approve_promoter``,
-``reject_promoter``) through ``audit.office_act``. The engine has no verb that takes an approval back (docs/office.md).
+``reject_promoter``) through ``audit.office_act``; an approved promoter's approval is taken back with a reason
+(``revoke_promoter``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def applications(request: HttpRequest) -> HttpResponse:
 def promoter_snapshot(member: str) -> dict[str, Any]:
     """The member's promoter standing as the audit row keeps it: whether a promoter, its latest application."""
     read = reads.member_read(member, "distribution")
-    return {"member": member, "promoter": read.get("promoter"), "application": read.get("application")}
+    return {"member": member, "promoter": read.get("promoter"), "application": read.get("application"),
+            "revoked": read.get("revoked")}
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -118,4 +120,22 @@ def reject(request: HttpRequest, member: str) -> HttpResponse:
                             target=member, snapshot=lambda: promoter_snapshot(member), key=request.POST.get("key"))
         announce(request, result, _("Rejected %(name)s's application; the member reads your reason and may apply "
                                     "again.") % {"name": name})
+    return _back(request)
+
+
+@require_POST
+@office_view(PERMISSION)
+def revoke(request: HttpRequest, member: str) -> HttpResponse:
+    """Take a promoter's approval back (``revoke_promoter``), with the reason the member reads: it earns nothing on
+    later orders and its links bind nobody; its bound buyers stay bound and what it earned stays."""
+    reason = request.POST.get("reason", "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        messages.error(request, _("reason: write why, as the member will read it (1 to 200 characters)."))
+        return _back(request)
+    name = _known(request, member)
+    if name is not None:
+        result = office_act(request, "revoke_promoter", {"member": member, "reason": reason}, permission=PERMISSION,
+                            target=member, snapshot=lambda: promoter_snapshot(member), key=request.POST.get("key"))
+        announce(request, result, _("%(name)s is no longer a promoter: it earns nothing on later orders and its "
+                                    "links bind nobody.") % {"name": name})
     return _back(request)

@@ -32,12 +32,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from ...api import reads
 from ...api.group_stream import initial
 from ..people import display_names
 from ..templatetags.liandong import yuan
-from .shop import shop_timezone, viewer_member
+from .shop import problem, shop_timezone, viewer_member
 
 
 def coupons_of(member: str | None) -> int | None:
@@ -119,3 +120,46 @@ def blind_box_campaign(request: HttpRequest, kind: str, view: dict[str, Any]) ->
         "live_data": live_data(view, parts),
     })
     return render(request, "pages/campaigns/blind_box.html", context)
+
+
+# --- a blind-box offer: the terms members start a set with, before any set exists ---------------------------------
+
+
+def offer_cards() -> list[dict[str, Any]]:
+    """The published offers as ``/campaigns`` lists them (newest first): the prize, the start, the window, a box's
+    price, from each offer's terms as the engine validated them."""
+    from ...office import offers
+    from .campaigns import product_of
+
+    return [{"offer": offer.pk, "product": product_of(offer.params.get("prize_sku")), "params": offer.params,
+             "window": [offer.params.get("win_from"), offer.params.get("win_to")]}
+            for offer in offers.published()[:50]]
+
+
+@require_GET
+def offer_page(request: HttpRequest, offer: str) -> HttpResponse:
+    """A published offer: every rule of a set on its terms before paying (the engine's view of such a set, without
+    its commitment: a set's secret is made when it starts), the coupons the member holds, and Start, which posts
+    ``start_blind_box`` with exactly the offer's params (the same form as a set's page)."""
+    from ...office import offers
+    from .campaigns import not_found, rules_context
+
+    found = offers.offer_of(offer)
+    if found is None or found.status != "published":
+        return not_found(request)
+    view, _refused = offers.terms_view(found.params)
+    if view is None:  # the engine would refuse a set on these terms now (its product gone): nothing to start
+        return problem(request, 409, _("This offer cannot be started now"),
+                       _("The shop's terms for it no longer hold (its prize product is not on sale). Look at the "
+                         "other campaigns."))
+    context = rules_context(offers.KIND, view)
+    member = viewer_member(request)
+    held = coupons_of(member)
+    context.update({
+        "tab": "shop", "offer": found, "member": member, "shop_tz": shop_timezone(),
+        "prize_value": yuan(view.get("prize", {}).get("value")), "coupons_held": held,
+        "can_start": held is not None and held >= int(found.params.get("start_coupons", 0)),
+        "start_params": json.dumps(found.params, ensure_ascii=False, sort_keys=True),
+        "login_next": reverse("pages:login") + "?next=" + request.path,
+    })
+    return render(request, "pages/campaigns/blind_box_offer.html", context)

@@ -117,7 +117,9 @@ def listed_campaign(kind: str, view: dict[str, Any]) -> dict[str, Any]:
 def campaigns(request: HttpRequest) -> HttpResponse:
     rows = CampaignState.objects.exclude(status="draft").order_by("-id")[:LISTED]
     listed = [listed_campaign(row.kind, public_view(row.kind, json.loads(json.dumps(row.view)))) for row in rows]
-    return render(request, "pages/campaigns.html", {"tab": "shop", "campaigns": listed,
+    from .blind_box import offer_cards
+
+    return render(request, "pages/campaigns.html", {"tab": "shop", "campaigns": listed, "offers": offer_cards(),
                                                     "shop_tz": shop_timezone()})
 
 

@@ -32,6 +32,7 @@ from ....service.store.models import CampaignState, ProductState
 from ...accounts.models import MemberLogin
 from ...api import reads
 from ...api.errors import ApiError
+from ...office.models import BlindBoxOffer
 from .common import member_of, member_page
 
 #: Orders on one page of ``/orders``.
@@ -122,7 +123,8 @@ def home(request: HttpRequest) -> HttpResponse:
     member = viewer_member(request)
     context = {"products": on_sale(member), "tab": "shop", "chain21": "chain21" in reads.running_plans(),
                "member": member,
-               "campaigns_running": CampaignState.objects.filter(status="open").exists()}
+               "campaigns_running": CampaignState.objects.filter(status="open").exists()
+               or BlindBoxOffer.objects.filter(status="published").exists()}  # a blind box to start
     return render(request, "pages/home.html", context)
 
 
