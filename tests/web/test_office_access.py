@@ -131,6 +131,7 @@ PAGES = {
     "/office/members": (200, 200, 403, 200),
     "/office/members?q=nobody": (200, 200, 403, 200),
     "/office/reconciliation": (200, 200, 200, 200),  # the upload form; matching a bill (POST): decide_withdrawal
+    "/office/holds": (200, 200, 200, 200),  # the fraud holds: decide_withdrawal acts, view_office reads
 }
 
 
@@ -142,9 +143,10 @@ def test_each_role_opens_the_pages_its_permissions_allow(api_shop: None, role: s
         path = path.format(offer=offer.pk)
         assert browser.get(path).status_code == statuses[ROLES.index(role)], (role, path)
     _status, html = page(browser, "/office/", "en")
-    names = ("home", "withdrawals", "promoters", "audit", "campaigns", "orders", "days", "plans", "reconciliation")
+    names = ("home", "withdrawals", "holds", "promoters", "audit", "campaigns", "orders", "days", "plans",
+             "reconciliation")
     shown = {name for name in names if f'data-nav="{name}"' in html}
-    expected = {"home", "withdrawals", "reconciliation"} if role == "finance" else set(names)
+    expected = {"home", "withdrawals", "holds", "reconciliation"} if role == "finance" else set(names)
     assert shown == expected
 
 

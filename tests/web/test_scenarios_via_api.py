@@ -171,6 +171,14 @@ class ThroughTheApi:
         drain()
         return 200, None
 
+    def on_observe_signals(self, f: dict[str, Any]) -> tuple[int, Any]:
+        """The web layer's own event (web/signals.py), logged as the service logs it, before the member's next."""
+        member = f["member"]
+        fields = {**f, "member": self.api(member), "at": self.clock.now.isoformat()}
+        append_system_event("observe_signals", fields, f"test:signals:{member}:{self.clock.now.isoformat()}")
+        drain()
+        return 200, None
+
     def generic(self, verb: str, f: dict[str, Any]) -> tuple[int, Any]:
         spec = REGISTRY.verb(verb)
         params = f.get("params")

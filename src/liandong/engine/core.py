@@ -76,6 +76,7 @@ class RewardRecord:
     from_account: Account
     due_day: dt.date | None  # None once settled (or when credited in real time)
     reversed: bool = False
+    held: bool = False  # in the member's ``held`` book, awaiting an operator's review (the fraud holds)
 
 
 @dataclass(slots=True)
@@ -297,7 +298,12 @@ class Engine:
         order_id = order.id if order is not None else None
         ledger = self.ledger
         due: dt.date | None = None
-        if settle_after_days > 0 and order is not None:
+        hold = self._capabilities.get("hold_reward")  # a running module that holds suspicious rewards for review
+        flag = hold(self, member, amount, rule, order, source) if hold is not None else None
+        if flag is not None:
+            txn = ledger.transfer(self.seq, rule, from_account, (member, "held"), amount, plan=plan,
+                                  order=order_id, source=source, ref=ref, at=self.clock)
+        elif settle_after_days > 0 and order is not None:
             txn = ledger.transfer(self.seq, rule, from_account, (member, "pending"), amount, plan=plan,
                                   order=order_id, source=source, ref=ref, at=self.clock)
             due = order.day + dt.timedelta(days=settle_after_days)
@@ -313,9 +319,12 @@ class Engine:
             txn = ledger.transfer(self.seq, rule, from_account, (member, "available"), amount, plan=plan,
                                   order=order_id, source=source, ref=ref, at=self.clock)
         assert txn is not None
-        record = RewardRecord(txn.id, member, amount, frozen, rule, plan, order_id, source, from_account, due)
+        record = RewardRecord(txn.id, member, amount, frozen, rule, plan, order_id, source, from_account, due,
+                              held=flag is not None)
         if order is not None:
             order.rewards.append(record)
+        if flag is not None:
+            self._capabilities["reward_held"](self, record, flag)
         if due is not None:
             self.pending.append(record)
             self.pending_of.setdefault(member, []).append(record)
@@ -360,8 +369,10 @@ class Engine:
                 continue
             record.reversed = True
             m = record.member
-            if record.due_day is not None:
-                entries: list[tuple[Account, int]] = [((m, "pending"), -record.amount)]
+            if record.held:  # still awaiting review: it leaves the held book (the hold closes as refunded)
+                entries: list[tuple[Account, int]] = [((m, "held"), -record.amount)]
+            elif record.due_day is not None:
+                entries = [((m, "pending"), -record.amount)]
             else:
                 from_help = min(record.frozen, max(self.balance(m, "help_fund"), 0))
                 entries = [((m, "available"), -(record.amount - from_help))]

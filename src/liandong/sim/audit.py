@@ -57,6 +57,8 @@ class Evidence:
     rejoin: ProbeResult
     entry: EntryResult
     campaigns: list[CampaignProbe]
+    #: the Sybil probe in a shop that also runs the fraud holds (``probes.HOLDS``); None when not run
+    sybil_held: ProbeResult | None = None
 
 
 def pct(share: float | None) -> str:
@@ -221,9 +223,16 @@ def early_late(e: Evidence) -> Check:
 
 
 def sybil_gain(e: Evidence) -> Check:
+    """The best Sybil gain, and with the fraud holds on what of it gets past them (the status is the gain without
+    holds: a hold waits for an operator's review, it decides nothing by itself)."""
     r = e.sybil
-    return Check("sybil_gain", "Sybil gain (fake identities in a chain or as siblings)",
-                 f"best gain {format_fen(r.gain)}: {r.case} ({r.cases} cases)",
+    figure = f"best gain {format_fen(r.gain)}: {r.case} ({r.cases} cases)"
+    if e.sybil_held is not None:
+        h = e.sybil_held
+        removed = max(r.gain, 0) - max(h.gain, 0)
+        figure += (f"; with fraud holds on (self-referral, duplicate payout account): best gain {format_fen(h.gain)}"
+                   f"{': ' + h.case if h.gain > 0 else ''}, the holds remove {format_fen(removed)} of it")
+    return Check("sybil_gain", "Sybil gain (fake identities in a chain or as siblings)", figure,
                  "fail when any case gains more than 0.00", FAIL if r.gain > 0 else PASS, ("emek_2011", "drucker_2012"))
 
 
@@ -287,7 +296,8 @@ def gather(plan: PlanSpec, preset: Preset, stall_day: int, *, workers: int | Non
              task_for(plan, preset.with_overrides(stall_day=stall_day), 1, seed=preset.seed)]
     growth, stall = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
     return Evidence(plan, preset, growth["metrics"], stall["metrics"], stall_day, sybil(plan, preset),
-                    rejoin(plan, preset), entry_required(plan, preset), probe_campaigns(plan, preset))
+                    rejoin(plan, preset), entry_required(plan, preset), probe_campaigns(plan, preset),
+                    sybil_held=sybil(plan, preset, holds=True))
 
 
 def audit_doc(e: Evidence) -> dict[str, Any]:
@@ -301,7 +311,9 @@ def audit_doc(e: Evidence) -> dict[str, Any]:
         "verdict": verdict, "counts": {s: sum(1 for c in checks if c.status == s) for s in (PASS, WARN, FAIL, NA)},
         "checks": [c.to_json() for c in checks],
         "sources": {key: asdict(SOURCES[key]) for key in used},
-        "probes": {"sybil": e.sybil.to_json(), "rejoin": e.rejoin.to_json(), "entry": e.entry.to_json(),
+        "probes": {"sybil": e.sybil.to_json(),
+                   "sybil_with_holds": e.sybil_held.to_json() if e.sybil_held is not None else None,
+                   "rejoin": e.rejoin.to_json(), "entry": e.entry.to_json(),
                    "campaigns": [c.to_json() for c in e.campaigns]},
         "growth": {k: v for k, v in e.growth.items() if k != "series"},
         "stall": {k: v for k, v in e.stall.items() if k != "series"},

@@ -5,6 +5,12 @@ the trick; a positive gain means the plan pays for the trick.
 - *Sybil, siblings* (Emek et al. 2011): attacker A adds s fake identities as its own recruits, each buying (or not)
   before A's real recruits arrive. Gain = rewards(A and fakes) − fakes' purchases − rewards(A honest).
 - *Sybil, chain*: A puts c fake identities in a line below itself and brings its real recruits in under the last.
+- *Sybil with fraud holds on* (``sybil(..., holds=True)``): the same cases in a shop that also runs the fraud holds
+  (``HOLDS``: self-referral and duplicate payout account, docs/fraud-holds.md). Every member joins with its own device
+  cookie and payout account, except the fakes, which the attacker runs from its own phone and cashes out to its own
+  account (the naive attacker: one that rents devices and accounts is not caught by these rules). A held reward is
+  not money the coalition can spend (it is not in ``MEMBER_BOOKS``): the gain is what gets past the holds, as if the
+  operator rejects every held reward (released ones would add back what they release).
 - *Leave and rejoin*: X sits in a partner's downline; instead of building its next network there, it joins again as a
   fresh identity elsewhere (no referrer, or under another member), pays the entry again, and builds it there.
 - *Entry required*: does a member who never bought anything earn on its recruits' orders? If not, which is the
@@ -37,11 +43,19 @@ SIBLINGS = (1, 2, 3)
 CHAIN = (1, 2)
 
 
-class ProbeShop:
-    """An engine with a clock that moves one second per event and a few verbs for building networks."""
+#: The fraud holds the Sybil probe turns on for its run with holds (``sybil(..., holds=True)``).
+HOLDS: dict[str, Any] = {"self_referral": {"levels": 3}, "duplicate_payout": {}}
 
-    def __init__(self, plan: PlanSpec, preset: Preset) -> None:
-        self.engine = new_engine(shop_for(plan.plans, preset))
+
+class ProbeShop:
+    """An engine with a clock that moves one second per event and a few verbs for building networks. With
+    ``holds`` the shop also runs the fraud holds and each join comes with the member's signals (``observe_signals``):
+    its own device and payout account unless ``join`` names whose it uses."""
+
+    def __init__(self, plan: PlanSpec, preset: Preset, *, holds: bool = False) -> None:
+        plans = {**plan.plans, "fraud_holds": HOLDS} if holds else plan.plans
+        self.holds = holds
+        self.engine = new_engine(shop_for(plans, preset))
         self.preset = preset
         self.spend: dict[str, int] = {}
         self.orders = 0
@@ -62,7 +76,12 @@ class ProbeShop:
         """Apply any event by its verb (as a scenario file writes it); True when it was not refused."""
         return self._apply(ev.EVENT_TYPES[verb].model_validate({"at": self._next(), **fields}))
 
-    def join(self, member: str, referrer: str | None = None) -> str:
+    def join(self, member: str, referrer: str | None = None, *, as_of: str | None = None) -> str:
+        """``member`` joins; with holds on, from ``as_of``'s device and payout account (its own by default)."""
+        if self.holds:
+            whose = as_of or member
+            self._apply(ev.EVENT_TYPES["observe_signals"].model_validate(
+                {"at": self._next(), "member": member, "device": f"device-{whose}", "payout": f"payout-{whose}"}))
         self._apply(ev.Join(at=self._next(), member=member, referrer=referrer, birth_date=dt.date(1990, 1, 1)))
         return member
 
@@ -125,30 +144,31 @@ def _fake_purchases(preset: Preset) -> list[str | None]:
     return list(dict.fromkeys([None, preset.purchases.first_sku, cheapest]))
 
 
-def _attacker(plan: PlanSpec, preset: Preset) -> ProbeShop:
-    shop = ProbeShop(plan, preset)
+def _attacker(plan: PlanSpec, preset: Preset, holds: bool = False) -> ProbeShop:
+    shop = ProbeShop(plan, preset, holds=holds)
     shop.buyer("U", None)
     shop.buyer("A", "U")
     return shop
 
 
-def _honest(plan: PlanSpec, preset: Preset, recruits: int, sub: int, breadth: bool) -> int:
-    shop = _attacker(plan, preset)
+def _honest(plan: PlanSpec, preset: Preset, recruits: int, sub: int, breadth: bool, holds: bool = False) -> int:
+    shop = _attacker(plan, preset, holds)
     shop.grow("A", recruits, sub, "R", breadth)
     shop.close()
     return shop.rewards("A")
 
 
-def sybil(plan: PlanSpec, preset: Preset) -> ProbeResult:
-    """The best gain from fake identities, as siblings under A or as a chain below A."""
+def sybil(plan: PlanSpec, preset: Preset, *, holds: bool = False) -> ProbeResult:
+    """The best gain from fake identities, as siblings under A or as a chain below A; with ``holds``, what gets
+    past the fraud holds (``HOLDS``)."""
     best = ProbeResult(-(10**15), "", 0)
     tried = 0
     for recruits, sub, breadth in _networks():
-        honest = _honest(plan, preset, recruits, sub, breadth)
+        honest = _honest(plan, preset, recruits, sub, breadth, holds)
         for shape, sizes in (("siblings", SIBLINGS), ("chain", CHAIN)):
             for n in sizes:
                 for buys in _fake_purchases(preset):
-                    gain = _sybil_case(plan, preset, (shape, n, buys), recruits, sub, breadth) - honest
+                    gain = _sybil_case(plan, preset, (shape, n, buys), recruits, sub, breadth, holds) - honest
                     tried += 1
                     if gain > best.gain:
                         fakes = f"{n} fake identit{'y' if n == 1 else 'ies'}"
@@ -168,13 +188,13 @@ def _network(recruits: int, sub: int, breadth: bool) -> str:
 
 
 def _sybil_case(plan: PlanSpec, preset: Preset, fakes_made: tuple[str, int, str | None], recruits: int, sub: int,
-                breadth: bool) -> int:
+                breadth: bool, holds: bool = False) -> int:
     shape, n, buys = fakes_made
-    shop = _attacker(plan, preset)
+    shop = _attacker(plan, preset, holds)
     fakes: list[str] = []
     above = "A"
     for i in range(n):
-        fake = shop.join(f"F{i}", "A" if shape == "siblings" else above)
+        fake = shop.join(f"F{i}", "A" if shape == "siblings" else above, as_of="A")
         if buys is not None:
             shop.pay(fake, buys)
         fakes.append(fake)

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # a login form under a lockout answers ratelimit.lockout_response
+    "liandong.web.signals.DeviceCookie",  # the fraud holds' first-party device id (web/signals.py)
 ]
 
 AUTHENTICATION_BACKENDS = [

@@ -23,6 +23,7 @@ from ninja.params.functions import Query
 
 from ...service.store.models import WithdrawalState
 from ..accounts.models import ApiToken, MemberLogin
+from ..signals import log_signals
 from . import reads
 from .actions import log_event, outcome_of
 from .auth import AUTH, BearerToken, is_operator, issue_token, member_of, user_of
@@ -107,6 +108,7 @@ def register(request: HttpRequest, body: RegisterIn, invite: InviteCode | None =
                 joined: dict[str, Any] = {"member": member, "referrer": referrer}
                 if body.birth_date is not None:
                     joined |= {"birth_date": body.birth_date.isoformat(), "guardian_consent": body.guardian_consent}
+                log_signals(request, member)  # the fraud holds' signals, right before the join (web/signals.py)
                 logged = log_event(request, "join", joined, actor=f"member:{member}")
             break
         except IntegrityError:

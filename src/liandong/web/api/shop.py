@@ -20,6 +20,7 @@ from ninja.params.functions import Path, Query
 from ...engine.money import format_fen, parse_yuan
 from ...engine.plans.points import Points
 from ...service.store.models import EventOutcome, ProductState
+from ..signals import log_signals
 from . import reads
 from .actions import answer, log_operator_event
 from .auth import AUTH, may_read_member, member_of, require_operator
@@ -123,6 +124,7 @@ def create_order(request: HttpRequest, body: OrderIn) -> Status[Any]:
                                                   quantity=body.quantity, amount=amount, fields=fields)
     except IntegrityError:  # the id is taken (by another order or a paid action's seat)
         raise ApiError(409, ApiCode.EXISTS, "order", None) from None
+    log_signals(request, member)  # the fraud holds' signals, before the payment's event (web/signals.py)
     return Status(201, reads.order_view(pending, None))
 
 

@@ -26,6 +26,7 @@ from ninja.params.functions import Path, Query
 from ...engine.money import format_fen, parse_yuan
 from ...service.store.models import EventOutcome, WithdrawalState
 from ..accounts.models import MemberLogin
+from ..signals import log_signals
 from . import reads
 from .actions import answer, audit, log_event, log_operator_event
 from .auth import AUTH, may_read_member, member_of, require_operator
@@ -55,6 +56,7 @@ def request_withdrawal(request: HttpRequest, body: WithdrawIn) -> Status[Any]:
     withdrawal = "w" + secrets.token_hex(6)
     amount = format_fen(parse_yuan(body.amount))
     fields = {"member": member, "amount": amount, "withdrawal": withdrawal, "payee": body.payee}
+    log_signals(request, member, payee=body.payee)  # the fraud holds' signals (web/signals.py)
     logged = log_event(request, "withdraw", fields, actor=f"member:{member}")
     return answer(logged, _withdrawal_answer(logged.payload["withdrawal"], 201))
 

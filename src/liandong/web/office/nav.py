@@ -29,6 +29,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("dashboard", gettext_lazy("Dashboard"), "view_office", "◫"),
     NavEntry("withdrawals", gettext_lazy("Withdrawals"), "decide_withdrawal", "¥"),
     NavEntry("reconciliation", gettext_lazy("Reconciliation"), "decide_withdrawal", "⇄"),
+    NavEntry("holds", gettext_lazy("Held rewards"), "decide_withdrawal", "⚑"),
     NavEntry("promoters", gettext_lazy("Promoter applications"), "manage_promoters", "★"),
     NavEntry("audit", gettext_lazy("Audit log"), "view_office", "≡"),
     NavEntry("campaigns", gettext_lazy("Campaigns"), "run_campaigns", "◎"),

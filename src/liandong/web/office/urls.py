@@ -8,6 +8,7 @@ from .views import (
     campaigns,
     dashboard,
     day_close,
+    holds,
     home,
     members,
     offers,
@@ -64,4 +65,9 @@ urlpatterns = [
     path("members/<str:member>/tree", members.tree, name="members_tree"),
     path("members/<str:member>/team", members.team, name="members_team"),
     path("members/<str:member>/reparent", members.reparent, name="members_reparent"),
+    # held rewards (the fraud holds, docs/fraud-holds.md)
+    path("holds", holds.holds, name="holds"),
+    path("holds/<str:hold>/release", holds.release, name="holds_release"),
+    path("holds/<str:hold>/reject", holds.reject, name="holds_reject"),
+    path("holds/ban/<str:member>", holds.ban, name="holds_ban"),
 ]

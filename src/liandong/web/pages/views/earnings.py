@@ -40,6 +40,7 @@ from ...api import reads
 from ...api.withdrawals import csv_cell
 from ..people import display_names
 from .common import member_of, member_page
+from .holds import held_rewards
 from .me import chain21_terms
 
 #: Lines on one page of the statement.
@@ -221,6 +222,7 @@ def earnings(request: HttpRequest) -> HttpResponse:
         "prev": asked.filters(before=page["prev_before"]) if page["prev_before"] is not None else None,
         "csv": asked.filters(), "bill_month": month.strftime("%Y-%m"), "shop_tz": shop_tz(),
         "shopping_fund": shopping_fund(member),
+        "held_rewards": held_rewards(member),  # the fraud holds (views/holds.py)
     }
     return render(request, "pages/earnings.html", context)
 
