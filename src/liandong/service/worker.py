@@ -12,6 +12,7 @@ in ``service.feed``), and commit in ONE database transaction:
     MemberNotice rows            each member's money arrivals in these transactions (``service.notices``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
+    LeaderboardFigure rows       each member's running figures per board and period (``service.leaderboards``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     LiabilityDay, LiabilityLeaf  at each applied close_day, the day's proof of liabilities (``service.liability_days``)
@@ -62,6 +63,10 @@ from .daily_figures import ADDED as DAY_ADDED
 from .daily_figures import COLUMNS as DAY_COLUMNS
 from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
+from .leaderboards import ADDED as BOARD_ADDED
+from .leaderboards import COLUMNS as BOARD_COLUMNS
+from .leaderboards import KEY as BOARD_KEY
+from .leaderboards import batch_rows as board_rows
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
@@ -465,6 +470,8 @@ class Batch:
     projections: list[tuple[Any, list[dict[str, Any]], str]]  # (model, rows, unique field)
     # the proof of liabilities of each day closed in the batch (``service.liability_days``)
     liabilities: list[DayProof] = field(default_factory=list)
+    # what the batch adds to the members' leaderboard figures (``service.leaderboards``)
+    boards: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _Pipeline:
@@ -551,7 +558,7 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, figures.rows(), projections)
+                 balances, notices, months, figures.rows(), projections, boards=board_rows(engine, applied))
 
 
 @dataclass
@@ -616,6 +623,8 @@ def write_batch(batch: Batch, using: str) -> None:
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
             upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
+            upsert_rows(connection, "store_leaderboardfigure", BOARD_COLUMNS, BOARD_KEY, batch.boards,
+                        added=BOARD_ADDED)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

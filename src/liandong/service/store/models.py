@@ -317,3 +317,39 @@ class LiabilityLeaf(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "member"], name="one_liability_leaf_per_day")]
+
+
+# --- leaderboards (排行榜): kept by the worker, read by the members' /leaderboards (service.leaderboards) -----------
+
+
+class LeaderboardFigure(models.Model):
+    """A member's running figure on one board for one period: ``board`` commission (fen of reward rules credited,
+    less reversals), sales (fen of its bound buyers' orders, less refunds) or invites (members who joined with it as
+    the referrer); ``period`` day, week, month or all, with ``bucket`` its day (``2026-03-01``), the Monday of its
+    ISO week (``2026-W09`` as ``2026-02-23``), its month (``2026-03``) or ``all``, in the shop's time zone.
+
+    ``precedence`` is minus the log position of the event that last changed the figure: of two equal figures the
+    one reached first (the larger precedence) ranks higher, so the index on (board, period, bucket, figure,
+    precedence) serves both the top N (read backwards) and a member's rank (one count of the rows ahead of it).
+    """
+
+    board = models.CharField(max_length=16)
+    period = models.CharField(max_length=8)
+    bucket = models.CharField(max_length=10)
+    member = models.CharField(max_length=64)
+    figure = models.BigIntegerField(default=0)
+    precedence = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "period", "bucket", "member"],
+                                               name="one_leaderboard_figure")]
+        indexes = [models.Index(fields=["board", "period", "bucket", "figure", "precedence"],
+                                name="leaderboard_rank")]
+
+
+class LeaderboardSetting(models.Model):
+    """The operator's choices for the leaderboards: ``hide_names`` shows members by their initials only."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    hide_names = models.BooleanField(default=False)
+    top = models.PositiveSmallIntegerField(default=20, help_text="how many members a board shows")
