@@ -17,8 +17,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import LogEvent, make_shop
 
+from conftest import LogEvent, make_shop
 from liandong.service.leaderboards import bucket_of, rank_of, top
 from liandong.service.store.models import LeaderboardFigure
 from liandong.service.worker import drain

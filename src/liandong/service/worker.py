@@ -63,11 +63,11 @@ from .daily_figures import ADDED as DAY_ADDED
 from .daily_figures import COLUMNS as DAY_COLUMNS
 from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
+from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .leaderboards import ADDED as BOARD_ADDED
 from .leaderboards import COLUMNS as BOARD_COLUMNS
 from .leaderboards import KEY as BOARD_KEY
 from .leaderboards import batch_rows as board_rows
-from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows

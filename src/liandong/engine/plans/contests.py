@@ -2,9 +2,9 @@
 
 A plan the shop runs (``plans: {contests: {}}``; ``skus`` limits the products whose orders count). An operator
 creates a contest with ``create_contest``: a name, ``start`` and ``end`` (the window ``start <= at < end``), a
-``metric``, teams (each with a captain), how members join (``invite``: a member joins the team of the captain whose
-invite it follows, ``join_contest_team``; ``assigned``: only an operator places members, ``assign_contest_team``)
-and prizes by final rank (cash to available, or coupons; to the captain or to each member of the team). Until the
+``metric``, teams (each with a captain), how members join (``joining``: ``invite``, a member joins the team of the
+captain whose invite it follows, ``join_contest_team``; ``assigned``: only an operator places members,
+``assign_contest_team``) and prizes by final rank (cash to available, or coupons; to the captain or to each member of the team). Until the
 start the operator may replace the rules (``change_contest``); from the start they are frozen (``contest_frozen``).
 
 What counts, for a member in a team, from the instant it joined the team and inside the window:
@@ -36,7 +36,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import Refusal, refuse
 from ..events import Event, MemberId, Money, ObjectId, register_event
@@ -110,7 +110,7 @@ class ContestRules(BaseModel):
     end: dt.datetime
     metric: Metric
     teams: list[TeamRules] = Field(min_length=2, max_length=50)
-    join: Literal["invite", "assigned"] = "invite"
+    joining: Literal["invite", "assigned"] = "invite"
     prizes: list[Prize] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -145,12 +145,12 @@ class _ContestEvent(Event):
     end: dt.datetime
     metric: Metric
     teams: list[TeamRules]
-    join: Literal["invite", "assigned"] = "invite"
+    joining: Literal["invite", "assigned"] = "invite"
     prizes: list[Prize] = Field(default_factory=list)
 
     def rules(self) -> ContestRules:
         return ContestRules(name=self.name, start=self.start, end=self.end, metric=self.metric, teams=self.teams,
-                            join=self.join, prizes=self.prizes)
+                            joining=self.joining, prizes=self.prizes)
 
 
 @register_event
@@ -230,7 +230,7 @@ class Contest:
         r = self.rules
         teams = {t.id: t for t in r.teams}
         return {
-            "name": r.name, "metric": r.metric, "join": r.join,
+            "name": r.name, "metric": r.metric, "joining": r.joining,
             "start": self.start.isoformat(), "end": self.end.isoformat(),
             "status": "over" if self.over else "running" if self.started else "scheduled",
             "teams": [{"id": t.id, "name": t.name, "captain": t.captain, "members": self.members_of(t.id)}
@@ -259,7 +259,8 @@ class Contests(Module):
     def __init__(self, config: ModuleConfig) -> None:
         super().__init__(config)
         self.contests: dict[str, Contest] = {}
-        self.first_gift: set[str] = set()  # members whose first gift-pack order has been paid (counted or not)
+        # each member's gift-pack orders not refunded: a member becomes an agent with the first of them
+        self.gift_packs: dict[str, set[str]] = {}
 
     # --- contributions -------------------------------------------------------------------------------------------
     def _add(self, contest: Contest, team: str, amount: int, at: dt.datetime) -> None:
@@ -285,9 +286,11 @@ class Contests(Module):
 
     def on_pay(self, engine: Engine, order: Order) -> None:
         at = engine.clock
-        first_gift = order.gift_pack and order.member not in self.first_gift
+        first_gift = False
         if order.gift_pack:
-            self.first_gift.add(order.member)
+            held = self.gift_packs.setdefault(order.member, set())
+            first_gift = not held
+            held.add(order.id)
         for contest in self.contests.values():
             if not contest.running(at):
                 continue
@@ -316,9 +319,9 @@ class Contests(Module):
                 continue
             team, amount = counted
             self._add(contest, team, -amount, at)
-        if order.gift_pack:  # a refunded first gift pack: the next one may count
-            if not any(o.gift_pack and not o.refunded and o.member == order.member for o in engine.orders.values()):
-                self.first_gift.discard(order.member)
+        held = self.gift_packs.get(order.member)
+        if held is not None:  # with no gift pack left, the member's next one makes it an agent again
+            held.discard(order.id)
 
     # --- the clock -----------------------------------------------------------------------------------------------
     def on_clock(self, engine: Engine, now: dt.datetime) -> None:
@@ -403,8 +406,9 @@ def _plan(engine: Engine) -> Contests:
 def _check_rules(engine: Engine, event: _ContestEvent) -> Refusal | None:
     try:
         rules = event.rules()
-    except ValueError as exc:
-        return refuse("invalid", "contest", event.contest, why=str(exc).splitlines()[-1].strip())
+    except ValidationError as exc:
+        why = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return refuse("invalid", "contest", event.contest, why=why)
     if rules.start.astimezone(engine.tz) < engine.clock:
         return refuse("contest_start_passed", "start", event.start.isoformat(), clock=engine.clock.isoformat())
     for team in rules.teams:
@@ -464,7 +468,7 @@ def _check_join(engine: Engine, event: JoinContestTeam | AssignContestTeam, by_m
         return refuse("contest_unknown", "contest", event.contest)
     if contest.over or engine.clock >= contest.end:
         return refuse("contest_over", "contest", event.contest)
-    if by_member and contest.rules.join == "assigned":
+    if by_member and contest.rules.joining == "assigned":
         return refuse("contest_assigned_only", "contest", event.contest)
     if event.team not in contest.standings:
         return refuse("contest_team_unknown", "team", event.team, contest=event.contest)
@@ -493,7 +497,7 @@ _EXAMPLE = {"contest": "c1", "name": "双十二战队PK", "start": "2026-12-10T0
             "end": "2026-12-13T00:00:00+08:00", "metric": "sales",
             "teams": [{"id": "red", "name": "红队", "captain": "m3kq7"},
                       {"id": "blue", "name": "蓝队", "captain": "m9x2a"}],
-            "join": "invite", "prizes": [{"rank": 1, "cash": "100.00", "to": "captain"}]}
+            "joining": "invite", "prizes": [{"rank": 1, "cash": "100.00", "to": "captain"}]}
 
 Contests.verbs = (
     Verb(CreateContest, check_create, apply_create, senders=("operator",), permission="configure_plan",
