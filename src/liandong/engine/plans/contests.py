@@ -5,7 +5,8 @@ creates a contest with ``create_contest``: a name, ``start`` and ``end`` (the wi
 ``metric``, teams (each with a captain), how members join (``joining``: ``invite``, a member joins the team of the
 captain whose invite it follows, ``join_contest_team``; ``assigned``: only an operator places members,
 ``assign_contest_team``) and prizes by final rank (cash to available, or coupons; to the captain or to each
-member of the team). Until the start the operator may replace the rules (``change_contest``); from the start they are frozen (``contest_frozen``).
+member of the team). Until the start the operator may replace the rules (``change_contest``); from the start
+they are frozen (``contest_frozen``).
 
 What counts, for a member in a team, from the instant it joined the team and inside the window:
 
