@@ -36,6 +36,7 @@ DEMO_PLANS: dict[str, dict[str, Any]] = {
     "chain21": {"skus": ["GIFT"]},
     "distribution": {"levels": 2, "rates": ["0.10", "0.05"], "skus": ["TEA"], "withdrawal_fee_rate": "0.01"},
     "points": {},
+    "contests": {},  # team contests (leaderboards branch): the demo runs one, pk-demo
 }
 
 
@@ -47,6 +48,7 @@ class DemoShop:
     order: str = ""
     campaign: str = ""
     group: str = ""
+    contest: str = ""
 
     @property
     def ann(self) -> Caller:
@@ -106,6 +108,18 @@ def build_demo_shop() -> DemoShop:
     view = CampaignState.objects.get(campaign=shop.campaign).view
     shop.group = str(view["group_views"][0]["group"])
     take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
+    # a team contest (战队PK) running for a week: ann's red team against s1's blue, bob joins red
+    shop.contest = "pk-demo"
+    begin = timezone.now() + dt.timedelta(minutes=1)  # a start the clock has not passed when it is logged
+    created = operator.post("/api/operator/actions/create_contest", {
+        "contest": shop.contest, "name": "PK", "start": begin.isoformat(),
+        "end": (begin + dt.timedelta(days=7)).isoformat(), "metric": "sales",
+        "teams": [{"id": "red", "name": "Red", "captain": shop.ann.member},
+                  {"id": "blue", "name": "Blue", "captain": shop.members["s1"].member}],
+        "prizes": [{"rank": 1, "cash": "10.00"}]})
+    assert created.status == 200, created.body
+    joined = shop.members["bob"].post("/api/actions/join_contest_team", {"contest": shop.contest, "team": "red"})
+    assert joined.status == 200, joined.body
     return shop
 
 
@@ -159,6 +173,10 @@ PAGES: dict[str, Page] = {
     # the proof of liabilities of the closed day (public; ann sees her leaf), and her inclusion path in it
     "liabilities": Page(lambda s: "/liabilities"),
     "liabilities_proof": Page(lambda s: "/liabilities/proof.json", kind="json"),
+    "leaderboards": Page(lambda s: "/leaderboards"),
+    "contests": Page(lambda s: "/contests"),
+    "contest": Page(lambda s: f"/contests/{s.contest}"),
+    "contest_standings": Page(lambda s: f"/contests/{s.contest}/standings", kind="json"),
     "liabilities_roots": Page(lambda s: "/liabilities/roots.json", viewer="visitor", kind="json"),
 }
 
