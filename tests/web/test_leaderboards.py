@@ -86,3 +86,21 @@ def test_a_refund_comes_off_in_the_period_it_happened(boards: None, log_event: L
     assert LeaderboardFigure.objects.get(board="sales", period="week", bucket="2026-03-09", member="P").figure == \
         -30000
     assert figures("sales", "week", "2026-03-09") == []
+
+
+def test_the_tally_gives_the_rank_a_full_sort_gives(boards: None, log_event: LogEvent) -> None:
+    """Many members, ties and refunds: every member's rank_of equals its place in a sort of all the rows."""
+    for n in range(30):
+        log_event("join", member=f"R{n}", referrer="A" if n % 3 else "P", at=at(4, 9, n))
+    for n in range(30):
+        log_event("pay", member=f"R{n}", sku="TEA", quantity=1 + n % 4, order=f"r{n}", at=at(4, 10, n))
+    for n in range(0, 30, 7):
+        log_event("refund", order=f"r{n}", at=at(4, 11, n))
+    drain()
+    for board in ("sales", "commission", "invites"):
+        rows = list(LeaderboardFigure.objects.filter(board=board, period="all", bucket="all", figure__gt=0)
+                    .order_by("-figure", "-precedence").values_list("member", flat=True))
+        assert rows, board
+        for place, member in enumerate(rows, start=1):
+            found = rank_of(board, "all", "all", member)
+            assert found is not None and found["rank"] == place, (board, member, found, place)

@@ -42,7 +42,16 @@ KEY = ("board", "period", "bucket", "member")
 ADDED = ("figure",)
 SALES_RULE = "distribution_commission_l1"
 
+TALLY_COLUMNS = ("board", "period", "bucket", "figure", "block", "members")
+TALLY_KEY = ("board", "period", "bucket", "figure", "block")
+#: precedence values per tally block
+BLOCK = 1 << 22
+
 Key = tuple[str, str, str, str]
+
+
+def block_of(precedence: int) -> int:
+    return precedence // BLOCK
 
 
 def bucket_of(period: str, day: dt.date) -> str:
@@ -121,6 +130,42 @@ def batch_rows(engine: Engine, applied: Sequence[Applied]) -> list[tuple[Any, ..
     return figures.rows()
 
 
+def write(connection: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Add a batch's rows to the boards, inside the batch's database transaction: the figures (an upsert adding to
+    ``figure``, setting ``precedence``) and the tally (a member leaves its old (figure, block) and joins its new
+    one, when above zero)."""
+    from .bulk import upsert_rows
+
+    if not rows:
+        return
+    wanted: dict[tuple[str, str, str], list[str]] = {}
+    for board, period, bucket, member, _figure, _precedence in rows:
+        wanted.setdefault((board, period, bucket), []).append(member)
+    before: dict[Key, tuple[int, int]] = {}
+    with connection.cursor() as cursor:
+        for (board, period, bucket), members in wanted.items():
+            for start in range(0, len(members), 500):
+                chunk = members[start:start + 500]
+                marks = ", ".join("%s" for _ in chunk)
+                cursor.execute("SELECT member, figure, precedence FROM store_leaderboardfigure WHERE board = %s "
+                               f"AND period = %s AND bucket = %s AND member IN ({marks})",
+                               [board, period, bucket, *chunk])
+                for member, figure, precedence in cursor.fetchall():
+                    before[(board, period, bucket, member)] = (figure, precedence)
+    tally: dict[tuple[str, str, str, int, int], int] = {}
+    for board, period, bucket, member, added, precedence in rows:
+        old_figure, old_precedence = before.get((board, period, bucket, member), (0, 0))
+        if old_figure > 0:
+            key = (board, period, bucket, old_figure, block_of(old_precedence))
+            tally[key] = tally.get(key, 0) - 1
+        if old_figure + added > 0:
+            key = (board, period, bucket, old_figure + added, block_of(precedence))
+            tally[key] = tally.get(key, 0) + 1
+    upsert_rows(connection, "store_leaderboardfigure", COLUMNS, KEY, rows, added=ADDED)
+    upsert_rows(connection, "store_leaderboardtally", TALLY_COLUMNS, TALLY_KEY,
+                [(*key, members) for key, members in tally.items() if members], added=("members",))
+
+
 # --- reading (the members' pages) ----------------------------------------------------------------------------------
 
 
@@ -140,8 +185,9 @@ def top(board: str, period: str, bucket: str, n: int, using: str = "default") ->
 
 def rank_of(board: str, period: str, bucket: str, member: str, using: str = "default") -> dict[str, Any] | None:
     """A member's own place on a board, even outside the top N: ``{"rank": 1234, "figure": 500}``; None when it
-    has no figure above zero there. One indexed count of the rows ahead of it."""
-    from django.db.models import Q
+    has no figure above zero there. Ahead of it: the tally above its (figure, block), and the rows of its own
+    figure and block reached before it (a short range of the index ``leaderboard_rank``)."""
+    from django.db import connections
 
     from .store.models import LeaderboardFigure
 
@@ -151,10 +197,17 @@ def rank_of(board: str, period: str, bucket: str, member: str, using: str = "def
     if mine is None or mine[0] <= 0:
         return None
     figure, precedence = mine
-    ahead = (LeaderboardFigure.objects.using(using)
-             .filter(board=board, period=period, bucket=bucket)
-             .filter(Q(figure__gt=figure) | Q(figure=figure, precedence__gt=precedence)).count())
-    return {"rank": ahead + 1, "figure": figure}
+    block = block_of(precedence)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT COALESCE(SUM(members), 0) FROM store_leaderboardtally WHERE board = %s AND "
+                       "period = %s AND bucket = %s AND (figure, block) > (%s, %s)",
+                       [board, period, bucket, figure, block])
+        above = int(cursor.fetchone()[0])
+        cursor.execute("SELECT COUNT(*) FROM store_leaderboardfigure WHERE board = %s AND period = %s AND "
+                       "bucket = %s AND figure = %s AND precedence > %s AND precedence < %s",
+                       [board, period, bucket, figure, precedence, (block + 1) * BLOCK])
+        beside = int(cursor.fetchone()[0])
+    return {"rank": above + beside + 1, "figure": figure}
 
 
 def initials(name: str) -> str:

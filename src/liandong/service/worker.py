@@ -64,10 +64,8 @@ from .daily_figures import COLUMNS as DAY_COLUMNS
 from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
-from .leaderboards import ADDED as BOARD_ADDED
-from .leaderboards import COLUMNS as BOARD_COLUMNS
-from .leaderboards import KEY as BOARD_KEY
 from .leaderboards import batch_rows as board_rows
+from .leaderboards import write as write_boards
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
 from .notices import notice_rows
@@ -623,8 +621,7 @@ def write_batch(batch: Batch, using: str) -> None:
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
             upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
-            upsert_rows(connection, "store_leaderboardfigure", BOARD_COLUMNS, BOARD_KEY, batch.boards,
-                        added=BOARD_ADDED)
+            write_boards(connection, batch.boards)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

@@ -353,3 +353,22 @@ class LeaderboardSetting(models.Model):
     id = models.SmallIntegerField(primary_key=True, default=1)
     hide_names = models.BooleanField(default=False)
     top = models.PositiveSmallIntegerField(default=20, help_text="how many members a board shows")
+
+
+class LeaderboardTally(models.Model):
+    """How many ranked members (figure above zero) a board's bucket holds at each figure, per block of precedence
+    (``precedence // 2**22``, floor: about four million log positions): a member's rank is the tally above its
+    (figure, block) plus the rows of its own figure and block ahead of it, so the count never walks a million rows
+    (``service.leaderboards.rank_of``). Kept by the worker with the figures, in the same transaction
+    (``service.leaderboards.write``)."""
+
+    board = models.CharField(max_length=16)
+    period = models.CharField(max_length=8)
+    bucket = models.CharField(max_length=10)
+    figure = models.BigIntegerField()
+    block = models.BigIntegerField()
+    members = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "period", "bucket", "figure", "block"],
+                                               name="one_leaderboard_tally")]
