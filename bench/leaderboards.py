@@ -7,9 +7,17 @@ test). The members' page reads a board's top N and the viewer's own rank (``serv
 
 It creates a fresh database (dropped at the end unless ``--keep``), migrates it, fills one bucket of one board
 (``commission``, ``week``) with ``--members`` rows (figures drawn from a long-tailed distribution with many ties, as
-a shop's are: most members earn a little, few much) and its tally, plus a second board beside it, analyses the table, then times
-each read ``--repeat`` times and prints the median and the worst, for the top N and for members at the top, the
-middle and the bottom of the board.
+a shop's are: most members earn a little, few much) and its tally, plus a second board beside it, analyses the
+table, then times each read ``--repeat`` times and prints the median and the worst, for the top N and for members
+at the top, the middle and the bottom of the board. On this project's 2-core machine (PostgreSQL 15):
+
+    43,934 tally rows per board
+    top 20: median 0.64 ms, worst 1.28 ms
+    own rank of the first member (rank 1): median 1.14 ms, worst 2.33 ms
+    own rank of the middle member (rank 500,001): median 32.27 ms, worst 35.52 ms
+    own rank of the last member (rank 1,000,000): median 23.67 ms, worst 35.12 ms
+
+(A plain count of the rows ahead, without the tally, took 150-350 ms for a member in the middle or at the end.)
 """
 
 from __future__ import annotations
