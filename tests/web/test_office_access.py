@@ -125,6 +125,7 @@ PAGES = {
     "/office/plans/previews/1": (404, 404, 403, 404),  # no such preview: past the door, a 404
     "/office/dashboard": (200, 200, 403, 200),
     "/office/dashboard/sales.csv": (200, 200, 403, 200),
+    "/office/contests": (200, 200, 403, 200),
 }
 
 

@@ -501,12 +501,12 @@ _EXAMPLE = {"contest": "c1", "name": "双十二战队PK", "start": "2026-12-10T0
             "joining": "invite", "prizes": [{"rank": 1, "cash": "100.00", "to": "captain"}]}
 
 Contests.verbs = (
-    Verb(CreateContest, check_create, apply_create, senders=("operator",), permission="configure_plan",
+    Verb(CreateContest, check_create, apply_create, senders=("operator",), permission="run_campaigns",
          example=_EXAMPLE),
-    Verb(ChangeContest, check_change, apply_change, senders=("operator",), permission="configure_plan",
+    Verb(ChangeContest, check_change, apply_change, senders=("operator",), permission="run_campaigns",
          example=_EXAMPLE),
     Verb(JoinContestTeam, check_join, apply_join, senders=("member",), member_field="member",
          example={"contest": "c1", "team": "red"}),
-    Verb(AssignContestTeam, check_assign, apply_join, senders=("operator",), permission="configure_plan",
+    Verb(AssignContestTeam, check_assign, apply_join, senders=("operator",), permission="run_campaigns",
          example={"member": "m3kq7", "contest": "c1", "team": "red"}),
 )

@@ -34,4 +34,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("orders", gettext_lazy("Orders and refunds"), "refund_order", "▤"),
     NavEntry("days", gettext_lazy("Day close"), "close_day", "◷"),
     NavEntry("plans", gettext_lazy("Plan settings"), "configure_plan", "⚙"),
+    NavEntry("contests", gettext_lazy("Team contests"), "run_campaigns", "⚑"),
 )

@@ -40,3 +40,12 @@ urlpatterns = [
     path("dashboard", dashboard.dashboard, name="dashboard"),
     path("dashboard/<str:chart>.csv", dashboard.chart_csv, name="dashboard_csv"),
 ]
+
+# team contests and the leaderboards' setting (leaderboards branch)
+from .views import contests  # noqa: E402
+
+urlpatterns += [
+    path("contests", contests.contests, name="contests"),
+    path("contests/create", contests.create, name="contests_create"),
+    path("contests/board-setting", contests.board_setting, name="contests_board_setting"),
+]
