@@ -101,11 +101,14 @@ def contest_view(cid: str, contest: dict[str, Any], member: str) -> dict[str, An
     team_of = {m: team["id"] for team in contest["teams"] for m in team["members"]}
     tz = reads.wording_engine().tz
     teams = {t["id"]: t for t in contest["teams"]}
+    start = dt.datetime.fromisoformat(contest["start"]).astimezone(tz)
+    status = contest["status"]
+    if status == "scheduled" and timezone.now() >= start:  # counting from its start; the engine's next event says so
+        status = "running"
     return {
-        "id": cid, "name": contest["name"], "status": contest["status"],
-        "status_label": STATUS_LABELS[contest["status"]], "metric": METRIC_LABELS[contest["metric"]],
-        "joining": contest["joining"],
-        "start": dt.datetime.fromisoformat(contest["start"]).astimezone(tz),
+        "id": cid, "name": contest["name"], "status": status,
+        "status_label": STATUS_LABELS[status], "metric": METRIC_LABELS[contest["metric"]],
+        "joining": contest["joining"], "start": start,
         "end": dt.datetime.fromisoformat(contest["end"]).astimezone(tz),
         "teams": [{"id": t["id"], "name": t["name"], "captain": names[t["captain"]], "size": len(t["members"])}
                   for t in contest["teams"]],
@@ -146,9 +149,9 @@ def contest(request: HttpRequest, contest: str) -> HttpResponse:
 @member_page
 def contest_standings(request: HttpRequest, contest: str) -> HttpResponse:
     """The standings part of a contest's page, as the page reads it again while it is open: ``{"status": "running",
-    "html": "<table …>"}``, rendered here in the request's language."""
+    "status_label": "Running", "html": "<table …>"}``, rendered here in the request's language."""
     if "contests" not in reads.running_plans():
         raise Http404(_("no such contest"))
     found = _one(request, contest)
     html = render_to_string("pages/_contest_standings.html", {"contest": found}, request=request)
-    return JsonResponse({"status": found["status"], "html": html})
+    return JsonResponse({"status": found["status"], "status_label": str(found["status_label"]), "html": html})

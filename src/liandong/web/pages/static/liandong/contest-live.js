@@ -15,7 +15,13 @@
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (part) {
-      if (part !== null && part.html !== box.innerHTML) { box.innerHTML = part.html; }
+      if (part === null) { return; }
+      if (part.html !== box.innerHTML) { box.innerHTML = part.html; }
+      var badge = document.querySelector("[data-contest-status]");
+      if (badge && badge.getAttribute("data-status") !== part.status) {
+        badge.setAttribute("data-status", part.status);
+        badge.textContent = part.status_label;
+      }
     }).catch(function () { /* the next poll tries again */ }).then(function () {
       window.setTimeout(poll, 2000);
     });
