@@ -14,12 +14,13 @@ import json
 from typing import Any
 
 import pytest
-from api_client import Caller, FakeClock, Register, buy, make_shop
+from api_client import Caller, FakeClock, Register, buy, make_operator, make_shop
 from django.test import Client
 from django.utils import timezone
 from office_client import messages_of, office_browser, post
 from page_client import logged_in
 
+from liandong.service.store.models import ContestNotice
 from liandong.web.accounts.models import AuditLog
 
 pytest_plugins = ["api_fixtures"]
@@ -103,6 +104,17 @@ def test_members_see_the_rules_join_a_team_and_the_standings_move(people: dict[s
     assert '<tr data-team="red" data-rank="1" data-mine' in part["html"]
     assert '<td class="num" data-figure>118.00</td>' in part["html"]
     assert text(page, "/contests/nope")[0] == 404
+    # the day's close tells every team member (captains too) the day's standings
+    clock.advance(86400)
+    closed = make_operator("closer").post("/api/operator/close-day", {"day": "2026-03-04"})
+    assert closed.status == 200, closed.body
+    told = {n.member: (n.team, [(s["team"], s["figure"]) for s in n.standings])
+            for n in ContestNotice.objects.filter(contest="pk1", day=dt.date(2026, 3, 4))}
+    standings = [("red", "118.00"), ("blue", "0.00")]
+    assert told == {people["alice"].member: ("red", standings), people["bob"].member: ("red", standings),
+                    people["carl"].member: ("blue", standings)}
+    status, html = text(page, "/contests/pk1")
+    assert 'data-notice-day="2026-03-04"' in html and "#1 Red team 118.00" in html
 
 
 def test_the_leaderboard_shows_the_top_and_my_rank_and_hides_names_when_asked(people: dict[str, Caller],

@@ -166,6 +166,32 @@ def write(connection: Any, rows: Sequence[tuple[Any, ...]]) -> None:
                 [(*key, members) for key, members in tally.items() if members], added=("members",))
 
 
+# --- the team contests' day standings, told to every team member ---------------------------------------------------
+
+NOTICE_COLUMNS = ("member", "contest", "day", "team", "standings", "created_at")
+NOTICE_KEY = ("member", "contest", "day")
+
+
+def contest_notice_rows(engine: Engine, applied: Sequence[Applied]) -> list[tuple[Any, ...]]:
+    """One row per team member of each ``contest_day_standings`` fact of the batch (``NOTICE_COLUMNS``)."""
+    rows: list[tuple[Any, ...]] = []
+    for item in applied:
+        for fact in item.facts:
+            if fact.get("fact") != "contest_day_standings":
+                continue
+            at = item.event.at if item.event is not None else engine.clock
+            standings = fact["standings"]
+            for member, team in fact["teams"].items():
+                rows.append((member, fact["contest"], fact["day"], team, standings, at))
+    return rows
+
+
+def write_contest_notices(connection: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    from .bulk import upsert_rows
+
+    upsert_rows(connection, "store_contestnotice", NOTICE_COLUMNS, NOTICE_KEY, rows)
+
+
 # --- reading (the members' pages) ----------------------------------------------------------------------------------
 
 

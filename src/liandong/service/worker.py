@@ -65,6 +65,7 @@ from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
 from .leaderboards import batch_rows as board_rows
+from .leaderboards import contest_notice_rows, write_contest_notices
 from .leaderboards import write as write_boards
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .notices import COLUMNS as NOTICE_COLUMNS
@@ -470,6 +471,8 @@ class Batch:
     liabilities: list[DayProof] = field(default_factory=list)
     # what the batch adds to the members' leaderboard figures (``service.leaderboards``)
     boards: list[tuple[Any, ...]] = field(default_factory=list)
+    # the team contests' day standings for each team member (``service.leaderboards``)
+    contest_notices: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _Pipeline:
@@ -556,7 +559,8 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
         (ModuleState, modules, "kind"),
     ]
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, figures.rows(), projections, boards=board_rows(engine, applied))
+                 balances, notices, months, figures.rows(), projections, boards=board_rows(engine, applied),
+                 contest_notices=contest_notice_rows(engine, applied))
 
 
 @dataclass
@@ -622,6 +626,7 @@ def write_batch(batch: Batch, using: str) -> None:
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
             upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
             write_boards(connection, batch.boards)
+            write_contest_notices(connection, batch.contest_notices)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

@@ -362,9 +362,10 @@ class Contests(Module):
         for contest in self.contests.values():
             if contest.over or engine.day_of(contest.start) > day or engine.day_of(contest.end) < day:
                 continue
+            members = sorted(contest.team_of, key=lambda m: engine.members[m].index)
             engine.fact("contest_day_standings", contest=contest.id, day=day.isoformat(),
-                        standings=contest.view()["standings"],
-                        members=sorted(contest.team_of, key=lambda m: engine.members[m].index))
+                        standings=contest.view()["standings"], members=members,
+                        teams={m: contest.team_of[m] for m in members})
 
     # --- reads -------------------------------------------------------------------------------------------------
     def team_of(self, member: str) -> dict[str, str]:

@@ -372,3 +372,22 @@ class LeaderboardTally(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["board", "period", "bucket", "figure", "block"],
                                                name="one_leaderboard_tally")]
+
+
+class ContestNotice(models.Model):
+    """A team contest's standings at a day's close, kept for each member of its teams (the engine's fact
+    ``contest_day_standings``, ``engine/plans/contests.py``), written by the worker with the close's batch and shown
+    on the member's contest pages. ``standings``: ``[{"rank": 1, "team": "red", "name": "红队", "figure": "300.00"},
+    …]`` as the engine read them; ``team`` is the member's."""
+
+    member = models.CharField(max_length=64)
+    contest = models.CharField(max_length=64)
+    day = models.DateField(help_text="the business day closed")
+    team = models.CharField(max_length=32)
+    standings = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "contest", "day"], name="one_contest_notice")]
+        indexes = [models.Index(fields=["member", "-id"], name="contest_notice_newest")]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from ....engine.money import format_fen
 from ....service import leaderboards as boards
-from ....service.store.models import LeaderboardSetting
+from ....service.store.models import ContestNotice, LeaderboardSetting
 from ...api import reads
 from ..people import display_names
 from .common import member_page
@@ -142,7 +142,10 @@ def _one(request: HttpRequest, cid: str) -> dict[str, Any]:
 def contest(request: HttpRequest, contest: str) -> HttpResponse:
     if "contests" not in reads.running_plans():
         return contests_off(request)
-    return render(request, "pages/contest.html", {"tab": "me", "contest": _one(request, contest)})
+    member = request.member_login.member  # type: ignore[attr-defined]
+    notices = list(ContestNotice.objects.filter(member=member, contest=contest).order_by("-day")[:7])
+    return render(request, "pages/contest.html", {"tab": "me", "contest": _one(request, contest),
+                                                  "notices": notices})
 
 
 @require_GET
