@@ -14,13 +14,17 @@ The shop (distribution, 10% on level 1, TEA 100.00), Asia/Shanghai; 2026-03-02 a
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
+from django.db import connection
 
 from conftest import LogEvent, make_shop
 from liandong.service.leaderboards import bucket_of, rank_of, top
-from liandong.service.store.models import LeaderboardFigure
+from liandong.service.store.models import LeaderboardFigure, LeaderboardTally
 from liandong.service.worker import drain
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -104,3 +108,20 @@ def test_the_tally_gives_the_rank_a_full_sort_gives(boards: None, log_event: Log
         for place, member in enumerate(rows, start=1):
             found = rank_of(board, "all", "all", member)
             assert found is not None and found["rank"] == place, (board, member, found, place)
+
+
+def test_the_migration_builds_the_figures_the_worker_kept(boards: None, log_event: LogEvent) -> None:
+    """Migration 0014 replays the log applied before it, as the worker adds the figures: the same rows."""
+    log_event("refund", order="o2", at=at(9, 10))
+    drain()
+    columns = ("board", "period", "bucket", "member", "figure", "precedence")
+    kept = sorted(LeaderboardFigure.objects.values_list(*columns))
+    tally = sorted(LeaderboardTally.objects.exclude(members=0).values_list("board", "period", "bucket", "figure",
+                                                                           "block", "members"))
+    LeaderboardFigure.objects.all().delete()
+    LeaderboardTally.objects.all().delete()
+    migration = importlib.import_module("liandong.service.store.migrations.0014_leaderboards")
+    migration.fill_leaderboards(apps, SimpleNamespace(connection=connection))
+    assert sorted(LeaderboardFigure.objects.values_list(*columns)) == kept
+    assert sorted(LeaderboardTally.objects.exclude(members=0).values_list(
+        "board", "period", "bucket", "figure", "block", "members")) == tally
