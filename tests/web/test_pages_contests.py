@@ -98,6 +98,7 @@ def test_members_see_the_rules_join_a_team_and_the_standings_move(people: dict[s
     buy(bob, "TEA")
     status, html = text(page, "/contests/pk1")
     assert 'data-my-team>Red team<' in html and 'data-join-team' not in html
+    assert 'data-my-team>Red team<' in text(logged_in(people["alice"]), "/contests/pk1")[1]  # the captain
     r = page.get("/contests/pk1/standings", HTTP_ACCEPT_LANGUAGE="en")
     part = json.loads(r.content)
     assert part["status"] == "running"

@@ -227,14 +227,18 @@ class Contest:
     def figure_text(self, figure: int) -> str:
         return format_fen(figure) if self.rules.metric == "sales" else str(figure)
 
-    def view(self) -> dict[str, Any]:
+    def view(self, members: bool = True) -> dict[str, Any]:
+        """The contest as replay shows it; ``members=False`` (the shop read the worker rewrites as standings move):
+        each team's size instead of its members, who read their own team in their member read."""
         r = self.rules
         teams = {t.id: t for t in r.teams}
         return {
             "name": r.name, "metric": r.metric, "joining": r.joining,
             "start": self.start.isoformat(), "end": self.end.isoformat(),
             "status": "over" if self.over else "running" if self.started else "scheduled",
-            "teams": [{"id": t.id, "name": t.name, "captain": t.captain, "members": self.members_of(t.id)}
+            "teams": [{"id": t.id, "name": t.name, "captain": t.captain,
+                       **({"members": self.members_of(t.id)} if members else {}),
+                       "size": sum(1 for team in self.team_of.values() if team == t.id)}
                       for t in r.teams],
             "prizes": [{"rank": p.rank, "to": p.to,
                         **({"cash": format_fen(p.cash)} if p.cash is not None else {"coupons": p.coupons})}
@@ -355,7 +359,7 @@ class Contests(Module):
                 contest.prizes_paid.append({
                     "rank": prize.rank, "team": standing.team, "member": member,
                     **({"cash": format_fen(prize.cash)} if prize.cash is not None else {"coupons": prize.coupons})})
-        engine.fact("contest_over", contest=contest.id, standings=contest.view()["standings"],
+        engine.fact("contest_over", contest=contest.id, standings=contest.view(members=False)["standings"],
                     members=sorted(contest.team_of, key=lambda m: engine.members[m].index))
 
     def on_close_day(self, engine: Engine, day: dt.date) -> None:
@@ -364,7 +368,7 @@ class Contests(Module):
                 continue
             members = sorted(contest.team_of, key=lambda m: engine.members[m].index)
             engine.fact("contest_day_standings", contest=contest.id, day=day.isoformat(),
-                        standings=contest.view()["standings"], members=members,
+                        standings=contest.view(members=False)["standings"], members=members,
                         teams={m: contest.team_of[m] for m in members})
 
     # --- reads -------------------------------------------------------------------------------------------------
@@ -379,7 +383,7 @@ class Contests(Module):
         return {"teams": teams} if teams else None
 
     def shop_read(self, engine: Engine) -> dict[str, Any] | None:
-        return {"contests": {cid: c.view() for cid, c in self.contests.items()}}
+        return {"contests": {cid: c.view(members=False) for cid, c in self.contests.items()}}
 
     def end_state(self, engine: Engine) -> dict[str, Any]:
         return {"contests": {cid: c.view() for cid, c in self.contests.items()}}
@@ -437,7 +441,8 @@ def _contest_of(engine: Engine, rules: ContestRules, cid: str) -> Contest:
 def apply_create(engine: Engine, event: CreateContest) -> None:
     contest = _contest_of(engine, event.rules(), event.contest)
     _plan(engine).contests[event.contest] = contest
-    engine.fact("contest_created", contest=event.contest)
+    # the captains' own reads show their team (the fact names them)
+    engine.fact("contest_created", contest=event.contest, captains=[t.captain for t in contest.rules.teams])
 
 
 def check_change(engine: Engine, event: ChangeContest) -> Refusal | None:
@@ -460,6 +465,7 @@ def apply_change(engine: Engine, event: ChangeContest) -> None:
             contest.joined_at[member] = old.joined_at[member]
     contest.created_at = old.created_at
     plan.contests[event.contest] = contest
+    engine.fact("contest_changed", contest=event.contest, members=sorted({*old.team_of, *contest.team_of}))
 
 
 def _check_join(engine: Engine, event: JoinContestTeam | AssignContestTeam, by_member: bool) -> Refusal | None:

@@ -96,9 +96,9 @@ def contests_read() -> dict[str, dict[str, Any]]:
 def contest_view(cid: str, contest: dict[str, Any], member: str) -> dict[str, Any]:
     """A contest as the page shows it: its times in the shop's zone, its people by display name."""
     hide = settings().hide_names
-    people = [m for team in contest["teams"] for m in team["members"]]
+    people = [team["captain"] for team in contest["teams"]] + [p["member"] for p in contest["prizes_paid"]]
     names = shown_names(people, hide)
-    team_of = {m: team["id"] for team in contest["teams"] for m in team["members"]}
+    mine = reads.plan_read(reads.member_state(member), "contests").get("teams", {}).get(cid)
     tz = reads.wording_engine().tz
     teams = {t["id"]: t for t in contest["teams"]}
     start = dt.datetime.fromisoformat(contest["start"]).astimezone(tz)
@@ -110,11 +110,11 @@ def contest_view(cid: str, contest: dict[str, Any], member: str) -> dict[str, An
         "status_label": STATUS_LABELS[status], "metric": METRIC_LABELS[contest["metric"]],
         "joining": contest["joining"], "start": start,
         "end": dt.datetime.fromisoformat(contest["end"]).astimezone(tz),
-        "teams": [{"id": t["id"], "name": t["name"], "captain": names[t["captain"]], "size": len(t["members"])}
+        "teams": [{"id": t["id"], "name": t["name"], "captain": names[t["captain"]], "size": t["size"]}
                   for t in contest["teams"]],
-        "standings": [{**s, "captain": names[teams[s["team"]]["captain"]], "mine": team_of.get(member) == s["team"]}
+        "standings": [{**s, "captain": names[teams[s["team"]]["captain"]], "mine": mine == s["team"]}
                       for s in contest["standings"]],
-        "prizes": contest["prizes"], "my_team": teams[team_of[member]]["name"] if member in team_of else None,
+        "prizes": contest["prizes"], "my_team": teams[mine]["name"] if mine in teams else None,
         "paid": [{**p, "name": names.get(p["member"], "")} for p in contest["prizes_paid"]],
     }
 
