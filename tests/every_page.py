@@ -118,7 +118,8 @@ def build_demo_shop() -> DemoShop:
                   {"id": "blue", "name": "Blue", "captain": shop.members["s1"].member}],
         "prizes": [{"rank": 1, "cash": "10.00"}]})
     assert created.status == 200, created.body
-    joined = shop.members["bob"].post("/api/actions/join_contest_team", {"contest": shop.contest, "team": "red"})
+    joined = shop.members["bob"].post("/api/actions/join_contest_team",
+                                      {"contest": shop.contest, "captain": shop.ann.invite_code})
     assert joined.status == 200, joined.body
     return shop
 

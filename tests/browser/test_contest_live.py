@@ -52,7 +52,8 @@ def contest_shop(live: Live, browser_settings: Any) -> dict[str, Caller]:
                   {"id": "blue", "name": "Blue", "captain": people["carl"].member}],
         "prizes": [{"rank": 1, "cash": "20.00"}]})
     assert created.status == 200, created.body
-    joined = people["bob"].post("/api/actions/join_contest_team", {"contest": "pk1", "team": "red"})
+    joined = people["bob"].post("/api/actions/join_contest_team",
+                                {"contest": "pk1", "captain": people["alice"].invite_code})
     assert joined.status == 200, joined.body
     time.sleep(max(0.0, (start - timezone.now()).total_seconds()) + 0.1)  # the contest has started
     return people

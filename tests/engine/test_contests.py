@@ -46,7 +46,7 @@ def test_invites_count_from_the_start_and_from_the_member_joining_its_team() -> 
         contest("c1", "invites"),                                              # 3
         {"join": "C", "referrer": "A", "at": "2026-01-01T10:00:00+08:00"},    # 4 before the start
         {"join": "D", "referrer": "C", "at": "2026-01-02T09:00:00+08:00"},    # 5 C in no team yet
-        {"join_contest_team": "C", "contest": "c1", "team": "red"},           # 6
+        {"join_contest_team": "C", "contest": "c1", "captain": "A"},           # 6
         {"join": "E", "referrer": "C"},                                       # 7 red 1
         {"join": "F", "referrer": "B"},                                       # 8 blue 1, later: red first
         {"join": "G", "referrer": "B", "at": END},                            # 9 the end: not counted
@@ -71,7 +71,7 @@ def test_new_agents_are_invitees_whose_first_gift_pack_is_paid_in_the_window() -
         contest("c1", "new_agents", joining="assigned", prizes=[{"rank": 1, "coupons": 3, "to": "each"}]),
         {"join": "C", "referrer": "A"},
         {"assign_contest_team": "C", "contest": "c1", "team": "red"},
-        {"join_contest_team": "C", "contest": "c1", "team": "blue"},       # 6 refused: assigned only
+        {"join_contest_team": "C", "contest": "c1", "captain": "B"},       # 6 refused: assigned only
         {"join": "D", "referrer": "C"},
         {"join": "E", "referrer": "B"},
         {"pay": "D", "sku": "GIFT", "at": "2026-01-02T10:00:00+08:00"},   # red 1 (D's referrer C is red)
@@ -111,7 +111,7 @@ def test_prizes_are_paid_once_at_the_end_naming_contest_and_rank_and_late_refund
     result = run([
         contest("c1", "sales", prizes=[{"rank": 1, "cash": "100.00"}, {"rank": 2, "cash": "20.00"}]),
         {"join": "C"},
-        {"join_contest_team": "C", "contest": "c1", "team": "blue"},
+        {"join_contest_team": "C", "contest": "c1", "captain": "B"},
         {"pay": "C", "sku": "TEA", "quantity": 3, "at": "2026-01-02T10:00:00+08:00"},   # o1 blue 30.00
         {"pay": "A", "sku": "TEA", "quantity": 2},                                      # o2 red 20.00
         {"tick": "", "at": END},                                                        # blue 1st, red 2nd
@@ -133,7 +133,7 @@ def test_each_day_close_in_the_window_tells_every_team_member_the_standings() ->
     result = run([
         contest("c1", "orders"),
         {"join": "C"},
-        {"join_contest_team": "C", "contest": "c1", "team": "red"},
+        {"join_contest_team": "C", "contest": "c1", "captain": "A"},
         {"pay": "C", "sku": "TEA", "at": "2026-01-02T10:00:00+08:00"},
         {"close_day": "2026-01-02"},
     ])
@@ -143,3 +143,16 @@ def test_each_day_close_in_the_window_tells_every_team_member_the_standings() ->
     assert facts[0]["day"] == "2026-01-02"
     assert [(s["rank"], s["team"], s["figure"]) for s in facts[0]["standings"]] == [(1, "red", "1"),
                                                                                     (2, "blue", "0")]
+
+
+def test_a_member_joins_by_a_captains_invite_only() -> None:
+    result = run([
+        contest("c1", "orders"),
+        {"join": "C"},
+        {"join": "D"},
+        {"join_contest_team": "C", "contest": "c1", "captain": "D"},    # 6 refused: D captains no team
+        {"join_contest_team": "C", "contest": "c1", "captain": "B"},    # 7 blue
+        {"assign_contest_team": "D", "contest": "c1", "team": "green"},  # 8 refused: no such team
+    ])
+    assert codes(result) == [(6, "contest_not_captain"), (8, "contest_team_unknown")]
+    assert result.end_state()["members"]["C"]["contests"] == {"c1": "blue"}

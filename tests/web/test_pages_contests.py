@@ -89,9 +89,15 @@ def test_members_see_the_rules_join_a_team_and_the_standings_move(people: dict[s
     status, html = text(page, "/contests")
     assert status == 200 and 'data-contest="pk1"' in html and "Not started" in html
     status, html = text(page, "/contests/pk1")
-    assert status == 200 and 'data-join-team="red"' in html and 'data-prize="1"' in html and "¥20.00" in html
+    assert status == 200 and 'data-prize="1"' in html and "¥20.00" in html and "data-join-team" not in html
+    alice_page = text(logged_in(people["alice"]), "/contests/pk1")[1]
+    assert f"/contests/pk1?invite={people['alice'].invite_code}" in alice_page  # the captain's invite link
+    status, html = text(page, f"/contests/pk1?invite={people['alice'].invite_code}")
+    assert "alice invites you to the team Red team." in html
+    assert f'name="captain" value="{people["alice"].invite_code}"' in html and "data-join-team" in html
+    assert "data-join-team" not in text(page, f"/contests/pk1?invite={bob.invite_code}")[1]  # bob captains none
     clock.advance(120)  # past the start
-    joined = bob.post("/api/actions/join_contest_team", {"contest": "pk1", "team": "red"})
+    joined = bob.post("/api/actions/join_contest_team", {"contest": "pk1", "captain": people["alice"].invite_code})
     assert joined.status == 200, joined.body
     buy(bob, "TEA")
     clock.advance()

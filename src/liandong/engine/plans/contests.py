@@ -3,8 +3,8 @@
 A plan the shop runs (``plans: {contests: {}}``; ``skus`` limits the products whose orders count). An operator
 creates a contest with ``create_contest``: a name, ``start`` and ``end`` (the window ``start <= at < end``), a
 ``metric``, teams (each with a captain), how members join (``joining``: ``invite``, a member joins the team of the
-captain whose invite it follows, ``join_contest_team``; ``assigned``: only an operator places members,
-``assign_contest_team``) and prizes by final rank (cash to available, or coupons; to the captain or to each
+captain whose invite it follows, ``join_contest_team`` naming the captain; ``assigned``: only an operator places
+members, ``assign_contest_team``) and prizes by final rank (cash to available, or coupons; to the captain or to each
 member of the team). Until the start the operator may replace the rules (``change_contest``); from the start
 they are frozen (``contest_frozen``).
 
@@ -67,6 +67,7 @@ CODES = {
     "contest_captain_unknown": gettext_noop("captain {value} is not a member"),
     "contest_in_team": gettext_noop("member {value} is already in team {team} of contest {contest}"),
     "contest_assigned_only": gettext_noop("contest {value} places members by assignment only"),
+    "contest_not_captain": gettext_noop("member {value} captains no team of contest {contest}"),
 }
 
 RULES = (
@@ -170,13 +171,13 @@ class ChangeContest(_ContestEvent):
 
 @register_event
 class JoinContestTeam(Event):
-    """A member joins a team by its captain's invite."""
+    """A member joins the team of the captain whose invite it follows (a member gives the captain's invite code)."""
 
     verb: ClassVar[str] = "join_contest_team"
     primary: ClassVar[str] = "member"
     member: MemberId
     contest: ObjectId
-    team: TeamId
+    captain: MemberId
 
 
 @register_event
@@ -478,7 +479,10 @@ def _check_join(engine: Engine, event: JoinContestTeam | AssignContestTeam, by_m
         return refuse("contest_over", "contest", event.contest)
     if by_member and contest.rules.joining == "assigned":
         return refuse("contest_assigned_only", "contest", event.contest)
-    if event.team not in contest.standings:
+    if isinstance(event, JoinContestTeam):
+        if not any(t.captain == event.captain for t in contest.rules.teams):
+            return refuse("contest_not_captain", "captain", event.captain, contest=event.contest)
+    elif event.team not in contest.standings:
         return refuse("contest_team_unknown", "team", event.team, contest=event.contest)
     if event.member in contest.team_of:
         return refuse("contest_in_team", "member", event.member, team=contest.team_of[event.member],
@@ -496,9 +500,13 @@ def check_assign(engine: Engine, event: AssignContestTeam) -> Refusal | None:
 
 def apply_join(engine: Engine, event: JoinContestTeam | AssignContestTeam) -> None:
     contest = _plan(engine).contests[event.contest]
-    contest.team_of[event.member] = event.team
+    if isinstance(event, JoinContestTeam):
+        team = next(t.id for t in contest.rules.teams if t.captain == event.captain)
+    else:
+        team = event.team
+    contest.team_of[event.member] = team
     contest.joined_at[event.member] = engine.clock
-    engine.fact("contest_team_joined", contest=event.contest, team=event.team, member=event.member)
+    engine.fact("contest_team_joined", contest=event.contest, team=team, member=event.member)
 
 
 _EXAMPLE = {"contest": "c1", "name": "双十二战队PK", "start": "2026-12-10T00:00:00+08:00",
@@ -513,7 +521,7 @@ Contests.verbs = (
     Verb(ChangeContest, check_change, apply_change, senders=("operator",), permission="run_campaigns",
          example=_EXAMPLE),
     Verb(JoinContestTeam, check_join, apply_join, senders=("member",), member_field="member",
-         example={"contest": "c1", "team": "red"}),
+         member_refs=("captain",), example={"contest": "c1", "captain": "K7Q2MX"}),
     Verb(AssignContestTeam, check_assign, apply_join, senders=("operator",), permission="run_campaigns",
          example={"member": "m3kq7", "contest": "c1", "team": "red"}),
 )

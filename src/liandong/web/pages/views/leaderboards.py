@@ -4,12 +4,14 @@ live while the page is open: the standings fragment is read again every few seco
 
 Figures are what the worker committed: the boards' rows (``service.leaderboards``) and the contests plan's shop read
 (``engine/plans/contests.py``). Members show by display name, or by initials when the operator hides names; only
-members with a figure are on a board. Joining a team is the member verb ``join_contest_team`` through the API."""
+members with a figure are on a board. Joining a team is the member verb ``join_contest_team`` through the API, from
+the captain's invite link (``/contests/<id>?invite=<the captain's invite code>``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_GET
 from ....engine.money import format_fen
 from ....service import leaderboards as boards
 from ....service.store.models import ContestNotice, LeaderboardSetting
+from ...accounts.models import MemberLogin
 from ...api import reads
 from ..people import display_names
 from .common import member_page
@@ -142,10 +145,23 @@ def _one(request: HttpRequest, cid: str) -> dict[str, Any]:
 def contest(request: HttpRequest, contest: str) -> HttpResponse:
     if "contests" not in reads.running_plans():
         return contests_off(request)
-    member = request.member_login.member  # type: ignore[attr-defined]
-    notices = list(ContestNotice.objects.filter(member=member, contest=contest).order_by("-day")[:7])
-    return render(request, "pages/contest.html", {"tab": "me", "contest": _one(request, contest),
-                                                  "notices": notices})
+    login = request.member_login  # type: ignore[attr-defined]
+    found = _one(request, contest)
+    notices = list(ContestNotice.objects.filter(member=login.member, contest=contest).order_by("-day")[:7])
+    captains = {t["captain"]: t for t in contests_read()[contest]["teams"]}
+    # a captain's invite: its link names the captain's invite code; a member following it may join that team
+    invite = None
+    if login.member in captains:
+        invite = request.build_absolute_uri(f"{request.path}?{urlencode({'invite': login.invite_code})}")
+    invited_by = None
+    code = request.GET.get("invite", "")
+    if code and found["my_team"] is None and found["joining"] == "invite" and found["status"] != "over":
+        inviter = MemberLogin.objects.filter(invite_code=code).values_list("member", flat=True).first()
+        if inviter is not None and inviter in captains:
+            invited_by = {"code": code, "team": captains[inviter]["name"],
+                          "captain": shown_names([inviter], settings().hide_names)[inviter]}
+    return render(request, "pages/contest.html", {"tab": "me", "contest": found, "notices": notices,
+                                                  "invite": invite, "invited_by": invited_by})
 
 
 @require_GET
