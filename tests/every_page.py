@@ -38,6 +38,7 @@ DEMO_PLANS: dict[str, dict[str, Any]] = {
     "chain21": {"skus": ["GIFT"]},
     "distribution": {"levels": 2, "rates": ["0.10", "0.05"], "skus": ["TEA"], "withdrawal_fee_rate": "0.01"},
     "points": {},
+    "contests": {},  # team contests (leaderboards branch): the demo runs one, pk-demo
 }
 
 
@@ -50,6 +51,7 @@ class DemoShop:
     campaign: str = ""
     group: str = ""
     offer: int = 0
+    contest: str = ""
 
     @property
     def ann(self) -> Caller:
@@ -98,7 +100,7 @@ def build_demo_shop() -> DemoShop:
         closed = operator.post("/api/operator/close-day", {"day": start.date().isoformat()})
         assert closed.status == 200, closed.body
         buy(shop.members["bob"], "TEA")
-        asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "Alipay ann@example.com"})
+        asked = ann.post("/api/withdrawals", {"amount": "50.00", "payee": "ann@example.com"})
         assert asked.status in (200, 201), asked.body
     # now, after the story (not on its clock), so that the group is still open:
     shop.campaign = "gb-demo"  # a group-buy lottery on the tea, published; s2 starts a group, bob joins it
@@ -110,6 +112,19 @@ def build_demo_shop() -> DemoShop:
     shop.group = str(view["group_views"][0]["group"])
     take_seat(shop.members["bob"], "join_group_buy", {"group": shop.group})
     shop.offer = publish_offer({"prize_sku": "TEA"})  # a blind-box offer members may start a set on
+    # a team contest (战队PK) running for a week: ann's red team against s1's blue, bob joins red
+    shop.contest = "pk-demo"
+    begin = timezone.now() + dt.timedelta(minutes=1)  # a start the clock has not passed when it is logged
+    created = operator.post("/api/operator/actions/create_contest", {
+        "contest": shop.contest, "name": "PK", "start": begin.isoformat(),
+        "end": (begin + dt.timedelta(days=7)).isoformat(), "metric": "sales",
+        "teams": [{"id": "red", "name": "Red", "captain": shop.ann.member},
+                  {"id": "blue", "name": "Blue", "captain": shop.members["s1"].member}],
+        "prizes": [{"rank": 1, "cash": "10.00"}]})
+    assert created.status == 200, created.body
+    joined = shop.members["bob"].post("/api/actions/join_contest_team",
+                                      {"contest": shop.contest, "captain": shop.ann.invite_code})
+    assert joined.status == 200, joined.body
     return shop
 
 
@@ -173,6 +188,10 @@ PAGES: dict[str, Page] = {
     # the proof of liabilities of the closed day (public; ann sees her leaf), and her inclusion path in it
     "liabilities": Page(lambda s: "/liabilities"),
     "liabilities_proof": Page(lambda s: "/liabilities/proof.json", kind="json"),
+    "leaderboards": Page(lambda s: "/leaderboards"),
+    "contests": Page(lambda s: "/contests"),
+    "contest": Page(lambda s: f"/contests/{s.contest}"),
+    "contest_standings": Page(lambda s: f"/contests/{s.contest}/standings", kind="json"),
     "liabilities_roots": Page(lambda s: "/liabilities/roots.json", viewer="visitor", kind="json"),
 }
 

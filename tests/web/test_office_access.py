@@ -132,6 +132,7 @@ PAGES = {
     "/office/members?q=nobody": (200, 200, 403, 200),
     "/office/reconciliation": (200, 200, 200, 200),  # the upload form; matching a bill (POST): decide_withdrawal
     "/office/holds": (200, 200, 200, 200),  # the fraud holds: decide_withdrawal acts, view_office reads
+    "/office/contests": (200, 200, 403, 200),
 }
 
 

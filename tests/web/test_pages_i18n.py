@@ -117,7 +117,7 @@ def test_the_walk_sees_an_untranslated_text() -> None:
     html = '<p>提现 <b>Withdraw</b></p><input placeholder="Payee account (e.g. Alipay or bank card)">'
     text = visible_text(html)
     assert [m for m, pattern in translated_english() if pattern.search(text)] == [
-        "Payee account (e.g. Alipay or bank card)", "Withdraw"]
+        "Alipay", "Payee account (e.g. Alipay or bank card)", "Withdraw"]
     assert visible_text('<script>var x = "Withdraw";</script><p>提现</p>') == "提现"
     assert visible_text('<button lang="zh-hans">中文</button> Shop', skip_lang="zh").strip() == "Shop"
 

@@ -6,7 +6,7 @@ modules claim the same kind, verb, rule, book or refusal code. The engine is giv
 (``Engine(shop, REGISTRY)``, or ``new_engine(shop)``); the core itself knows no module.
 
     >>> sorted(REGISTRY.plans)
-    ['chain21', 'distribution', 'fraud_holds', 'member_groups', 'points']
+    ['chain21', 'contests', 'distribution', 'fraud_holds', 'member_groups', 'points']
     >>> REGISTRY.owner_of("transpose"), REGISTRY.verb("transpose").senders
     ('chain21', ('operator',))
 """
@@ -28,6 +28,7 @@ from .labels import DeclarationError, claim, declare_book, declare_rule
 from .ledger import NON_CASH_UNITS, REWARD_RULES
 from .module import Module, ModuleConfig, Verb
 from .plans.chain21 import Chain21
+from .plans.contests import Contests
 from .plans.distribution import Distribution
 from .plans.fraud_holds import FraudHolds
 from .plans.member_groups import MemberGroups
@@ -120,6 +121,7 @@ REGISTRY.register(Distribution)
 REGISTRY.register(Points)
 REGISTRY.register(MemberGroups)
 REGISTRY.register(FraudHolds)
+REGISTRY.register(Contests)  # team contests (leaderboards branch)
 REGISTRY.register(CampaignLifecycle)
 REGISTRY.register(GroupBuy)
 REGISTRY.register(RedEnvelope)

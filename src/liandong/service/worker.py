@@ -14,6 +14,7 @@ in ``service.feed``), and commit in ONE database transaction:
     ReferralCount rows           the referral counts the batch changed (``Engine.recounted``)
     StatementMonth rows          the entries added to each member's monthly totals (``service.statement_months``)
     DailyFigure rows             the shop's figures per business day, for the dashboard (``service.daily_figures``)
+    LeaderboardFigure rows       each member's running figures per board and period (``service.leaderboards``)
     Balance rows                 the accounts the batch moved
     MemberState, ProductState, OrderState, WithdrawalState, CampaignState   the rows the batch touched
     LiabilityDay, LiabilityLeaf  at each applied close_day, the day's proof of liabilities (``service.liability_days``)
@@ -65,6 +66,9 @@ from .daily_figures import COLUMNS as DAY_COLUMNS
 from .daily_figures import KEY as DAY_KEY
 from .daily_figures import DayFigures, RankMemory
 from .feed import Applied, Touched, apply_logged, next_close_day, shop_of
+from .leaderboards import batch_rows as board_rows
+from .leaderboards import contest_notice_rows, write_contest_notices
+from .leaderboards import write as write_boards
 from .liability_days import DayProof, day_proof, liabilities_secret, write_day_proofs
 from .member_history import COLUMNS as HISTORY_COLUMNS
 from .member_history import history_rows
@@ -472,6 +476,10 @@ class Batch:
     liabilities: list[DayProof] = field(default_factory=list)
     history: list[tuple[Any, ...]] = field(default_factory=list)  # ``service.member_history``
     counts: list[tuple[Any, ...]] = field(default_factory=list)  # (member, referrals, descendants, team)
+    # what the batch adds to the members' leaderboard figures (``service.leaderboards``)
+    boards: list[tuple[Any, ...]] = field(default_factory=list)
+    # the team contests' day standings for each team member (``service.leaderboards``)
+    contest_notices: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _Pipeline:
@@ -565,7 +573,8 @@ def prepare_batch(engine: Engine, applied: Sequence[Applied], after: int, last_k
                   for m in sorted(engine.recounted)]
         engine.recounted.clear()
     return Batch(after, applied[-1].position, last_key, engine.ledger.count, outcomes, entries, transactions,
-                 balances, notices, months, figures.rows(), projections, history=history, counts=counts)
+                 balances, notices, months, figures.rows(), projections, history=history, counts=counts,
+                 boards=board_rows(engine, applied), contest_notices=contest_notice_rows(engine, applied))
 
 
 @dataclass
@@ -630,6 +639,8 @@ def write_batch(batch: Batch, using: str) -> None:
             insert_rows(connection, "store_membernotice", NOTICE_COLUMNS, batch.notices)  # after their transactions
             upsert_rows(connection, "store_statementmonth", MONTH_COLUMNS, MONTH_KEY, batch.months, added=MONTH_ADDED)
             upsert_rows(connection, "store_dailyfigure", DAY_COLUMNS, DAY_KEY, batch.days, added=DAY_ADDED)
+            write_boards(connection, batch.boards)
+            write_contest_notices(connection, batch.contest_notices)
             if crash is not None:
                 crash.reached("transactions", batch)
             upsert_rows(connection, "store_balance", ("owner", "book", "amount"), ("owner", "book"), batch.balances)

@@ -355,3 +355,75 @@ class MemberHistory(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["member", "id"], name="history_member_order")]
+# --- leaderboards (排行榜): kept by the worker, read by the members' /leaderboards (service.leaderboards) -----------
+
+
+class LeaderboardFigure(models.Model):
+    """A member's running figure on one board for one period: ``board`` commission (fen of reward rules credited,
+    less reversals), sales (fen of its bound buyers' orders, less refunds) or invites (members who joined with it as
+    the referrer); ``period`` day, week, month or all, with ``bucket`` its day (``2026-03-01``), the Monday of its
+    ISO week (``2026-W09`` as ``2026-02-23``), its month (``2026-03``) or ``all``, in the shop's time zone.
+
+    ``precedence`` is minus the log position of the event that last changed the figure: of two equal figures the
+    one reached first (the larger precedence) ranks higher, so the index on (board, period, bucket, figure,
+    precedence) serves both the top N (read backwards) and a member's rank (one count of the rows ahead of it).
+    """
+
+    board = models.CharField(max_length=16)
+    period = models.CharField(max_length=8)
+    bucket = models.CharField(max_length=10)
+    member = models.CharField(max_length=64)
+    figure = models.BigIntegerField(default=0)
+    precedence = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "period", "bucket", "member"],
+                                               name="one_leaderboard_figure")]
+        indexes = [models.Index(fields=["board", "period", "bucket", "figure", "precedence"],
+                                name="leaderboard_rank")]
+
+
+class LeaderboardSetting(models.Model):
+    """The operator's choices for the leaderboards: ``hide_names`` shows members by their initials only."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    hide_names = models.BooleanField(default=False)
+    top = models.PositiveSmallIntegerField(default=20, help_text="how many members a board shows")
+
+
+class LeaderboardTally(models.Model):
+    """How many ranked members (figure above zero) a board's bucket holds at each figure, per block of precedence
+    (``precedence // 2**22``, floor: about four million log positions): a member's rank is the tally above its
+    (figure, block) plus the rows of its own figure and block ahead of it, so the count never walks a million rows
+    (``service.leaderboards.rank_of``). Kept by the worker with the figures, in the same transaction
+    (``service.leaderboards.write``)."""
+
+    board = models.CharField(max_length=16)
+    period = models.CharField(max_length=8)
+    bucket = models.CharField(max_length=10)
+    figure = models.BigIntegerField()
+    block = models.BigIntegerField()
+    members = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "period", "bucket", "figure", "block"],
+                                               name="one_leaderboard_tally")]
+
+
+class ContestNotice(models.Model):
+    """A team contest's standings at a day's close, kept for each member of its teams (the engine's fact
+    ``contest_day_standings``, ``engine/plans/contests.py``), written by the worker with the close's batch and shown
+    on the member's contest pages. ``standings``: ``[{"rank": 1, "team": "red", "name": "红队", "figure": "300.00"},
+    …]`` as the engine read them; ``team`` is the member's."""
+
+    member = models.CharField(max_length=64)
+    contest = models.CharField(max_length=64)
+    day = models.DateField(help_text="the business day closed")
+    team = models.CharField(max_length=32)
+    standings = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "contest", "day"], name="one_contest_notice")]
+        indexes = [models.Index(fields=["member", "-id"], name="contest_notice_newest")]

@@ -37,4 +37,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("days", gettext_lazy("Day close"), "close_day", "◷"),
     NavEntry("plans", gettext_lazy("Plan settings"), "configure_plan", "⚙"),
     NavEntry("members", gettext_lazy("Members"), "view_office", "☺"),
+    NavEntry("contests", gettext_lazy("Team contests"), "run_campaigns", "⚑"),
 )

@@ -71,3 +71,12 @@ urlpatterns = [
     path("holds/<str:hold>/reject", holds.reject, name="holds_reject"),
     path("holds/ban/<str:member>", holds.ban, name="holds_ban"),
 ]
+
+# team contests and the leaderboards' setting (leaderboards branch)
+from .views import contests  # noqa: E402
+
+urlpatterns += [
+    path("contests", contests.contests, name="contests"),
+    path("contests/create", contests.create, name="contests_create"),
+    path("contests/board-setting", contests.board_setting, name="contests_board_setting"),
+]

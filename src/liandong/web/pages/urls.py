@@ -61,3 +61,13 @@ urlpatterns += [
     path("liabilities/proof.json", liabilities.liabilities_proof, name="liabilities_proof"),
     path("liabilities/roots.json", liabilities.liabilities_roots, name="liabilities_roots"),
 ]
+
+# 排行榜 and 战队PK: the leaderboards, the team contests and a contest's live standings (views/leaderboards.py)
+from .views import leaderboards  # noqa: E402
+
+urlpatterns += [
+    path("leaderboards", leaderboards.leaderboards, name="leaderboards"),
+    path("contests", leaderboards.contests, name="contests"),
+    path("contests/<str:contest>", leaderboards.contest, name="contest"),
+    path("contests/<str:contest>/standings", leaderboards.contest_standings, name="contest_standings"),
+]
