@@ -26,8 +26,17 @@ from .auth import AUTH, may_read_member, member_of, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
 from .models import PendingOrder
-from .schemas import (ErrorOut, OperatorProductOut, OrderIn, OrderOut, OrdersPage, PendingOut, ProductIn, ProductOut,
-                      ProductUpdateIn)
+from .schemas import (
+    ErrorOut,
+    OperatorProductOut,
+    OrderIn,
+    OrderOut,
+    OrdersPage,
+    PendingOut,
+    ProductIn,
+    ProductOut,
+    ProductUpdateIn,
+)
 
 router = Router(tags=["shop"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
