@@ -48,11 +48,28 @@ def test_anyone_lists_the_products_on_sale(api_shop: None, anonymous_caller: Cal
                       {"sku": "TEA", "price": "59.00", "gift_pack": False, "name": "TEA", "active": True}]
 
 
+def test_a_products_cost_is_the_operators_alone(api_shop: None, api_operator: Caller,
+                                               anonymous_caller: Caller) -> None:
+    made = api_operator.post("/api/operator/products", {"sku": "HONEY", "price": "88", "cost": "36.5"})
+    assert made.status == 201 and made.body["cost"] == "36.50"
+    logged = LoggedEvent.objects.get(verb="product", payload__sku="HONEY")
+    assert logged.payload["cost"] == "36.50"
+    assert "cost" not in anonymous_caller.get("/api/products/HONEY").body
+    for bad in ("-1.00", "1.234", "abc"):
+        refused = api_operator.request("PUT", "/api/operator/products/HONEY", {"price": "88.00", "cost": bad})
+        assert refused.status in (400, 422), (bad, refused.body)
+        assert "cost" in str(refused.body), refused.body
+    unknown = api_operator.request("PUT", "/api/operator/products/HONEY", {"price": "88.00"})
+    assert unknown.status == 200 and unknown.body["cost"] is None
+    assert "cost" not in LoggedEvent.objects.filter(verb="product", payload__sku="HONEY").latest("position").payload
+
+
 def test_an_operator_creates_changes_and_withdraws_a_product(api_shop: None, api_operator: Caller,
                                                              anonymous_caller: Caller) -> None:
     made = api_operator.post("/api/operator/products", {"sku": "HONEY", "price": "88", "name": "Honey"})
     assert made.status == 201
-    assert made.body == {"sku": "HONEY", "price": "88.00", "gift_pack": False, "name": "Honey", "active": True}
+    assert made.body == {"sku": "HONEY", "price": "88.00", "gift_pack": False, "name": "Honey", "active": True,
+                         "cost": None}
     again = api_operator.post("/api/operator/products", {"sku": "HONEY", "price": "90.00"})
     assert again.status == 409 and (again.body["error"]["field"], again.body["error"]["value"]) == ("sku", "HONEY")
     changed = api_operator.request("PUT", "/api/operator/products/HONEY", {"price": "92.50", "name": "Honey"})

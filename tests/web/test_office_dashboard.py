@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+from fractions import Fraction
 from html import unescape
 from typing import Any
 
@@ -19,7 +20,7 @@ from api_client import Register, buy, make_operator, make_shop
 from django.contrib.staticfiles import finders
 from django.db.models import Sum
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from office_client import office_browser
 
 from liandong.engine.ledger import REWARD_RULES
@@ -235,14 +236,18 @@ def test_each_chart_has_a_csv_of_exactly_its_numbers(shop: dict[str, Any]) -> No
     assert members[0] == ["day", "joined", "chain21:agent", "chain21:partner"]
     assert members[-1] == [today.isoformat(), "4", "3", "1"]
     payout = csv_rows(browser, "payout", "period=7")
-    assert payout[0] == ["day", "net_sales", "rewards", "to_pools", "margin_after_rewards", "payout_ratio"]
+    assert payout[0] == ["day", "net_sales", "rewards", "to_pools", "margin_after_rewards", "payout_ratio",
+                         "sales_without_cost", "cost_of_goods", "gross_margin", "payout_ratio_to_gross_margin"]
     net, total = paid - back, sum(by_rule.values())
     pools = sum(Balance.objects.filter(owner="@pool").values_list("amount", flat=True))
+    # the shop's products have no cost: every sale is without one, no gross margin, no ratio to it
     assert payout[-1] == [today.isoformat(), format_fen(net), format_fen(total), format_fen(pools),
                           format_fen(net - total - pools),
-                          dashboard_reads.ratio_decimal(dashboard_reads.payout_ratio(net, total, pools))]
-    assert payout[1][-1] == ""  # no sales that day: no ratio
-    assert charts["payout"]["series"][0]["y"] == [r[-1] for r in payout[1:]]
+                          dashboard_reads.ratio_decimal(dashboard_reads.payout_ratio(net, total, pools)),
+                          format_fen(net), "0.00", "0.00", ""]
+    assert payout[1][5] == ""  # no sales that day: no ratio
+    assert charts["payout"]["series"][0]["y"] == [r[5] for r in payout[1:]]
+    assert charts["payout"]["series"][1]["y"] == [r[9] for r in payout[1:]]
     assert 'href="/office/dashboard/sales.csv?period=7"' in html
     assert browser.get("/office/dashboard/nothing.csv").status_code == 404
 
@@ -328,6 +333,91 @@ def test_the_migration_builds_the_figures_of_a_log_applied_before_it(shop: dict[
     migration.fill_daily_figures(apps, SimpleNamespace(connection=connection))
     built = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
     assert built == [row for row in kept if row[4] or row[5]] and len(built) > 10
+
+
+# --- the cost of goods and the gross margin ------------------------------------------------------------------------
+
+
+def set_gift_cost(cost: str) -> None:
+    r = make_operator(f"costs-{cost}").request("PUT", "/api/operator/products/GIFT",
+                                               {"price": "699.00", "gift_pack": True, "cost": cost})
+    assert r.status == 200 and r.body["cost"] == cost, r.body
+
+
+@pytest.fixture
+def costed(db: None, api_settings: Any, register_member: Register) -> dict[str, Any]:
+    """The gift pack costs 300.00 when alice and bob (her referral) buy it, 350.00 when carl (hers too) does; tea
+    has no cost (dora buys it); bob's order is refunded after the change: 300.00 comes back, the cost when paid."""
+    make_shop(plans=PLANS, start=timezone.now() - dt.timedelta(days=1))
+    set_gift_cost("300.00")
+    alice = register_member("alice")
+    buy(alice)
+    bob = register_member("bob", inviter=alice)
+    bob_order = buy(bob)
+    set_gift_cost("350.00")
+    buy(register_member("carl", inviter=alice))
+    buy(register_member("dora", inviter=bob), "TEA")
+    assert make_operator("api-op").post(f"/api/operator/orders/{bob_order}/refund").status == 200
+    return {"alice": alice}
+
+
+def test_the_gross_margin_counts_each_orders_cost_when_paid(costed: dict[str, Any]) -> None:
+    translation.activate("en")
+    browser = office_browser("owner")
+    status, html = get(browser, "/office/dashboard?period=today")
+    assert status == 200
+    net = Balance.objects.get(owner="@platform", book="sales").amount
+    assert net == 2 * 69900 + 5900
+    cost = 30000 + 35000  # alice's at 300.00, carl's at 350.00; bob's 300.00 taken back with his refund
+    gross = net - 5900 - cost
+    rewards = sum(rewards_by_rule().values())
+    pools = sum(Balance.objects.filter(owner="@pool").values_list("amount", flat=True))
+    assert rewards + pools > 0
+    assert figure(html, "cost_of_goods") == yuan(cost)
+    assert figure(html, "gross_margin") == yuan(gross) == yuan(74800)
+    assert figure(html, "gross_payout_ratio") == dashboard_reads.ratio_text(Fraction(rewards + pools, gross))
+    assert figure(html, "without_cost_share").startswith(dashboard_reads.ratio_text(Fraction(5900, net)))
+    assert figure(html, "without_cost") == yuan(5900)
+    assert 'data-note="without_cost"' in html and "without a cost" in html
+    payout = csv_rows(browser, "payout", "period=today")
+    assert payout[1][6:] == [format_fen(5900), format_fen(cost), format_fen(gross),
+                             dashboard_reads.ratio_decimal(Fraction(rewards + pools, gross))]
+    today = api_reads.today()
+    kept = {r.figure: (r.amount, r.count) for r in DailyFigure.objects.filter(
+        day=today, figure__in=("cost_of_goods", "sales_without_cost"))}
+    assert kept == {"cost_of_goods": (cost, 2), "sales_without_cost": (5900, 1)}
+    assert verify().ok
+
+
+def test_the_operators_product_list_shows_the_cost_and_the_shop_does_not(costed: dict[str, Any]) -> None:
+    listed = {p["sku"]: p for p in make_operator("lister").get("/api/operator/products").body}
+    assert listed["GIFT"]["cost"] == "350.00" and listed["TEA"]["cost"] is None
+    public = costed["alice"].get("/api/products/GIFT").body
+    assert "cost" not in public
+    gone = make_operator("withdrawer").request("DELETE", "/api/operator/products/GIFT")
+    assert gone.status == 200 and gone.body["cost"] == "350.00" and gone.body["active"] is False
+
+
+def test_verify_names_a_kept_cost_of_goods_that_differs(costed: dict[str, Any]) -> None:
+    row = DailyFigure.objects.get(figure="cost_of_goods")
+    DailyFigure.objects.filter(id=row.id).update(amount=row.amount + 1)
+    report = verify()
+    assert not report.ok
+    assert any("cost_of_goods" in d for d in report.differences)
+
+
+def test_the_cost_migration_refills_only_its_figures(costed: dict[str, Any]) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("liandong.service.store.migrations.0014_cost_of_goods")
+    kept = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
+    DailyFigure.objects.filter(figure__in=migration.FIGURES).delete()
+    migration.fill_cost_of_goods(apps, SimpleNamespace(connection=connection))
+    assert sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count")) == kept
 
 
 def test_a_campaigns_escrow_is_the_ledgers(db: None, api_settings: Any, register_member: Register) -> None:

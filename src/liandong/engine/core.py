@@ -47,6 +47,7 @@ class Product:
     red_envelope: int | None = None
     name: str | None = None
     active: bool = True
+    cost: int | None = None  # unit cost of the goods (fen); None: not known
 
 
 @dataclass(slots=True)
@@ -97,6 +98,7 @@ class Order:
     refundable: bool = True  # by the core ``refund`` (a campaign's entry until its draw: only through the campaign)
     points_paid: int = 0  # hundredths of a point paid with (``pay`` with ``points``)
     points_value: int | None = None  # fen those points were quoted at when the order was made, if it was
+    unit_cost: int | None = None  # the product's unit cost when it was paid (fen); None: not known
 
 
 @dataclass(slots=True)
@@ -400,7 +402,7 @@ class Engine:
         return Order(
             order_id, member, sku, quantity, product.price * quantity if amount is None else amount,
             self.clock, self.today, self.seq, self.closes, product.gift_pack, campaign=campaign,
-            refundable=campaign is None if refundable is None else refundable,
+            refundable=campaign is None if refundable is None else refundable, unit_cost=product.cost,
         )
 
     # --- reading -----------------------------------------------------------------------------------------------
@@ -632,7 +634,7 @@ def rewards_above_prices(module: Module, config: Any, products: Any) -> tuple[Pr
 
 def apply_product(engine: Engine, event: ev.SetProduct) -> None:
     engine.products[event.sku] = Product(event.sku, event.price, event.gift_pack, event.red_envelope,
-                                         event.name, event.active)
+                                         event.name, event.active, event.cost)
 
 
 def check_pay(engine: Engine, event: ev.Pay) -> Refusal | None:

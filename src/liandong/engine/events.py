@@ -125,13 +125,14 @@ class SetProduct(Event):
 
     verb: ClassVar[str] = "product"
     primary: ClassVar[str] = "sku"
-    money_fields: ClassVar[tuple[str, ...]] = ("price", "red_envelope")
+    money_fields: ClassVar[tuple[str, ...]] = ("price", "red_envelope", "cost")
     sku: ObjectId
     price: Money = Field(ge=0)
     gift_pack: bool = False
     red_envelope: Money | None = None
     name: str | None = None
     active: bool = True
+    cost: Money | None = Field(default=None, ge=0)  # unit cost of the goods; absent: not known
 
 
 @register_event

@@ -8,6 +8,10 @@ One ``DailyFigure`` row per (day, figure, plan, key):
     figure     plan    key         amount (fen)                                     count
     sales      ""      ""          paid into @platform/sales                        sale postings (orders paid)
     refunds    ""      ""          taken back out of @platform/sales (positive)     refund postings
+    cost_of_goods ""   ""          quantity × the product's unit cost when paid,    sales with a cost, less
+                                   less the refunded ones                           the refunded ones
+    sales_without_cost "" ""       the sales of orders whose product had no cost    those orders, less the
+                                   when paid, less the refunded ones                refunded ones
     reward     a plan  its rule    what members were credited by a reward rule      rewards credited
                                    (``Rule(reward=True)``), less its reversals
     pools      ""      the book    the change of the @pool accounts (bonus pool, points reserve): money the plans
@@ -44,7 +48,7 @@ from typing import Any
 
 from ..engine.core import SALES, Engine
 from ..engine.events import Join
-from ..engine.ledger import NON_CASH_UNITS, REWARD_RULES
+from ..engine.ledger import NON_CASH_UNITS, REWARD_RULES, Transaction
 from ..engine.module import SimAdapter
 from .feed import Applied
 
@@ -118,12 +122,16 @@ class DayFigures:
 
     # --- events -----------------------------------------------------------------------------------------------
     def observe(self, engine: Engine, applied: Applied) -> None:
-        """An event the engine just applied (its state is the one right after it): joins and rank changes."""
+        """An event the engine just applied (its state is the one right after it): joins, the cost of the goods
+        sold and rank changes."""
         event = applied.event
         if event is None or not applied.applied:
             return
         if isinstance(event, Join):
             self.add(self.day_of(event.at), "joined", "", "", 0, 1)
+        for txn in applied.transactions:
+            if txn.rule == "sale" and txn.order is not None:
+                self.add_cost_of_goods(engine, txn)
         if not self.ranks.adapters:
             return
         members = engine.members
@@ -158,6 +166,22 @@ class DayFigures:
                     self.add(day, "rank_held", adapter.plan_kind, new, 0, 1)
                 if old != lowest:
                     self.add(day, "rank_held", adapter.plan_kind, old, 0, -1)
+
+    def add_cost_of_goods(self, engine: Engine, txn: Transaction) -> None:
+        """A sale posting (or its refund): its order's quantity × the unit cost kept on the order when it was paid,
+        or, with no cost known, its amount among the sales without a cost."""
+        order = engine.orders.get(txn.order or "")
+        sold = sum(amount for account, amount in txn.entries if account == SALES)
+        if order is None or not sold:
+            return
+        sign = 1 if sold > 0 else -1
+        from .worker import transaction_instant  # the instant its sale is counted on (``sales``)
+
+        day = self.day_of(transaction_instant(txn, engine.clock))
+        if order.unit_cost is None:
+            self.add(day, "sales_without_cost", "", "", sold, sign)
+        else:
+            self.add(day, "cost_of_goods", "", "", sign * order.quantity * order.unit_cost, sign)
 
     # --- money ------------------------------------------------------------------------------------------------
     def add_entry(self, transaction: int, rule: str, plan: str, reverses: int | None, day: dt.date, owner: str,

@@ -78,7 +78,7 @@ def module_rows(engine: Engine) -> list[dict[str, Any]]:
 def product_row(engine: Engine, sku: str) -> dict[str, Any]:
     p = engine.products[sku]
     return {"sku": sku, "price": p.price, "gift_pack": p.gift_pack, "red_envelope": p.red_envelope,
-            "name": p.name or "", "active": p.active}
+            "name": p.name or "", "active": p.active, "cost": p.cost}
 
 
 def order_row(engine: Engine, order_id: str) -> dict[str, Any]:

@@ -15,6 +15,9 @@ events (``random.Random(seed)``: the same seed gives the same shop). Over the ``
   ones are marked paid in the afternoon (the money leaves withdrawing then);
 - each day is closed at its end (the bonus pool is shared among partners).
 
+The products and their unit costs are the demo shop file's (``service/shop.yaml``: the 699.00 gift pack costs
+280.00, tea 21.00, …), so the dashboard shows a gross margin.
+
 Today starts empty: the worker closes days from now on (``auto_close_days`` in the demo shop file).
 Example: ``seed_demo(members=300, days=7, seed=2026)`` logs about 800 events (300 joins, some 400 payments,
 refunds, withdrawals and their decisions, 7 closes).

@@ -141,6 +141,7 @@ class ProductState(models.Model):
     red_envelope = models.BigIntegerField(null=True, blank=True)
     name = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
+    cost = models.BigIntegerField(null=True, blank=True, help_text="unit cost of the goods (fen); null: not known")
 
 
 class OrderState(models.Model):

@@ -264,6 +264,11 @@ def product(p: ProductState) -> dict[str, Any]:
             "active": p.active}
 
 
+def operator_product(p: ProductState) -> dict[str, Any]:
+    """A product with the unit cost of its goods (operators only; None: not known)."""
+    return {**product(p), "cost": None if p.cost is None else format_fen(p.cost)}
+
+
 def order_earnings(member: str, order: str) -> list[dict[str, Any]]:
     """What the order ``order`` moved on ``member``'s own accounts (its rebate, its points, their settlement, their
     reversal on a refund), oldest first: the ledger entries of the member whose transaction names the order. Amounts

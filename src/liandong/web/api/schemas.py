@@ -214,6 +214,7 @@ class ProductIn(StrictIn):
     gift_pack: bool = False
     name: FreeText | None = None
     active: bool = True
+    cost: MoneyIn | None = Field(None, description="unit cost of the goods (operators only); absent: not known")
 
 
 class ProductUpdateIn(StrictIn):
@@ -221,6 +222,7 @@ class ProductUpdateIn(StrictIn):
     gift_pack: bool = False
     name: FreeText | None = None
     active: bool = True
+    cost: MoneyIn | None = Field(None, description="unit cost of the goods (operators only); absent: not known")
 
 
 class ProductOut(Schema):
@@ -229,6 +231,12 @@ class ProductOut(Schema):
     gift_pack: bool
     name: str
     active: bool
+
+
+class OperatorProductOut(ProductOut):
+    """A product as operators see it: with the unit cost of its goods (null: not known)."""
+
+    cost: MoneyOut | None
 
 
 class OrderIn(StrictIn):

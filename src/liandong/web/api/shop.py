@@ -27,7 +27,17 @@ from .auth import AUTH, may_read_member, member_of, require_operator
 from .errors import ApiCode, ApiError
 from .idempotency import idempotent_post
 from .models import PendingOrder
-from .schemas import ErrorOut, OrderIn, OrderOut, OrdersPage, PendingOut, ProductIn, ProductOut, ProductUpdateIn
+from .schemas import (
+    ErrorOut,
+    OperatorProductOut,
+    OrderIn,
+    OrderOut,
+    OrdersPage,
+    PendingOut,
+    ProductIn,
+    ProductOut,
+    ProductUpdateIn,
+)
 
 router = Router(tags=["shop"])
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -51,21 +61,25 @@ def get_product(request: HttpRequest, sku: str = Path(..., pattern=ID_PATTERN)) 
     return reads.product(found)
 
 
-@router.get("/operator/products", auth=AUTH, response={200: list[ProductOut], **ERRORS})
+@router.get("/operator/products", auth=AUTH, response={200: list[OperatorProductOut], **ERRORS})
 def list_all_products(request: HttpRequest) -> list[dict[str, Any]]:
     """Every product, withdrawn ones included (operators)."""
     require_operator(request)
-    return [reads.product(p) for p in ProductState.objects.order_by("sku")]
+    return [reads.operator_product(p) for p in ProductState.objects.order_by("sku")]
 
 
 def _product_event(request: HttpRequest, sku: str, fields: dict[str, Any], action: str, status: int) -> Status[Any]:
     operator = require_operator(request, "manage_products")
     fields = {"sku": sku, **fields, "price": format_fen(parse_yuan(fields["price"]))}
+    if fields.get("cost") is None:  # not known: the event leaves it out
+        fields.pop("cost", None)
+    else:
+        fields["cost"] = format_fen(parse_yuan(fields["cost"]))
     logged = log_operator_event(request, operator, "product", fields, action=action, target=sku)
-    return answer(logged, lambda _o: Status(status, reads.product(ProductState.objects.get(sku=sku))))
+    return answer(logged, lambda _o: Status(status, reads.operator_product(ProductState.objects.get(sku=sku))))
 
 
-@idempotent_post(router, "/operator/products", auth=AUTH, response={201: ProductOut, 202: PendingOut, **ERRORS})
+@idempotent_post(router, "/operator/products", auth=AUTH, response={201: OperatorProductOut, 202: PendingOut, **ERRORS})
 def create_product(request: HttpRequest, body: ProductIn) -> Status[Any]:
     """A new product (a ``product`` event). Needs ``manage_products``."""
     require_operator(request, "manage_products")
@@ -74,7 +88,7 @@ def create_product(request: HttpRequest, body: ProductIn) -> Status[Any]:
     return _product_event(request, body.sku, body.model_dump(exclude={"sku"}), "create_product", 201)
 
 
-@router.put("/operator/products/{sku}", auth=AUTH, response={200: ProductOut, 202: PendingOut, **ERRORS})
+@router.put("/operator/products/{sku}", auth=AUTH, response={200: OperatorProductOut, 202: PendingOut, **ERRORS})
 def update_product(request: HttpRequest, body: ProductUpdateIn,
                    sku: str = Path(..., pattern=ID_PATTERN)) -> Status[Any]:
     """Change a product; orders paid after the change use it. Needs ``manage_products``."""
@@ -84,7 +98,7 @@ def update_product(request: HttpRequest, body: ProductUpdateIn,
     return _product_event(request, sku, body.model_dump(), "update_product", 200)
 
 
-@router.delete("/operator/products/{sku}", auth=AUTH, response={200: ProductOut, 202: PendingOut, **ERRORS})
+@router.delete("/operator/products/{sku}", auth=AUTH, response={200: OperatorProductOut, 202: PendingOut, **ERRORS})
 def withdraw_product(request: HttpRequest, sku: str = Path(..., pattern=ID_PATTERN)) -> Status[Any]:
     """Take a product off sale (``active: false``); paid orders of it are untouched."""
     require_operator(request, "manage_products")
@@ -92,7 +106,7 @@ def withdraw_product(request: HttpRequest, sku: str = Path(..., pattern=ID_PATTE
     if found is None:
         raise ApiError(404, ApiCode.NOT_FOUND, "sku", sku)
     fields = {"price": format_fen(found.price), "gift_pack": found.gift_pack, "name": found.name or None,
-              "active": False}
+              "active": False, "cost": None if found.cost is None else format_fen(found.cost)}
     return _product_event(request, sku, fields, "withdraw_product", 200)
 
 

@@ -11,9 +11,12 @@ the shop's time zone, both ends included.
 - *rewards*: what members were credited by the plans' reward rules, less the reversals of refunded orders' rewards.
 - *to pools*: the change of the money the plans hold for members (the chain21 bonus pool, the points reserve).
 - *payout ratio* = (rewards + to pools) / net sales, the simulator's definition (``sim.metrics``).
-- *margin after rewards* = net sales - rewards - to pools. The shop's products carry no cost or shipping (the
-  ``product`` event has none), so this is the gross margin before the goods' cost: the payout ratio is to be read
-  against the operator's own gross margin on the goods.
+- *margin after rewards* = net sales - rewards - to pools, before the goods' cost.
+- *cost of goods*: each paid order's quantity × its product's unit cost when it was paid (the ``product`` event's
+  ``cost``), less the refunded ones; *sales without a cost*: the net sales of orders whose product had no cost then.
+- *gross margin* = (net sales - sales without a cost) - cost of goods: the margin on the sales with a known cost.
+- *payout ratio to gross margin* = (rewards + to pools) / gross margin; None without a positive gross margin. With
+  sales without a cost it is over the sales with a cost only (their *share* is shown beside it).
 """
 
 from __future__ import annotations
@@ -116,6 +119,17 @@ class Figures:
     joined: list[int]
     ranks: dict[tuple[str, str], list[int]]  # (plan, rank) -> members who reached it, per day
     ranks_lost: dict[tuple[str, str], int] = field(default_factory=dict)
+    cost_of_goods: list[int] = field(default_factory=list)
+    without_cost: list[int] = field(default_factory=list)  # net sales of orders whose product had no cost
+
+    @property
+    def gross_margin_per_day(self) -> list[int]:
+        return [n - w - c for n, w, c in zip(self.net_sales, self.without_cost, self.cost_of_goods, strict=True)]
+
+    @property
+    def gross_payout_per_day(self) -> list[Fraction | None]:
+        return [gross_payout_ratio(g, r, p) for g, r, p in zip(self.gross_margin_per_day, self.rewards_per_day,
+                                                               self.pools, strict=True)]
 
     @property
     def net_sales(self) -> list[int]:
@@ -136,10 +150,14 @@ class Figures:
     @property
     def totals(self) -> dict[str, Any]:
         net, rewards, pools = sum(self.net_sales), sum(self.rewards_per_day), sum(self.pools)
+        cost, without = sum(self.cost_of_goods), sum(self.without_cost)
+        gross = net - without - cost
         return {"sales": sum(self.sales), "orders": sum(self.orders), "refunds": sum(self.refunds),
                 "refund_count": sum(self.refund_count), "net_sales": net, "rewards": rewards, "pools": pools,
                 "margin": net - rewards - pools, "payout_ratio": payout_ratio(net, rewards, pools),
-                "joined": sum(self.joined)}
+                "joined": sum(self.joined), "cost_of_goods": cost, "without_cost": without, "gross_margin": gross,
+                "gross_payout_ratio": gross_payout_ratio(gross, rewards, pools),
+                "without_cost_share": Fraction(without, net) if net > 0 else None}
 
 
 def payout_ratio(net_sales: int, rewards: int, pools: int) -> Fraction | None:
@@ -147,6 +165,13 @@ def payout_ratio(net_sales: int, rewards: int, pools: int) -> Fraction | None:
     if net_sales <= 0:
         return None
     return Fraction(rewards + pools, net_sales)
+
+
+def gross_payout_ratio(gross_margin: int, rewards: int, pools: int) -> Fraction | None:
+    """(rewards + to pools) / gross margin; None without a positive gross margin."""
+    if gross_margin <= 0:
+        return None
+    return Fraction(rewards + pools, gross_margin)
 
 
 def ratio_text(value: Fraction | None) -> str:
@@ -182,7 +207,7 @@ def figures(period: Period) -> Figures:
     lost: dict[tuple[str, str], int] = defaultdict(int)
     rows = (DailyFigure.objects.filter(day__gte=period.start, day__lte=period.end,
                                        figure__in=("sales", "refunds", "reward", "pools", "joined", "rank",
-                                                   "rank_lost"))
+                                                   "rank_lost", "cost_of_goods", "sales_without_cost"))
             .values_list("day", "figure", "plan", "key", "amount", "count"))
     for day, figure, plan, key, amount, count in rows:
         i = index[day]
@@ -198,7 +223,7 @@ def figures(period: Period) -> Figures:
             counts[figure][i] += count
     return Figures(days, per["sales"], counts["sales"], per["refunds"], counts["refunds"],
                    dict(sorted(rewards.items())), dict(reward_count), per["pools"], counts["joined"],
-                   dict(sorted(ranks.items())), dict(lost))
+                   dict(sorted(ranks.items())), dict(lost), per["cost_of_goods"], per["sales_without_cost"])
 
 
 # --- balances now ----------------------------------------------------------------------------------------------
@@ -264,10 +289,13 @@ def chart_tables(f: Figures) -> dict[str, tuple[list[str], list[list[str]]]]:
     rank_keys = list(f.ranks)
     members = (["day", "joined", *[f"{plan}:{rank}" for plan, rank in rank_keys]],
                [[d, str(f.joined[i]), *[str(f.ranks[k][i]) for k in rank_keys]] for i, d in enumerate(days)])
-    payout = (["day", "net_sales", "rewards", "to_pools", "margin_after_rewards", "payout_ratio"],
-              [[d, format_fen(n), format_fen(r), format_fen(p), format_fen(n - r - p), ratio_decimal(ratio)]
-               for d, n, r, p, ratio in zip(days, f.net_sales, f.rewards_per_day, f.pools, f.payout_per_day,
-                                            strict=True)])
+    payout = (["day", "net_sales", "rewards", "to_pools", "margin_after_rewards", "payout_ratio",
+               "sales_without_cost", "cost_of_goods", "gross_margin", "payout_ratio_to_gross_margin"],
+              [[d, format_fen(n), format_fen(r), format_fen(p), format_fen(n - r - p), ratio_decimal(ratio),
+                format_fen(w), format_fen(c), format_fen(g), ratio_decimal(gross)]
+               for d, n, r, p, ratio, w, c, g, gross in zip(
+                   days, f.net_sales, f.rewards_per_day, f.pools, f.payout_per_day, f.without_cost,
+                   f.cost_of_goods, f.gross_margin_per_day, f.gross_payout_per_day, strict=True)])
     return {"sales": sales, "rewards": rewards, "members": members, "payout": payout}
 
 

@@ -64,7 +64,9 @@ def chart_specs(f: d.Figures, tables: dict[str, tuple[list[str], list[list[str]]
         *[{"name": _("Reached %(rank)s") % {"rank": rank_name(rank)}, "y": column("members", f"{plan}:{rank}"),
            "type": "bar"} for plan, rank in f.ranks]]}
     payout = {"x": days, "kind": "ratio", "barmode": "group", "series": [
-        {"name": _("Payout ratio"), "y": column("payout", "payout_ratio"), "type": "line"}]}
+        {"name": _("Payout ratio"), "y": column("payout", "payout_ratio"), "type": "line"},
+        {"name": _("Payout ratio to gross margin"), "y": column("payout", "payout_ratio_to_gross_margin"),
+         "type": "line"}]}
     return {"sales": sales, "rewards": rewards, "members": members, "payout": payout}
 
 
@@ -91,7 +93,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "period": period, "periods": d.PERIODS, "query": request.GET, "totals": totals,
         "from_value": period.start.isoformat(), "to_value": period.end.isoformat(),
-        "payout_text": d.ratio_text(totals["payout_ratio"]), "rewards": rewards, "ranks": ranks, "now": now,
+        "payout_text": d.ratio_text(totals["payout_ratio"]),
+        "gross_payout_text": d.ratio_text(totals["gross_payout_ratio"]),
+        "without_cost_text": d.ratio_text(totals["without_cost_share"]), "rewards": rewards, "ranks": ranks, "now": now,
         "pools": [{"book": book, "name": pool_name(book), "amount": amount} for book, amount in now.pools],
         "charts": [{"name": name,
                     "csv_url": reverse("office:dashboard_csv", args=[name]) + "?" + urlencode(period.query)}
