@@ -413,7 +413,7 @@ def test_the_cost_migration_refills_only_its_figures(costed: dict[str, Any]) -> 
     from django.apps import apps
     from django.db import connection
 
-    migration = importlib.import_module("liandong.service.store.migrations.0014_cost_of_goods")
+    migration = importlib.import_module("liandong.service.store.migrations.0015_cost_of_goods")
     kept = sorted(DailyFigure.objects.values_list("day", "figure", "plan", "key", "amount", "count"))
     DailyFigure.objects.filter(figure__in=migration.FIGURES).delete()
     migration.fill_cost_of_goods(apps, SimpleNamespace(connection=connection))

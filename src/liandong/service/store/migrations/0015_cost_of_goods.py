@@ -49,7 +49,7 @@ def fill_cost_of_goods(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('store', '0013_referral_counts_member_history'),
+        ('store', '0014_leaderboards'),
     ]
 
     operations = [
