@@ -35,7 +35,7 @@ LIANDONG = Path(sys.executable).parent / "liandong"
 
 
 @pytest.fixture
-def flow_shop(live: Live) -> DemoShop:
+def flow_shop(live: Live, office_roles: None) -> DemoShop:
     """The demo shop, and s1 (credited 100.00 when s1kid bought) asks to withdraw 20.00 too."""
     live.settings.OFFICE_PREVIEW_INLINE = True
     live.settings.OFFICE_PREVIEW_AUDIT = AUDIT

@@ -15,9 +15,9 @@ from office_pages import OFFICE_HTML_PAGES, OFFICE_PAGES
 SCREENSHOTS = ARTIFACTS / "screenshots" / "office"
 
 
-def test_every_office_page_at_desktop_size_without_errors_or_overflow(live: Live) -> None:
-    """Both languages in one test: the office's roles are groups a migration makes, which the live server's flush
-    after a test removes."""
+def test_every_office_page_at_desktop_size_without_errors_or_overflow(live: Live, office_roles: None) -> None:
+    """Both languages in one test: one demo shop (``office_roles`` makes the roles again after an earlier test's
+    flush)."""
     shop = build_demo_shop()
     found: dict[str, list[str]] = {}
     for lang in LANGS:
