@@ -95,6 +95,22 @@ def browser_settings(settings: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def office_roles(live_server: Any) -> None:
+    """The back office's roles (groups holding their permissions, ``accounts.models.OFFICE_ROLES``) made again: the
+    migration makes them once, and a live server's flush after an earlier test removed them."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    from liandong.web.accounts.models import OFFICE_ROLES
+
+    create_permissions(apps.get_app_config("accounts"), verbosity=0)
+    for name, codenames in OFFICE_ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+
+
+@pytest.fixture
 def live(live_server: Any, chromium: Any, browser_settings: Any) -> Iterator[Live]:
     opened = Live(live_server.url, chromium, browser_settings)
     yield opened

@@ -20,6 +20,7 @@ from liandong.service.worker import Worker
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}  # the back office's size
 MOBILE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                      "Chrome/156.0.0.0 Mobile Safari/537.36")
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}
@@ -60,6 +61,12 @@ class MemberPage:
 
         self.page.on("requestfailed", failed)
         self.page.on("response", answered)
+
+        def external(request: Any) -> None:  # every asset is served by the project: no CDN, no font service
+            if not str(request.url).startswith((self.base, "data:", "blob:", "about:")):
+                self.problems.append(f"external request: {request.method} {request.url}")
+
+        self.page.on("request", external)
 
 
 class Live:
@@ -121,6 +128,25 @@ class Live:
             assert member.user is not None
             client = Client()
             client.force_login(member.user)
+            context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                                  "url": self.url}])
+        opened = MemberPage(context.new_page(), self.url)
+        opened.watch()
+        if path is not None:
+            opened.goto(path)
+        return opened
+
+    def open_office(self, user: Any, path: str | None, lang: str = "zh-hans") -> MemberPage:
+        """``path`` (or nothing yet: None) in a new desktop-sized context (1280×800), as the back-office ``user``
+        (a Django user, e.g. ``office_client.office_user(...)``; by its session) or nobody (``None``)."""
+        self.start_worker()
+        context = self.browser.new_context(viewport=DESKTOP, screen=DESKTOP, device_scale_factor=1,
+                                           locale=LOCALES[lang], timezone_id="Asia/Shanghai")
+        context.set_default_timeout(30_000)
+        self.contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
             context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
                                   "url": self.url}])
         opened = MemberPage(context.new_page(), self.url)

@@ -25,7 +25,7 @@ PRODUCTS: list[dict[str, Any]] = [{"sku": "TEA", "price": "99.00", "red_envelope
 
 
 @pytest.fixture
-def campaigns_shop(live: Live) -> None:
+def campaigns_shop(live: Live, office_roles: None) -> None:
     make_shop(plans={}, start=timezone.now() - dt.timedelta(days=1), products=PRODUCTS)
     created = make_operator().post("/api/operator/actions/create_group_buy",
                                    {"campaign": "gb-tea", "params": {"sku": "TEA", "group_size": 5, "winners": 2}})

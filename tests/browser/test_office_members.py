@@ -14,7 +14,7 @@ from liandong.service.store.models import MemberState
 
 
 @pytest.fixture
-def demo_shop(live: Live) -> DemoShop:
+def demo_shop(live: Live, office_roles: None) -> DemoShop:
     return build_demo_shop()
 
 

@@ -431,3 +431,14 @@ def test_a_campaigns_escrow_is_the_ledgers(db: None, api_settings: Any, register
     assert held == 9900
     _status, html = get(office_browser("owner"), "/office/dashboard")
     assert figure(html, "escrow") == "¥99.00" and "1 campaign" in html
+
+
+def test_the_distribution_promoter_rank_is_named_in_both_languages() -> None:
+    from django.utils import translation
+
+    from liandong.web.office.views.dashboard import rank_name
+
+    with translation.override("en"):
+        assert rank_name("promoter") == "Promoter"
+    with translation.override("zh-hans"):
+        assert rank_name("promoter") == "推广员"  # the catalogue has this msgid already

@@ -218,3 +218,26 @@ def test_a_shop_without_the_distribution_plan_says_so(db: None, api_settings: An
 def test_me_links_the_distribution_page_when_the_plan_runs(promoter_tree: dict[str, Caller]) -> None:
     html = page(logged_in(promoter_tree["ann"]), "/me")[1]
     assert 'href="/distribution" data-link="distribution"' in html and 'data-link="points"' not in html
+
+
+def test_a_revoked_promoter_reads_when_and_why(shop: Caller, register_member: Register) -> None:
+    operator, ann = shop, register_member("ann")
+    assert ann.post("/api/actions/apply_promoter", {}).status == 200
+    approve(operator, ann)
+    client = logged_in(ann)
+    assert "data-revoked" not in page(client, "/distribution", "en")[1]
+    reason = "Misleading claims <in> your posts & ads"
+    revoked = operator.post("/api/operator/actions/revoke_promoter", {"member": ann.member, "reason": reason})
+    assert revoked.status == 200, revoked.body
+    read = ann.get("/api/me/plans/distribution").body
+    assert read["promoter"] is False and read["revoked"]["reason"] == reason
+    day = dt.datetime.fromisoformat(read["revoked"]["at"]).astimezone(
+        dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    for lang in LANGS:
+        html = page(client, "/distribution", lang)[1]
+        assert 'data-promoter="no"' in html and "data-revoked" in html
+        found = re.search(r"<dd data-revoked-reason[^>]*>([^<]*)</dd>", html)
+        assert found is not None and unescape(found.group(1)) == reason  # escaped, as written
+        assert day in re.search(r"<div [^>]*data-revoked>(.*?)</div>", html, re.S).group(1)  # type: ignore[union-attr]
+    html = page(client, "/distribution", "en")[1]
+    assert "The shop revoked your promoter approval on" in html

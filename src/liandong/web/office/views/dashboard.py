@@ -24,7 +24,8 @@ from ..access import office_view
 
 
 def rank_name(rank: str) -> str:
-    return {"member": _("Member"), "agent": _("Agent"), "partner": _("Partner")}.get(rank, rank)
+    return {"member": _("Member"), "agent": _("Agent"), "partner": _("Partner"),
+            "promoter": _("Promoter")}.get(rank, rank)
 
 
 def plan_name(plan: str) -> str:

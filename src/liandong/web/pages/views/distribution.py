@@ -1,5 +1,6 @@
 """分销 (distribution centre): whether the member is a promoter (and, when the shop approves promoters, its
-application: apply, see it pending, approved or rejected with the operator's reason), the plan's terms, the
+application: apply, see it pending, approved or rejected with the operator's reason; a revoked promoter sees when
+and why the shop took its approval back), the plan's terms, the
 member's promoter link and poster, the buyers bound to it a page at a time (binding date and expiry), and its
 commissions by level, pending and settled.
 
@@ -70,6 +71,8 @@ def distribution(request: HttpRequest) -> HttpResponse:
         "tab": "me", "read": read, "joined": bool(read), "application": application,
         "applied_on": shop_day(application["applied_at"]) if application else None,
         "decided_on": shop_day(application["decided_at"]) if application and application["decided_at"] else None,
+        "revoked": read.get("revoked"),
+        "revoked_on": shop_day(read["revoked"]["at"]) if read.get("revoked") else None,
         "bound_to": binding_view(bound_to, names, now) if bound_to else None,
         "buyers": buyers, "total": page["total"], "paged": after is not None or before is not None,
         "next": f"?after={page['next_after']}" if page["next_after"] is not None else None,
