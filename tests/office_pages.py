@@ -89,6 +89,14 @@ OFFICE_PAGES: dict[str, OfficePage] = {
     "members_tree": OfficePage(lambda s: f"/office/members/{s.ann.member}/tree", kind="fragment"),
     "members_team": OfficePage(lambda s: f"/office/members/{s.ann.member}/team", kind="fragment"),
     "members_reparent": OfficePage(lambda s: f"/office/members/{s.ann.member}/reparent", kind="post"),
+    "reconciliation": OfficePage(lambda s: "/office/reconciliation", role="finance"),  # the bill's upload form
+    "holds": OfficePage(lambda s: "/office/holds", role="finance"),
+    "holds_release": OfficePage(lambda s: "/office/holds/h1/release", role="finance", kind="post"),
+    "holds_reject": OfficePage(lambda s: "/office/holds/h1/reject", role="finance", kind="post"),
+    "holds_ban": OfficePage(lambda s: f"/office/holds/ban/{s.ann.member}", role="finance", kind="post"),
+    "contests": OfficePage(lambda s: "/office/contests"),
+    "contests_create": OfficePage(lambda s: "/office/contests/create", role="operator", kind="post"),
+    "contests_board_setting": OfficePage(lambda s: "/office/contests/board-setting", role="operator", kind="post"),
 }
 
 #: The office pages a person looks at: screenshot in both languages.

@@ -6,6 +6,7 @@ from .views import (
     audit,
     auth,
     campaigns,
+    contests,
     dashboard,
     day_close,
     holds,
@@ -72,10 +73,7 @@ urlpatterns = [
     path("holds/ban/<str:member>", holds.ban, name="holds_ban"),
 ]
 
-# team contests and the leaderboards' setting (leaderboards branch)
-from .views import contests  # noqa: E402
-
-urlpatterns += [
+urlpatterns += [  # team contests and the leaderboards' setting (docs/leaderboards-and-contests.md)
     path("contests", contests.contests, name="contests"),
     path("contests/create", contests.create, name="contests_create"),
     path("contests/board-setting", contests.board_setting, name="contests_board_setting"),
