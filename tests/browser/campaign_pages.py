@@ -1,4 +1,4 @@
-"""What the campaign pages' browser tests share (``test_campaign_groups.py``, ``test_blind_box.py``,
+"""What the campaign pages' browser tests share (``test_campaign_groups.py``, ``test_blind_box_opening.py``,
 ``test_presale_live.py``): paying an order on its page with the demo provider, a second tab, screenshots to
 ``tests/artifacts/screenshots/<lang>/`` with the phone-size checks, streams that end with their test, and a page
 marked so that a reload would show.

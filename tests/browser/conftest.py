@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))  # the A
 from api_client import PAYMENT_SECRET
 from draw_fixtures import draws_shop, phone  # noqa: F401  (the draw page's fixtures)
 from live_pages import CHROMIUM, Live
+from office_client import ensure_office_roles
 
 from liandong.service.store.guard import erasing_allowed
 
@@ -96,18 +97,8 @@ def browser_settings(settings: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def office_roles(live_server: Any) -> None:
-    """The back office's roles (groups holding their permissions, ``accounts.models.OFFICE_ROLES``) made again: the
-    migration makes them once, and a live server's flush after an earlier test removed them."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    from liandong.web.accounts.models import OFFICE_ROLES
-
-    create_permissions(apps.get_app_config("accounts"), verbosity=0)
-    for name, codenames in OFFICE_ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+    """The back office's roles made again (a live server's flush after an earlier test removed them)."""
+    ensure_office_roles()
 
 
 @pytest.fixture

@@ -16,8 +16,25 @@ from django.test import Client
 ROLES = ("owner", "operator", "finance", "read-only")
 
 
+def ensure_office_roles() -> None:
+    """The back office's roles (groups holding their permissions, ``accounts.models.OFFICE_ROLES``) made again when
+    missing: the migration makes them once, and the flush after an earlier transactional test (a live server's, a
+    worker thread's) removed them."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    from liandong.web.accounts.models import OFFICE_ROLES
+
+    create_permissions(apps.get_app_config("accounts"), verbosity=0)
+    for name, codenames in OFFICE_ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+
+
 def office_user(username: str, role: str) -> User:
     """A back-office login of ``role`` (password ``PASSWORD``), through ``liandong manage office_user``."""
+    ensure_office_roles()
     os.environ["LIANDONG_TEST_OFFICE_PASSWORD"] = PASSWORD
     try:
         call_command("office_user", username, "--role", role, "--password-env", "LIANDONG_TEST_OFFICE_PASSWORD")

@@ -66,9 +66,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(url + "/api/products", timeout=2).status_code == 200:
+                if requests.get(url + "/api/products", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
                 pass
             assert server.poll() is None and time.monotonic() < deadline, "the web server did not start"
             time.sleep(0.3)

@@ -21,8 +21,24 @@ from ..payments.notices import accept, refused
 
 router = Router(tags=["payments"])
 
+_ANSWER = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+           "required": ["code"]}
+_OFF = {"description": "the provider is off (its settings are absent)",
+        "content": {"application/json": {"schema": _ANSWER}}}
+WECHATPAY_ANSWERS = {"responses": {
+    "200": {"description": "accepted (or a duplicate, acknowledged)",
+            "content": {"application/json": {"schema": _ANSWER}}},
+    "400": {"description": "refused, with the reason: WeChat Pay retries",
+            "content": {"application/json": {"schema": _ANSWER}}},
+    "404": _OFF}}
+ALIPAY_ANSWERS = {"responses": {
+    "200": {"description": "`success` when accepted (or a duplicate), `fail` when refused",
+            "content": {"text/plain": {"schema": {"type": "string", "enum": ["success", "fail"]}}}},
+    "404": _OFF}}
 
-@router.post("/payments/wechatpay/notify", auth=None, url_name="wechatpay_notify")
+
+@router.post("/payments/wechatpay/notify", auth=None, url_name="wechatpay_notify",
+             openapi_extra=WECHATPAY_ANSWERS)
 def wechatpay_notify(request: HttpRequest) -> HttpResponse:
     """WeChat Pay's payment notification (signed headers, encrypted ``resource``)."""
     provider = registry.provider("wechatpay")
@@ -39,12 +55,12 @@ def wechatpay_notify(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps({"code": "SUCCESS"}), content_type="application/json")
 
 
-@router.post("/payments/alipay/notify", auth=None, url_name="alipay_notify")
+@router.post("/payments/alipay/notify", auth=None, url_name="alipay_notify", openapi_extra=ALIPAY_ANSWERS)
 def alipay_notify(request: HttpRequest) -> HttpResponse:
     """Alipay's async notification (form-encoded, RSA2 ``sign``)."""
     provider = registry.provider("alipay")
     if provider is None:
-        return HttpResponse("fail", content_type="text/plain", status=404)
+        return JsonResponse({"code": "FAIL", "message": "Alipay is off"}, status=404)
     form = {key: request.POST.get(key, "") for key in request.POST}
     try:
         accept(request, provider.parse_notification(form))
