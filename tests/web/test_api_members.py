@@ -235,10 +235,11 @@ def test_register_keeps_an_optional_phone_and_email_shown_to_the_member_only(api
     assert (login.phone, login.email) == ("13800138000", "Alice.B+shop@Example.com")
     me = alice.get("/api/me").body
     assert me["phone"] == "13800138000" and me["email"] == "Alice.B+shop@Example.com"
-    bob = register_member("bob", inviter=alice)
-    assert bob.get("/api/me").body["phone"] is None and bob.get("/api/me").body["email"] is None
+    bob = register_member("bob", inviter=alice, phone="13900139000")
+    assert bob.get("/api/me").body["phone"] == "13900139000" and bob.get("/api/me").body["email"] is None
     team = alice.get("/api/me/team")
-    assert team.status == 200 and "13800138000" not in str(team.body)  # another member never reads it
+    assert team.status == 200 and "13900139000" not in str(team.body)  # another member never reads it
+    assert "13900139000" not in str(alice.get("/api/me").body)
     join = LoggedEvent.objects.get(verb="join", payload__member=alice.member)
     assert "phone" not in join.payload and "email" not in join.payload  # the join stays as it was
     assert not LoggedEvent.objects.filter(verb="observe_signals").exists()  # no fraud holds: no signals
