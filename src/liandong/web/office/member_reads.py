@@ -56,8 +56,9 @@ def search_filter(query: str) -> Q:
     """Members matching ``query``: its member id, its invite code (any case), its display name (a username holding
     the query, or "Member No. 12" for a member without a login), or its phone number written with spaces, dashes or
     +86 (its digits in the phone the member gave at registration, stored as eleven digits, or held in the username:
-    members often register with their phone number). Each way is its own small query (the member and invite-code indexes, one pass over the logins), so the
-    members table is read by its member index only, never scanned through an OR of subqueries."""
+    members often register with their phone number). Each way is its own small query (the member and invite-code
+    indexes, one pass over the logins), so the members table is read by its member index only, never scanned through
+    an OR of subqueries."""
     query = query.strip()
     logins = MemberLogin.objects.all()
     wanted: set[str] = {query}
