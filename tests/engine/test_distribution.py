@@ -313,8 +313,9 @@ def test_approving_an_application_makes_a_promoter_and_closes_the_application() 
     assert read["promoter"] is True and read["can_apply"] is False and read["why_not_promoter"] is None
     assert read["application"] is not None and read["application"]["status"] == "approved"
     assert read["application"]["decided_at"] is not None and read["application"]["reason"] is None
-    assert read["commissions"] == [{"level": 1, "pending": "9.90", "settled": "0.00"}]
-    assert read["commission_totals"] == {"pending": "9.90", "settled": "0.00"}
+    assert read["commissions"] == [{"level": 1, "pending": "9.90", "settled": "0.00", "held": "0.00",
+                                    "reversed": "0.00"}]
+    assert read["commission_totals"] == {"pending": "9.90", "settled": "0.00", "held": "0.00", "reversed": "0.00"}
 
 
 def test_application_refusals_name_the_field_and_the_value() -> None:
@@ -358,7 +359,8 @@ def test_the_commission_totals_are_the_levels_pending_and_settled() -> None:
     result = run([*CHAIN, {"pay": "D", "sku": "TEA"}, {"close_day": "2026-01-20"}, {"pay": "D", "sku": "HONEY"}],
                  {**THREE_LEVELS, "settle_after_days": 7})
     read = read_of(result, "P2")
-    assert read["commissions"] == [{"level": 1, "pending": "0.00", "settled": "0.00"},
-                                   {"level": 2, "pending": "10.00", "settled": "4.95"},
-                                   {"level": 3, "pending": "0.00", "settled": "0.00"}]
-    assert read["commission_totals"] == {"pending": "10.00", "settled": "4.95"}
+    zero = {"held": "0.00", "reversed": "0.00"}
+    assert read["commissions"] == [{"level": 1, "pending": "0.00", "settled": "0.00", **zero},
+                                   {"level": 2, "pending": "10.00", "settled": "4.95", **zero},
+                                   {"level": 3, "pending": "0.00", "settled": "0.00", **zero}]
+    assert read["commission_totals"] == {"pending": "10.00", "settled": "4.95", **zero}

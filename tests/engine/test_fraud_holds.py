@@ -203,3 +203,37 @@ def test_a_shared_address_alone_is_not_self_referral_unless_the_rule_names_it() 
     assert module(pair(shared, shared)).holds == {}
     named = pair(shared, shared, holds={"self_referral": {"signals": ["address"]}})
     assert [h["evidence"]["signal"] for h in module(named).holds_of(named.engine, "A")] == ["address"]
+
+
+def distribution_pair(more: list[dict[str, Any]]) -> sc.Replay:
+    """A promoter P and a buyer B on P's phone: P's 10% commission on B's 59.00 TEA (5.90) is held."""
+    doc = {"name": "test", "products": PRODUCTS, "plans": {"distribution": {"rates": ["0.10"]},
+                                                           "fraud_holds": ALL_RULES},
+           "events": [{"observe_signals": "P", "device": "d1"}, {"join": "P"},
+                      {"observe_signals": "B", "device": "d1"}, {"join": "B", "referrer": "P"},
+                      {"pay": "B", "sku": "TEA"}, *more]}
+    result = sc.replay(sc.parse(doc), check_invariants=True)
+    assert result.engine.check_invariants() == []
+    return result
+
+
+def commissions(result: sc.Replay) -> dict[str, str]:
+    read = result.engine.modules["distribution"].member_read(result.engine, "P")
+    assert read is not None
+    assert read["commissions"][0] == {"level": 1, **read["commission_totals"]}
+    return dict(read["commission_totals"])
+
+
+def test_a_held_commission_reads_as_held_then_settled_when_released_or_reversed_when_rejected() -> None:
+    held = distribution_pair([])
+    assert held.engine.balance("P", "held") == 590
+    assert commissions(held) == {"pending": "0.00", "settled": "0.00", "held": "5.90", "reversed": "0.00"}
+    hold = next(iter(module(held).holds))
+    released = distribution_pair([{"release_hold": hold}])
+    assert commissions(released) == {"pending": "0.00", "settled": "5.90", "held": "0.00", "reversed": "0.00"}
+    rejected = distribution_pair([{"reject_hold": hold, "reason": "B is P's second account"}, {"refund": "o1"}])
+    assert commissions(rejected) == {"pending": "0.00", "settled": "0.00", "held": "0.00", "reversed": "5.90"}
+    assert rejected.engine.modules["distribution"].end_state(rejected.engine)["distribution"]["commissions"] == {
+        "level 1": "0.00"}
+    refunded = distribution_pair([{"refund": "o1"}])
+    assert commissions(refunded) == {"pending": "0.00", "settled": "0.00", "held": "0.00", "reversed": "5.90"}

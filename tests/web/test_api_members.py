@@ -3,7 +3,9 @@ one's own profile, balances, rank, team and statement (what the worker committed
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from typing import Any
 
 import pytest
 from api_client import PASSWORD, Caller, Register, buy, make_operator
@@ -222,3 +224,52 @@ def test_statement_newest_first_pages_back_to_the_oldest(partner_tree: dict[str,
     assert seen == every[::-1] and len(every) > 3
     wrong = a.get("/api/me/statement?order=sideways")
     assert wrong.status == 400 and wrong.body["error"]["field"] == "order"
+
+
+def test_register_keeps_an_optional_phone_and_email_shown_to_the_member_only(api_shop: None,
+                                                                             register_member: Register) -> None:
+    from liandong.web.accounts.models import MemberLogin
+
+    alice = register_member("alice", phone="+86 138-0013-8000", email=" Alice.B+shop@Example.com ")
+    login = MemberLogin.objects.get(member=alice.member)
+    assert (login.phone, login.email) == ("13800138000", "Alice.B+shop@Example.com")
+    me = alice.get("/api/me").body
+    assert me["phone"] == "13800138000" and me["email"] == "Alice.B+shop@Example.com"
+    bob = register_member("bob", inviter=alice, phone="13900139000")
+    assert bob.get("/api/me").body["phone"] == "13900139000" and bob.get("/api/me").body["email"] is None
+    team = alice.get("/api/me/team")
+    assert team.status == 200 and "13900139000" not in str(team.body)  # another member never reads it
+    assert "13900139000" not in str(alice.get("/api/me").body)
+    join = LoggedEvent.objects.get(verb="join", payload__member=alice.member)
+    assert "phone" not in join.payload and "email" not in join.payload  # the join stays as it was
+    assert not LoggedEvent.objects.filter(verb="observe_signals").exists()  # no fraud holds: no signals
+
+
+@pytest.mark.parametrize(("field", "value"), [("phone", "1380013800"), ("phone", "23800138000"),
+                                              ("phone", "+1 138 0013 8000"), ("phone", "138.0013.8000"),
+                                              ("email", "not-an-address"), ("email", "a@b")])
+def test_a_bad_phone_or_email_is_a_400_naming_it_and_creates_nothing(api_shop: None, anonymous_caller: Caller,
+                                                                      field: str, value: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    r = anonymous_caller.post("/api/auth/register", {"username": "erin", "password": PASSWORD, field: value})
+    assert r.status == 400, r.body
+    error = r.body["error"]
+    assert error["code"] == "invalid" and error["field"] == field and error["value"] == value
+    assert error["message"].startswith(f"{field} {value}: ")
+    assert not get_user_model().objects.filter(username="erin").exists()
+    assert not LoggedEvent.objects.filter(verb="join").exists()
+
+
+def test_the_contacts_go_in_the_signals_logged_before_the_join_when_fraud_holds_run(
+        db: None, api_settings: Any, register_member: Register) -> None:
+    from api_client import make_shop
+    from django.utils import timezone
+
+    make_shop(plans={"chain21": {}, "fraud_holds": {"self_referral": {"levels": 3}}},
+              start=timezone.now() - dt.timedelta(days=1))
+    ann = register_member("ann", phone="138 0013 8000", email="A.B+promo@GoogleMail.com")
+    signals = LoggedEvent.objects.get(verb="observe_signals", payload__member=ann.member)
+    join = LoggedEvent.objects.get(verb="join", payload__member=ann.member)
+    assert signals.position < join.position
+    assert signals.payload["phone"] == "13800138000" and signals.payload["email"] == "ab@gmail.com"

@@ -256,3 +256,21 @@ def test_a_member_without_a_login_is_found_by_its_number(shop: dict[str, Caller]
     assert found(html) == {"imported-7"}
     _status, html = page(office_browser("owner"), f"/office/members?q=Member+No.+{number - 1}", "en")
     assert found(html) == set()  # the member before it has a login: it shows (and is found) by its username
+
+
+def test_the_search_by_phone_matches_the_stored_phone_and_the_member_page_shows_the_contacts(
+        shop: dict[str, Caller], register_member: Register) -> None:
+    fay = register_member("fay", inviter=shop["eve"], phone="+86 139-0013-9000", email="fay@example.com")
+    owner = office_browser("owner")
+    for query in ("13900139000", "139 0013 9000", "+86 139-0013-9000", "0013 9000"):
+        status, html = page(owner, f"/office/members?q={query.replace('+', '%2B').replace(' ', '+')}", "en")
+        assert status == 200
+        assert found(html) == {fay.member}, query
+    _status, html = page(owner, "/office/members?q=138+0013+8000", "en")
+    assert found(html) == {shop["phone"].member}  # the phone-number login, by its username still
+    status, html = page(office_browser("read-only"), f"/office/members/{fay.member}", "en")
+    assert status == 200
+    assert 'data-fact="phone">13900139000<' in html and 'data-fact="email">fay@example.com<' in html
+    assert "Mobile phone" in html and "E-mail" in html
+    html = page(office_browser("read-only"), f"/office/members/{shop['eve'].member}", "en")[1]
+    assert 'data-fact="phone">—<' in html and 'data-fact="email">—<' in html

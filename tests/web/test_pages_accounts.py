@@ -117,3 +117,25 @@ def test_the_shops_products_and_prices_are_the_apis(api_shop: None, anonymous_ca
     html = page(Client(), "/", lang)[1]
     listed = re.findall(r'data-sku="([^"]+)">.*?<div class="price">([^<]*)<', html, re.S)
     assert sorted(listed) == sorted((p["sku"], f"¥{p['price']}") for p in products if p["active"])
+
+
+def test_the_register_form_asks_for_an_optional_phone_and_email(api_shop: None) -> None:
+    status, html = page(Client(), "/register", "en")
+    assert status == 200
+    assert re.search(r'<input id="r-phone" name="phone" type="tel"', html) and 'data-error-for="phone"' in html
+    assert re.search(r'<input id="r-email" name="email" type="email"', html) and 'data-error-for="email"' in html
+    assert "Mobile phone (optional)" in html and "E-mail (optional)" in html
+    assert 'required' not in re.search(r'<input id="r-phone"[^>]*>', html).group(0)  # type: ignore[union-attr]
+
+
+def test_me_shows_the_members_own_contacts_and_no_one_elses(api_shop: None, register_member: Any) -> None:
+    ann = register_member("ann", phone="138 0013 8000", email="ann@example.com")
+    ben = register_member("ben", inviter=ann)
+    html = page(logged_in(ann), "/me", "en")[1]
+    assert 'data-phone>13800138000<' in html and 'data-email>ann@example.com<' in html
+    assert "My contacts" in html
+    html = page(logged_in(ben), "/me", "en")[1]
+    assert "13800138000" not in html and "ann@example.com" not in html
+    assert re.search(r"data-phone><span class=\"muted\">not given<", html)
+    for path in ("/team", "/earnings"):
+        assert "13800138000" not in page(logged_in(ben), path, "en")[1], path

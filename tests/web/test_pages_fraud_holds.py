@@ -124,3 +124,21 @@ def test_a_withdrawal_logs_the_payee_account_hashed_and_a_shared_one_holds_later
     buy(register_member("cat", inviter=a))  # alice now shares zed's payout account: her reward is held
     (hold,) = MemberState.objects.get(member=a.member).reads["fraud_holds"]["holds"]
     assert hold["rule"] == "duplicate_payout" and hold["amount"] == "100.00"
+
+
+def test_a_held_commission_shows_as_held_on_the_distribution_page_not_settled(db: None, api_settings: Any,
+                                                                              register_member: Register) -> None:
+    make_shop(plans={"distribution": {"rates": ["0.10"]}, "fraud_holds": {"self_referral": {"levels": 3}}},
+              start=timezone.now() - dt.timedelta(days=1))
+    p = register_member("pat")
+    signals(p.member, "t:sig:p", device="cookie-1")
+    b = register_member("ben", inviter=p)
+    signals(b.member, "t:sig:b", device="cookie-1")
+    buy(b, "TEA")
+    read = p.get("/api/me/plans/distribution").body
+    assert read["commission_totals"]["settled"] == "0.00" and read["commission_totals"]["held"] != "0.00"
+    html = page(logged_in(p), "/distribution", "en")[1]
+    held = "¥" + read["commission_totals"]["held"]
+    assert re.search(rf'data-figure="held_total">{re.escape(held)}<', html)
+    assert re.search(rf'<tr data-level="1">.*?data-settled>¥0.00<.*?data-held>{re.escape(held)}<', html, re.S)
+    assert "Held for review" in html

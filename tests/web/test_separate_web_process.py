@@ -130,8 +130,9 @@ def test_the_web_process_counts_and_names_the_commissions_the_worker_applied(ser
     assert summary["platform"] == {"sales": "99.00", "rewards": "14.85"}  # 9.90 + 4.95: both levels
     first = requests.get(service + "/api/me/plans/distribution", timeout=30,
                          headers={"Authorization": f"Bearer {p_token}"}).json()
-    assert first["commissions"] == [{"level": 1, "pending": "0.00", "settled": "0.00"},
-                                    {"level": 2, "pending": "0.00", "settled": "4.95"}]
+    nothing_held = {"held": "0.00", "reversed": "0.00"}
+    assert first["commissions"] == [{"level": 1, "pending": "0.00", "settled": "0.00", **nothing_held},
+                                    {"level": 2, "pending": "0.00", "settled": "4.95", **nothing_held}]
 
 
 def _member_id(url: str, token: str) -> str:

@@ -249,6 +249,10 @@ class Module:
     def on_settled(self, engine: Engine, record: RewardRecord) -> None:
         """A reward this module credited left its settlement window (``pending`` -> available)."""
 
+    def on_hold_decided(self, engine: Engine, record: RewardRecord, released: bool) -> None:
+        """A reward this module credited, held for review (the fraud holds), was released (to available) or
+        rejected (taken back)."""
+
     def help_fund_open(self, engine: Engine, member: str) -> bool:
         """Whether the frozen part of a reward settling now still goes to the member's help fund."""
         return True

@@ -5,7 +5,7 @@ sees a request. When the shop runs the ``fraud_holds`` plan, a join, an order an
 (``ratelimit.client_address``: a client-sent X-Forwarded-For is never believed), the user agent, and for a
 withdrawal the payee account hashed (``payout_hash``: an HMAC under the secret key, so the log never holds an
 account in clear). Contacts (email, phone) go in normalised (``normalise_email``, ``normalise_phone``) where a form
-asks for them; the registration form asks for neither today.
+asks for them (the registration: both optional, accounts/contacts.py).
 """
 
 from __future__ import annotations

@@ -247,6 +247,10 @@ class Distribution(Module):
         self.rule_levels = {rule.name: level for level, rule in enumerate(RULES, start=1)}
         self.pending_by_member: dict[str, list[int]] = {}  # fen per level still in the settlement window
         self.settled_by_member: dict[str, list[int]] = {}  # fen per level settled (credited less reversed)
+        self.held_by_member: dict[str, list[int]] = {}  # fen per level held for review (the fraud holds)
+        self.reversed_by_member: dict[str, list[int]] = {}  # fen per level taken back (refunded or hold rejected)
+        self.held_txns: set[int] = set()  # the commissions held for review now (their transaction ids)
+        self.rejected_txns: set[int] = set()  # held commissions rejected (reversed already: a refund skips them)
         self.bound_count: dict[str, int] = {}  # buyers bound to each promoter now (bindings that have not moved)
         self.flagged: dict[str, int] = {}  # order -> commissions it paid on a first entry package
         self._tiers()
@@ -340,7 +344,10 @@ class Distribution(Module):
             record = engine.credit_reward(member, amount, tier.rule, PLAN, order=order, source=buyer,
                                           settle_after_days=settle_after_days, ref=tier.ref)
             pending = record is not None and record.due_day is not None
-            book = self.pending_by_member if pending else self.settled_by_member
+            held = record is not None and record.held
+            book = self.held_by_member if held else self.pending_by_member if pending else self.settled_by_member
+            if held and record is not None:
+                self.held_txns.add(record.txn)
             book.setdefault(member, [0] * LEVELS_MAX)[tier.level - 1] += amount
             self.commission_by_level[tier.level - 1] += amount
             self.earned[member] = self.earned.get(member, 0) + amount
@@ -360,13 +367,18 @@ class Distribution(Module):
         if flagged is None:
             return
         for record in order.rewards:
-            if record.plan == PLAN:
+            if record.plan == PLAN and record.txn not in self.rejected_txns:
                 level = self.rule_levels[record.rule]
                 self.commission_by_level[level - 1] -= record.amount
                 self.earned[record.member] -= record.amount
-                # the core reversed it already: from pending while its window ran (record.due_day still set)
-                book = self.pending_by_member if record.due_day is not None else self.settled_by_member
+                # the core reversed it already: from held while held, from pending while its window ran
+                if record.txn in self.held_txns:
+                    self.held_txns.discard(record.txn)
+                    book = self.held_by_member
+                else:
+                    book = self.pending_by_member if record.due_day is not None else self.settled_by_member
                 book[record.member][level - 1] -= record.amount
+                self.reversed_by_member.setdefault(record.member, [0] * LEVELS_MAX)[level - 1] += record.amount
         self.entry_package_commissions -= flagged
         self.purchases[order.member] -= 1
 
@@ -390,13 +402,31 @@ class Distribution(Module):
         self.pending_by_member[record.member][level - 1] -= record.amount
         self.settled_by_member.setdefault(record.member, [0] * LEVELS_MAX)[level - 1] += record.amount
 
+    def on_hold_decided(self, engine: Engine, record: RewardRecord, released: bool) -> None:
+        """A held commission was released (it counts as settled now) or rejected (it counts as reversed)."""
+        if record.txn not in self.held_txns:
+            return
+        self.held_txns.discard(record.txn)
+        level = self.rule_levels[record.rule]
+        self.held_by_member[record.member][level - 1] -= record.amount
+        if released:
+            self.settled_by_member.setdefault(record.member, [0] * LEVELS_MAX)[level - 1] += record.amount
+            return
+        self.rejected_txns.add(record.txn)
+        self.commission_by_level[level - 1] -= record.amount
+        self.earned[record.member] -= record.amount
+        self.reversed_by_member.setdefault(record.member, [0] * LEVELS_MAX)[level - 1] += record.amount
+
     def member_read(self, engine: Engine, member: str) -> dict[str, Any]:
         """What a member's distribution centre shows: whether it is a promoter (and why not), its own binding (to
-        whom, since when, through which channel, until when), its bound buyers, and its commissions by level,
-        pending and settled."""
+        whom, since when, through which channel, until when), its bound buyers, and its commissions by level:
+        pending, settled, held for review (the fraud holds) and reversed (refunded or a hold rejected)."""
         levels = self.config.levels
-        pending = self.pending_by_member.get(member, [0] * LEVELS_MAX)
-        settled = self.settled_by_member.get(member, [0] * LEVELS_MAX)
+        zero = [0] * LEVELS_MAX
+        pending = self.pending_by_member.get(member, zero)
+        settled = self.settled_by_member.get(member, zero)
+        held = self.held_by_member.get(member, zero)
+        reversed_ = self.reversed_by_member.get(member, zero)
         binding = self.bindings.get(member)
         application = self.applications.get(member)
         bound_to = None
@@ -414,10 +444,13 @@ class Distribution(Module):
             "binding": self.config.binding, "binding_days": self.config.binding_days,
             "settle_after_days": self.config.settle_after_days,
             "rates": [format_rate(rate) for rate in self.config.rates],
-            "commissions": [{"level": n, "pending": format_fen(pending[n - 1]), "settled": format_fen(settled[n - 1])}
+            "commissions": [{"level": n, "pending": format_fen(pending[n - 1]), "settled": format_fen(settled[n - 1]),
+                             "held": format_fen(held[n - 1]), "reversed": format_fen(reversed_[n - 1])}
                             for n in range(1, levels + 1)],
             "commission_totals": {"pending": format_fen(sum(pending[:levels])),
-                                  "settled": format_fen(sum(settled[:levels]))},
+                                  "settled": format_fen(sum(settled[:levels])),
+                                  "held": format_fen(sum(held[:levels])),
+                                  "reversed": format_fen(sum(reversed_[:levels]))},
             "application": application.to_json() if application is not None else None,
             "can_apply": self.can_apply(member),
             "revoked": self._revoked_json(member),

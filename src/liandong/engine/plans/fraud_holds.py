@@ -379,6 +379,7 @@ class FraudHolds(Module):
                     ref=hold.id)
         record.held = False
         hold.status, hold.decided_at = "released", engine.clock
+        self._tell_plan(engine, record, released=True)
         engine.fact("hold_released", hold=hold.id, member=hold.member, amount=format_fen(hold.amount))
 
     def reject(self, engine: Engine, hold: Hold, reason: str) -> None:
@@ -387,7 +388,15 @@ class FraudHolds(Module):
                         order=record.order, source=record.source, reverses=record.txn, ref=hold.id)
         record.held, record.reversed = False, True
         hold.status, hold.reason, hold.decided_at = "rejected", reason, engine.clock
+        self._tell_plan(engine, record, released=False)
         engine.fact("hold_rejected", hold=hold.id, member=hold.member, amount=format_fen(hold.amount), reason=reason)
+
+    @staticmethod
+    def _tell_plan(engine: Engine, record: RewardRecord, *, released: bool) -> None:
+        """The plan that credited the reward keeps its own counts (the distribution plan's held commissions)."""
+        plan = engine.modules.get(record.plan)
+        if plan is not None:
+            plan.on_hold_decided(engine, record, released)
 
     # --- what pages read ---
     def holds_of(self, engine: Engine, member: str) -> list[dict[str, Any]]:

@@ -19,6 +19,11 @@ class MemberLogin(models.Model):
     member = models.CharField(max_length=64, unique=True)
     invite_code = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Optional contacts given at registration (``accounts/contacts.py``): the mainland mobile number normalised
+    #: to its eleven digits, the e-mail address as given (trimmed); empty when not given. Shown to the member
+    #: itself and to operators, never to another member.
+    phone = models.CharField(max_length=11, blank=True, default="", db_index=True)
+    email = models.EmailField(max_length=254, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.member} ({self.invite_code})"

@@ -5,6 +5,10 @@ Registering appends one ``join`` event whose referrer is the inviter's member id
 
     POST /api/auth/register {"username": "bea", "password": "…", "invite_code": "K7QM2XPA"}
       -> user bea, MemberLogin(member="m3kq…", invite_code=<new>), event {join: m3kq…, referrer: <inviter>}
+
+An optional ``phone`` and ``email`` are checked (``accounts/contacts.py``; a bad one is a 400 naming it, and
+nothing is created), kept on the login, shown to the member itself (``/api/me``) and to operators, and, when the
+shop runs the fraud holds, sent in the ``observe_signals`` event logged right before the join.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ninja import Router, Status
 from ninja.params.functions import Query
 
 from ...service.store.models import WithdrawalState
+from ..accounts.contacts import BadContact, clean_email, clean_phone
 from ..accounts.models import ApiToken, MemberLogin
 from ..signals import log_signals
 from . import reads
@@ -82,6 +87,22 @@ def _referrer(request: HttpRequest, invite_code: str | None) -> str | None:
     return inviter.member
 
 
+def _contacts(body: RegisterIn) -> tuple[str, str]:
+    """The phone (its 11 digits) and e-mail address given, each "" when left out or empty; a 400 naming the field
+    and the value sent when one is not valid (nothing is created)."""
+    cleaned: list[str] = []
+    for field, clean in (("phone", clean_phone), ("email", clean_email)):
+        written = getattr(body, field)
+        if written is None or not written.strip():
+            cleaned.append("")
+            continue
+        try:
+            cleaned.append(clean(written))
+        except BadContact as bad:
+            raise ApiError(400, ApiCode.INVALID, field, written, why=bad.why) from None
+    return cleaned[0], cleaned[1]
+
+
 def _check_new_user(body: RegisterIn) -> None:
     user_model = get_user_model()
     if user_model.objects.filter(username=body.username).exists():
@@ -98,17 +119,20 @@ def register(request: HttpRequest, body: RegisterIn, invite: InviteCode | None =
     ``REGISTRATIONS_PER_CLIENT_PER_HOUR`` register requests per client address (then 429)."""
     count_registration(request)
     referrer = _referrer(request, body.invite_code or invite)
+    phone, email = _contacts(body)
     _check_new_user(body)
     for _attempt in range(5):
         member, invite_code = _new_ids()
         try:
             with transaction.atomic():
                 user = get_user_model().objects.create_user(username=body.username, password=body.password)
-                account = MemberLogin.objects.create(user=user, member=member, invite_code=invite_code)
+                account = MemberLogin.objects.create(user=user, member=member, invite_code=invite_code, phone=phone,
+                                                     email=email)
                 joined: dict[str, Any] = {"member": member, "referrer": referrer}
                 if body.birth_date is not None:
                     joined |= {"birth_date": body.birth_date.isoformat(), "guardian_consent": body.guardian_consent}
-                log_signals(request, member)  # the fraud holds' signals, right before the join (web/signals.py)
+                # the fraud holds' signals, with the contacts given, right before the join (web/signals.py)
+                log_signals(request, member, phone=phone or None, email=email or None)
                 logged = log_event(request, "join", joined, actor=f"member:{member}")
             break
         except IntegrityError:

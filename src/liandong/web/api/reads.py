@@ -74,7 +74,8 @@ def profile(login: MemberLogin) -> dict[str, Any]:
     state = member_state(login.member)
     return {"member": login.member, "username": login.user.get_username(), "invite_code": login.invite_code,
             "referrer": (state.referrer or None) if state else None, "joined": state is not None,
-            "joined_at": state.joined_at if state else None, "rank": (state.rank or None) if state else None}
+            "joined_at": state.joined_at if state else None, "rank": (state.rank or None) if state else None,
+            "phone": login.phone or None, "email": login.email or None}
 
 
 def balances(member: str) -> dict[str, Any]:

@@ -99,6 +99,9 @@ class RegisterIn(StrictIn):
     invite_code: InviteCode | None = Field(None, description="the inviter's code")
     birth_date: dt.date | None = Field(None, description="needed for blind boxes (none under 8; under 18 with consent)")
     guardian_consent: bool = Field(False, description="a guardian's consent, for a member under 18")
+    phone: str | None = Field(None, max_length=32, description="optional: a mainland mobile number (digits, "
+                              "spaces, dashes, an optional +86); stored as its 11 digits")
+    email: str | None = Field(None, max_length=254, description="optional: an e-mail address")
 
 
 class LoginIn(StrictIn):
@@ -126,6 +129,8 @@ class ProfileOut(Schema):
     joined: bool = Field(description="false until the worker has applied the join event")
     joined_at: dt.datetime | None
     rank: str | None
+    phone: str | None = Field(None, description="the member's own phone (11 digits), if it gave one")
+    email: str | None = Field(None, description="the member's own e-mail address, if it gave one")
 
 
 class RegisterOut(ProfileOut):

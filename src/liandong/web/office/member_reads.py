@@ -55,9 +55,10 @@ NAME_MATCHES_MAX = 2000
 def search_filter(query: str) -> Q:
     """Members matching ``query``: its member id, its invite code (any case), its display name (a username holding
     the query, or "Member No. 12" for a member without a login), or its phone number written with spaces, dashes or
-    +86 (its digits held in the username: members often register with their phone number; the shop keeps no other
-    phone). Each way is its own small query (the member and invite-code indexes, one pass over the logins), so the
-    members table is read by its member index only, never scanned through an OR of subqueries."""
+    +86 (its digits in the phone the member gave at registration, stored as eleven digits, or held in the username:
+    members often register with their phone number). Each way is its own small query (the member and invite-code
+    indexes, one pass over the logins), so the members table is read by its member index only, never scanned through
+    an OR of subqueries."""
     query = query.strip()
     logins = MemberLogin.objects.all()
     wanted: set[str] = {query}
@@ -69,6 +70,9 @@ def search_filter(query: str) -> Q:
     for text in texts:
         wanted.update(logins.filter(user__username__icontains=text).values_list("member", flat=True)
                       [:NAME_MATCHES_MAX])
+    if digits:  # the stored phone: its eleven digits (the whole number through its index, a part by one pass)
+        stored = logins.filter(phone=digits) if len(digits) == 11 else logins.filter(phone__contains=digits)
+        wanted.update(stored.values_list("member", flat=True)[:NAME_MATCHES_MAX])
     found = Q(member__in=sorted(wanted))
     number = api_reads.MEMBER_NUMBER.fullmatch(query)
     if number is not None:  # "Member No. 12": the 12th to join, when it has no login (else it shows its username)

@@ -69,6 +69,7 @@ def distribution(request: HttpRequest) -> HttpResponse:
     application = read.get("application")
     context = {
         "tab": "me", "read": read, "joined": bool(read), "application": application,
+        "show_held": "fraud_holds" in reads.running_plans(),  # held commissions and reversed ones: a column each
         "applied_on": shop_day(application["applied_at"]) if application else None,
         "decided_on": shop_day(application["decided_at"]) if application and application["decided_at"] else None,
         "revoked": read.get("revoked"),
