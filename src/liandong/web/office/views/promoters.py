@@ -107,20 +107,26 @@ def approve(request: HttpRequest, member: str) -> HttpResponse:
     return _back(request)
 
 
-@require_POST
-@office_view(PERMISSION)
-def reject(request: HttpRequest, member: str) -> HttpResponse:
+def _decide_with_reason(request: HttpRequest, member: str, verb: str, done: str) -> HttpResponse:
+    """Log ``verb`` (``reject_promoter``, ``revoke_promoter``) for ``member`` with the reason the member reads
+    (required, 1–200 characters); ``done``: the message once applied, with ``%(name)s``."""
     reason = request.POST.get("reason", "").strip()
     if not reason or len(reason) > REASON_MAX:
         messages.error(request, _("reason: write why, as the member will read it (1 to 200 characters)."))
         return _back(request)
     name = _known(request, member)
     if name is not None:
-        result = office_act(request, "reject_promoter", {"member": member, "reason": reason}, permission=PERMISSION,
+        result = office_act(request, verb, {"member": member, "reason": reason}, permission=PERMISSION,
                             target=member, snapshot=lambda: promoter_snapshot(member), key=request.POST.get("key"))
-        announce(request, result, _("Rejected %(name)s's application; the member reads your reason and may apply "
-                                    "again.") % {"name": name})
+        announce(request, result, done % {"name": name})
     return _back(request)
+
+
+@require_POST
+@office_view(PERMISSION)
+def reject(request: HttpRequest, member: str) -> HttpResponse:
+    return _decide_with_reason(request, member, "reject_promoter", _(
+        "Rejected %(name)s's application; the member reads your reason and may apply again."))
 
 
 @require_POST
@@ -128,14 +134,5 @@ def reject(request: HttpRequest, member: str) -> HttpResponse:
 def revoke(request: HttpRequest, member: str) -> HttpResponse:
     """Take a promoter's approval back (``revoke_promoter``), with the reason the member reads: it earns nothing on
     later orders and its links bind nobody; its bound buyers stay bound and what it earned stays."""
-    reason = request.POST.get("reason", "").strip()
-    if not reason or len(reason) > REASON_MAX:
-        messages.error(request, _("reason: write why, as the member will read it (1 to 200 characters)."))
-        return _back(request)
-    name = _known(request, member)
-    if name is not None:
-        result = office_act(request, "revoke_promoter", {"member": member, "reason": reason}, permission=PERMISSION,
-                            target=member, snapshot=lambda: promoter_snapshot(member), key=request.POST.get("key"))
-        announce(request, result, _("%(name)s is no longer a promoter: it earns nothing on later orders and its "
-                                    "links bind nobody.") % {"name": name})
-    return _back(request)
+    return _decide_with_reason(request, member, "revoke_promoter", _(
+        "%(name)s is no longer a promoter: it earns nothing on later orders and its links bind nobody."))

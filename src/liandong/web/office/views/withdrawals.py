@@ -75,7 +75,7 @@ def filters_of(request: HttpRequest) -> dict[str, Any]:
     part of one, or a member id), from and to (days asked, the shop's), after (the page's cursor)."""
     status = request.GET.get("status", "requested")
     if status not in (*reads.WITHDRAWAL_STATUSES, "all"):
-        raise BadFilter("status", status[:20], _("not one of requested, approved, paid, rejected, all"))
+        raise BadFilter("status", status[:20], _("not one of requested, approved, paid, rejected, payout_failed, all"))
     member = request.GET.get("member", "").strip()
     if len(member) > MEMBER_QUERY_MAX:
         raise BadFilter("member", member[:20] + "…", _("longer than 64 characters"))
