@@ -218,3 +218,44 @@ def subtree(engine: Engine, member: str) -> Iterable[str]:
         current = stack.pop()
         yield current
         stack.extend(engine.members[current].children)
+
+
+@dataclass
+class LoggedHistory:
+    """What a migration that builds a projection for the events already applied replays: a fresh engine of the shop,
+    the logged rows ``(position, verb, payload, created_at)`` up to the worker's position (read in chunks), and the
+    shop's ``auto_close_days``."""
+
+    engine: Engine
+    rows: Iterable[tuple[int, str, dict[str, Any], dt.datetime]]
+    auto_close_days: bool
+
+
+def logged_history(apps: Any, alias: str, chunk: int = 5000) -> LoggedHistory | None:
+    """The shop's applied history, read through the migration's historical models (``apps``) on database ``alias``;
+    None when nothing was applied yet. Used by store migrations 0011, 0014 and 0015."""
+    log_model = apps.get_model("store", "LoggedEvent")
+    setup = apps.get_model("store", "ShopSetup").objects.using(alias).filter(id=1).first()
+    mark = apps.get_model("store", "WorkerPosition").objects.using(alias).filter(id=1).first()
+    if setup is None or mark is None or not mark.position:
+        return None
+    up_to = mark.position
+
+    def rows() -> Iterable[tuple[int, str, dict[str, Any], dt.datetime]]:
+        after = 0
+        while after < up_to:
+            found = list(log_model.objects.using(alias).filter(position__gt=after, position__lte=up_to)
+                         .order_by("position").values_list("position", "verb", "payload", "created_at")[:chunk])
+            if not found:
+                return
+            yield from found
+            after = found[-1][0]
+
+    return LoggedHistory(new_engine_of(setup), rows(), setup.auto_close_days)
+
+
+def new_engine_of(setup: Any) -> Engine:
+    """A fresh engine of the shop a ``ShopSetup`` row describes."""
+    from ..engine.registry import new_engine
+
+    return new_engine(shop_of(setup.plans, setup.timezone, setup.start))

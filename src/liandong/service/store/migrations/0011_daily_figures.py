@@ -12,32 +12,15 @@ FILL_CHUNK = 5000
 
 
 def fill_daily_figures(apps: Any, schema_editor: Any) -> None:
-    from liandong.engine.registry import new_engine
     from liandong.service.daily_figures import replay
-    from liandong.service.feed import shop_of
+    from liandong.service.feed import logged_history
 
     alias = schema_editor.connection.alias
-    LoggedEvent = apps.get_model("store", "LoggedEvent")
-    ShopSetup = apps.get_model("store", "ShopSetup")
-    WorkerPosition = apps.get_model("store", "WorkerPosition")
     DailyFigure = apps.get_model("store", "DailyFigure")
-    setup = ShopSetup.objects.using(alias).filter(id=1).first()
-    mark = WorkerPosition.objects.using(alias).filter(id=1).first()
-    if setup is None or mark is None or not mark.position:
+    history = logged_history(apps, alias, FILL_CHUNK)
+    if history is None:
         return
-    engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
-
-    def log() -> Any:
-        after = 0
-        while after < mark.position:
-            chunk = list(LoggedEvent.objects.using(alias).filter(position__gt=after, position__lte=mark.position)
-                         .order_by("position").values_list("position", "verb", "payload", "created_at")[:FILL_CHUNK])
-            if not chunk:
-                return
-            yield from chunk
-            after = chunk[-1][0]
-
-    figures = replay(engine, log(), setup.auto_close_days)
+    figures = replay(history.engine, history.rows, history.auto_close_days)
     DailyFigure.objects.using(alias).bulk_create(
         [DailyFigure(day=day, figure=figure, plan=plan, key=key, amount=amount, count=count)
          for (day, figure, plan, key), (amount, count) in figures.totals.items() if amount or count],

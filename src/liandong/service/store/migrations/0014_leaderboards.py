@@ -13,31 +13,18 @@ FILL_CHUNK = 5000
 
 
 def fill_leaderboards(apps: Any, schema_editor: Any) -> None:
-    from liandong.engine.registry import new_engine
-    from liandong.service.feed import apply_logged, shop_of
+    from liandong.service.feed import apply_logged, logged_history
     from liandong.service.leaderboards import BoardFigures, write
 
-    alias = schema_editor.connection.alias
-    LoggedEvent = apps.get_model("store", "LoggedEvent")
-    ShopSetup = apps.get_model("store", "ShopSetup")
-    WorkerPosition = apps.get_model("store", "WorkerPosition")
-    setup = ShopSetup.objects.using(alias).filter(id=1).first()
-    mark = WorkerPosition.objects.using(alias).filter(id=1).first()
-    if setup is None or mark is None or not mark.position:
+    history = logged_history(apps, schema_editor.connection.alias, FILL_CHUNK)
+    if history is None:
         return
-    engine = new_engine(shop_of(setup.plans, setup.timezone, setup.start))
+    engine = history.engine
     figures = BoardFigures(engine.tz)
-    after = 0
-    while after < mark.position:
-        chunk = list(LoggedEvent.objects.using(alias).filter(position__gt=after, position__lte=mark.position)
-                     .order_by("position").values_list("position", "verb", "payload", "created_at")[:FILL_CHUNK])
-        if not chunk:
-            break
-        for position, verb, payload, created in chunk:
-            applied = apply_logged(engine, position, verb, payload, created, setup.auto_close_days)
-            figures.observe(engine, applied, engine.clock)
-            engine.ledger.transactions.clear()
-        after = chunk[-1][0]
+    for position, verb, payload, created in history.rows:
+        applied = apply_logged(engine, position, verb, payload, created, history.auto_close_days)
+        figures.observe(engine, applied, engine.clock)
+        engine.ledger.transactions.clear()
     write(schema_editor.connection, figures.rows())
 
 
