@@ -24,7 +24,7 @@ from ...pages.people import display_names
 from .. import order_reads, reads
 from ..access import office_of, office_view, safe_next
 from ..audit import office_act
-from .withdrawals import MEMBER_QUERY_MAX, BadFilter, _day, announce
+from .withdrawals import BadFilter, announce, member_and_days
 
 PERMISSION = "refund_order"
 PAGE_SIZE = 50
@@ -35,12 +35,7 @@ def filters_of(request: HttpRequest) -> dict[str, Any]:
     status = request.GET.get("status", "all")
     if status not in (*order_reads.ORDER_STATUSES, "all"):
         raise BadFilter("status", status[:20], _("not one of paid, refunded, all"))
-    member = request.GET.get("member", "").strip()
-    if len(member) > MEMBER_QUERY_MAX:
-        raise BadFilter("member", member[:20] + "…", _("longer than 64 characters"))
-    start, end = _day("from", request.GET.get("from", "")), _day("to", request.GET.get("to", ""))
-    if start and end and end < start:
-        raise BadFilter("to", end.isoformat(), _("before the day “from”"))
+    member, start, end = member_and_days(request)
     after = request.GET.get("after") or None
     if after is not None and not ORDER_ID.fullmatch(after):
         raise BadFilter("after", after[:20], _("not an order of this list"))

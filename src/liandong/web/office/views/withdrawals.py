@@ -70,18 +70,25 @@ def _day(name: str, raw: str) -> dt.date | None:
         raise BadFilter(name, raw[:20], _("not a day as YYYY-MM-DD")) from None
 
 
-def filters_of(request: HttpRequest) -> dict[str, Any]:
-    """The queue's filters from the query: status (``requested`` by default, or ``all``), member (a display name, a
-    part of one, or a member id), from and to (days asked, the shop's), after (the page's cursor)."""
-    status = request.GET.get("status", "requested")
-    if status not in (*reads.WITHDRAWAL_STATUSES, "all"):
-        raise BadFilter("status", status[:20], _("not one of requested, approved, paid, rejected, payout_failed, all"))
+def member_and_days(request: HttpRequest) -> tuple[str, dt.date | None, dt.date | None]:
+    """The filters a back-office list shares: member (a display name, a part of one, or a member id; at most 64
+    characters), from and to (days in the shop's zone, to not before from)."""
     member = request.GET.get("member", "").strip()
     if len(member) > MEMBER_QUERY_MAX:
         raise BadFilter("member", member[:20] + "…", _("longer than 64 characters"))
     start, end = _day("from", request.GET.get("from", "")), _day("to", request.GET.get("to", ""))
     if start and end and end < start:
         raise BadFilter("to", end.isoformat(), _("before the day “from”"))
+    return member, start, end
+
+
+def filters_of(request: HttpRequest) -> dict[str, Any]:
+    """The queue's filters from the query: status (``requested`` by default, or ``all``), member (a display name, a
+    part of one, or a member id), from and to (days asked, the shop's), after (the page's cursor)."""
+    status = request.GET.get("status", "requested")
+    if status not in (*reads.WITHDRAWAL_STATUSES, "all"):
+        raise BadFilter("status", status[:20], _("not one of requested, approved, paid, rejected, payout_failed, all"))
+    member, start, end = member_and_days(request)
     after = request.GET.get("after") or None
     if after is not None and not WITHDRAWAL_ID.fullmatch(after):
         raise BadFilter("after", after[:20], _("not a withdrawal of this list"))
